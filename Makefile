@@ -1,0 +1,44 @@
+# govhall: `make demo` runs the whole hall, `make test` installs what the tests need and runs them.
+# On a fresh Debian machine run as root, the Debian packages below are installed first
+# (one `apt-get update`, only when something is missing).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+DEBIAN_PACKAGES := fonts-wqy-microhei espeak-ng sox chromium \
+	libgl1 libegl1 libgles2 libmtdev1 xclip
+
+.PHONY: demo test bench system-packages venv clean
+
+demo: system-packages $(STAMP)
+	$(BIN)/govhall demo
+
+test: system-packages $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: system-packages $(STAMP)
+	$(BIN)/python tests/bench/run_all.py
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+system-packages:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" != "0" ]; then \
+		echo "govhall: missing Debian packages:$$missing (run as root, or: sudo apt-get install$$missing)" >&2; exit 0; \
+	fi; \
+	echo "govhall: installing Debian packages:$$missing"; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,88 @@
+"""How text becomes search tokens, and a query becomes an FTS5 expression.
+
+SQLite's own tokenizers cannot find a two-character Chinese word (unicode61 keeps a whole
+CJK run as one token; trigram needs three characters). So Chinese text is indexed as
+overlapping bigrams ("社会保障" -> "社会 会保 保障"), written space-separated into an
+ordinary FTS5 column. A query is cut the same way and searched as a phrase: consecutive
+bigrams match exactly where the query's characters stand together in the text.
+Latin letters and digits stay whole words (document numbers, years)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Runs of Han characters (with the CJK extension A block), and runs of letters/digits.
+_SEGMENT = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)|([0-9A-Za-z]+)")
+
+
+def _segments(text: str):
+    """(kind, run) pairs in order: kind "han" or "word"."""
+    text = unicodedata.normalize("NFKC", text or "").lower()
+    for match in _SEGMENT.finditer(text):
+        if match.group(1):
+            yield "han", match.group(1)
+        else:
+            yield "word", match.group(2)
+
+
+def _han_tokens(run: str) -> list[str]:
+    if len(run) == 1:
+        return [run]
+    return [run[i:i + 2] for i in range(len(run) - 1)]
+
+
+def index_tokens(text: str) -> str:
+    """The token string stored in the FTS5 column for `text`."""
+    tokens: list[str] = []
+    for kind, run in _segments(text):
+        tokens.extend(_han_tokens(run) if kind == "han" else [run])
+    return " ".join(tokens)
+
+
+def query_terms(query: str) -> list[list[str]]:
+    """Each whitespace-separated part of a query as its list of tokens (empty parts dropped)."""
+    terms = []
+    for part in (query or "").split():
+        tokens = index_tokens(part).split()
+        if tokens:
+            terms.append(tokens)
+    return terms
+
+
+def _quote(token: str) -> str:
+    return '"' + token.replace('"', '""') + '"'
+
+
+def match_expression(query: str) -> str | None:
+    """An FTS5 MATCH expression: every part of the query must appear, each as a phrase.
+
+    A part that ends in a single Han character ("12号") marks it as a prefix, so it also
+    matches where that character begins a longer run ("12号文件" is indexed "12 号文 文件").
+    Returns None when the query has nothing searchable."""
+    phrases = []
+    for tokens in query_terms(query):
+        phrase = "(" + " + ".join(_quote(t) for t in tokens) + ")"
+        last = tokens[-1]
+        if len(last) == 1 and _SEGMENT.fullmatch(last) and _SEGMENT.fullmatch(last).group(1):
+            phrase = "(" + " + ".join(_quote(t) for t in tokens) + " *)"
+        phrases.append(phrase)
+    return " AND ".join(phrases) if phrases else None
+
+
+def needles(query: str) -> list[str]:
+    """The literal strings to look for when cutting a snippet or scanning without the index."""
+    return [unicodedata.normalize("NFKC", part).lower() for part in (query or "").split() if part.strip()]
+
+
+def snippet(text: str, query: str, width: int = 60) -> str:
+    """A piece of `text` around the first place any part of the query occurs, with ellipses."""
+    text = " ".join((text or "").split())
+    folded = unicodedata.normalize("NFKC", text).lower()
+    positions = [folded.find(n) for n in needles(query)]
+    positions = [p for p in positions if p >= 0]
+    if not positions:
+        return text[:width] + ("…" if len(text) > width else "")
+    start = max(0, min(positions) - width // 3)
+    end = min(len(text), start + width)
+    return ("…" if start > 0 else "") + text[start:end] + ("…" if end < len(text) else "")

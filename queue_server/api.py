@@ -1,0 +1,271 @@
+"""The JSON API under /api/v1. Each view reads its input, calls one domain function and
+returns its result; errors become `{"error": code, "message": text}` in one place."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+
+from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from . import clock, store
+from .app import get_broker, get_db, get_queue
+from .auth import current_principal, require
+from .errors import BadRequest, Forbidden, NotFound, QueueError
+from .events import format_sse
+from .openapi import openapi_spec
+
+log = logging.getLogger(__name__)
+api = Blueprint("api", __name__, url_prefix="/api/v1")
+
+STREAM_HEARTBEAT_SECONDS = 15
+
+
+def body() -> dict:
+    """The request's JSON object; a missing body is an empty object, anything else is an error."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return {}
+    data = request.get_json(force=True, silent=True)
+    if not isinstance(data, dict):
+        raise BadRequest("请求体须为 JSON 对象 (body must be a JSON object)")
+    return data
+
+
+def _int(value, name, required=False):
+    if value is None:
+        if required:
+            raise BadRequest(f"缺少 {name} ({name} is required)")
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, str) and value.strip().isdigit():
+            return int(value)
+        raise BadRequest(f"{name} 须为整数 ({name} must be an integer)")
+    return value
+
+
+# --- public ---------------------------------------------------------------------
+
+@api.get("/healthz")
+def healthz():
+    try:
+        ok = store.healthcheck(get_db())
+    except sqlite3.Error as error:
+        return jsonify({"status": "error", "database": str(error)}), 503
+    return jsonify({"status": "ok" if ok else "error", "database": "ok" if ok else "error",
+                    "time": clock.to_iso(clock.utc_now())})
+
+
+@api.get("/openapi.json")
+def openapi():
+    return jsonify(openapi_spec())
+
+
+@api.get("/services")
+def services():
+    queue = get_queue()
+    return jsonify({"hall": current_app.config["GOVHALL"]["hall"]["name"], "local_day": queue.today(),
+                    "departments": queue.services()})
+
+
+@api.get("/tickets/<token>")
+def ticket_status(token):
+    return jsonify(get_queue().ticket_status(token))
+
+
+@api.post("/tickets/<token>/cancel")
+def cancel_own_ticket(token):
+    return jsonify(get_queue().cancel_by_token(token))
+
+
+@api.get("/display")
+def display():
+    return jsonify(get_queue().display())
+
+
+@api.get("/stream")
+def stream():
+    """Server-sent events from the event log. `Last-Event-ID` (or ?last_event_id=) replays what was
+    missed; without it the stream starts at the newest event."""
+    broker = get_broker()
+    raw = request.headers.get("Last-Event-ID") or request.args.get("last_event_id")
+    try:
+        last = int(raw) if raw not in (None, "") else broker.last_id
+    except ValueError:
+        raise BadRequest("Last-Event-ID 须为整数")
+
+    def generate(last_id):
+        yield f"retry: 2000\n: connected {last_id}\n\n"
+        while True:
+            for event in broker.events_after(last_id):
+                last_id = event["id"]
+                yield format_sse(event)
+            if not broker.wait(last_id, STREAM_HEARTBEAT_SECONDS):
+                broker.notify()  # also picks up events written by other processes (CLI, admin tools)
+                yield ": keep-alive\n\n"
+
+    response = Response(stream_with_context(generate(last)), mimetype="text/event-stream")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Accel-Buffering"] = "no"
+    return response
+
+
+# --- kiosks ---------------------------------------------------------------------
+
+@api.post("/tickets")
+@require("kiosk", "staff")
+def issue_ticket():
+    data = body()
+    principal = current_principal()
+    ticket = get_queue().issue_ticket(
+        _int(data.get("service_id"), "service_id", required=True),
+        priority=_int(data.get("priority", 0), "priority"),
+        appointment_code=(str(data["appointment_code"]).strip() or None) if data.get("appointment_code") else None,
+        kiosk_id=principal.kiosk_id)
+    return jsonify(ticket), 201
+
+
+@api.post("/kiosks/<int:kiosk_id>/heartbeat")
+@require("kiosk", "admin")
+def kiosk_heartbeat(kiosk_id):
+    principal = current_principal()
+    if principal.kind == "kiosk" and principal.kiosk_id != kiosk_id:
+        raise Forbidden("只能上报本机的心跳")
+    data = body()
+    db = get_db()
+    if not store.get_kiosk(db, kiosk_id):
+        raise NotFound(f"没有编号为 {kiosk_id} 的自助机")
+    printer_status = str(data.get("printer_status", "unknown"))[:40]
+    with store.immediate(db):
+        store.update_kiosk_heartbeat(db, kiosk_id, clock.to_iso(clock.utc_now()), printer_status,
+                                     _int(data.get("content_version"), "content_version"),
+                                     {k: v for k, v in data.items() if k not in ("printer_status", "content_version")})
+    return jsonify(store.get_kiosk(db, kiosk_id))
+
+
+@api.get("/kiosks/me")
+@require("kiosk")
+def kiosk_me():
+    return jsonify(store.get_kiosk(get_db(), current_principal().kiosk_id))
+
+
+@api.get("/kiosks")
+@require("admin")
+def kiosks():
+    return jsonify({"kiosks": store.list_kiosks(get_db())})
+
+
+# --- windows --------------------------------------------------------------------
+
+@api.get("/windows")
+@require("staff")
+def windows():
+    return jsonify({"windows": get_queue().display()["windows"]})
+
+
+@api.get("/windows/<int:number>")
+@require("staff")
+def window(number):
+    return jsonify(get_queue().window_view(number))
+
+
+def _window_action(number: int, action: str):
+    queue, principal, data = get_queue(), current_principal(), body()
+    if action == "open":
+        return queue.open_window(number, principal)
+    if action == "close":
+        return queue.close_window(number, principal)
+    if action == "pause":
+        return queue.pause(number, principal, reason=str(data.get("reason", "")))
+    if action == "resume":
+        return queue.resume(number, principal)
+    if action == "call-next":
+        return queue.call_next(number, principal)
+    if action == "recall":
+        return queue.recall(number, principal)
+    if action == "start":
+        return queue.start(number, principal)
+    if action == "no-show":
+        return queue.no_show(number, principal)
+    if action == "hold":
+        return queue.hold(number, principal, after=_int(data.get("after"), "after"))
+    if action == "requeue":
+        if not data.get("number"):
+            raise BadRequest("请提供要顺延的号码 number")
+        return queue.requeue(number, principal, data["number"], after=_int(data.get("after"), "after"))
+    if action == "finish":
+        return queue.finish(number, principal, outcome=data.get("outcome"))
+    if action == "transfer":
+        return queue.transfer(number, principal, service_id=_int(data.get("service_id"), "service_id"),
+                              to_window=_int(data.get("to_window"), "to_window"))
+    raise NotFound(f"没有窗口操作 {action}")
+
+
+WINDOW_ACTIONS = ("open", "close", "pause", "resume", "call-next", "recall", "start", "no-show", "hold", "requeue",
+                  "finish", "transfer")
+
+
+@api.post("/windows/<int:number>/<action>")
+@require("staff")
+def window_action(number, action):
+    if action not in WINDOW_ACTIONS:
+        raise NotFound(f"没有窗口操作 {action}", actions=list(WINDOW_ACTIONS))
+    return jsonify(_window_action(number, action))
+
+
+@api.post("/tickets/<int:ticket_id>/cancel-by-staff")
+@require("staff")
+def cancel_ticket(ticket_id):
+    return jsonify(get_queue().cancel(ticket_id, current_principal()))
+
+
+# --- evaluations ----------------------------------------------------------------
+
+@api.post("/evaluations")
+@require("evaluator", "staff")
+def evaluate():
+    data = body()
+    result = get_queue().evaluate(_int(data.get("ticket_id"), "ticket_id", required=True),
+                                  _int(data.get("level"), "level", required=True),
+                                  current_principal(), comment=data.get("comment"))
+    return jsonify(result), 201
+
+
+# --- errors ---------------------------------------------------------------------
+
+def register_error_handlers(app):
+    """One place that turns every failure into the JSON error shape (API) or a plain page."""
+
+    def wants_json():
+        return request.path.startswith("/api/")
+
+    @app.errorhandler(QueueError)
+    def queue_error(error: QueueError):
+        return jsonify(error.to_json()), error.status
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        if wants_json():
+            return jsonify({"error": "csrf_failed", "message": "CSRF 校验失败，请刷新页面后重试"}), 400
+        return "CSRF 校验失败，请刷新页面后重试", 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if wants_json():
+            code = (error.name or "error").lower().replace(" ", "_")
+            return jsonify({"error": code, "message": error.description}), error.code
+        return error
+
+    @app.errorhandler(sqlite3.OperationalError)
+    def database_busy(error):
+        log.exception("database error")
+        return jsonify({"error": "database_unavailable", "message": "数据库繁忙，请稍后重试"}), 503
+
+    @app.errorhandler(Exception)
+    def unexpected(error):
+        log.exception("unexpected error")
+        if wants_json():
+            return jsonify({"error": "internal_error", "message": "服务器内部错误，已记录"}), 500
+        return "服务器内部错误，已记录", 500

@@ -1,0 +1,90 @@
+"""The Flask app factory. Config is read by the caller and passed in; nothing here touches
+the network or sleeps, and the database is opened per request."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from pathlib import Path
+
+from flask import Flask, current_app, g
+
+from . import store
+from .auth import csrf, login_manager, SessionUser
+from .config import load_config
+from .events import EventBroker
+from .queue import Queue
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config: dict | None = None) -> Flask:
+    config = config or load_config()
+    app = Flask(__name__)
+    app.config["GOVHALL"] = config
+    app.config["SECRET_KEY"] = config["server"].get("secret_key") or _secret_key(config)
+    app.config["JSON_AS_ASCII"] = False
+    app.json.ensure_ascii = False
+    app.config["MAX_CONTENT_LENGTH"] = 8 * 1024 * 1024
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["WTF_CSRF_TIME_LIMIT"] = None  # staff keep their workstation open all day
+
+    database = config["server"]["database"]
+    db = store.connect(database)
+    store.migrate(db)
+    db.conn.close()
+
+    app.extensions["govhall_broker"] = EventBroker(lambda: store.connect(database))
+
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+    @login_manager.user_loader
+    def load_user(user_id):
+        staff = store.get_staff(get_db(), int(user_id))
+        return SessionUser(staff) if staff and staff["active"] else None
+
+    from .api import api, register_error_handlers
+    from .pages import pages
+
+    csrf.exempt(api)  # the API checks CSRF itself, only for session (browser) writes
+    app.register_blueprint(api)
+    app.register_blueprint(pages)
+    # Blueprints of the other parts are registered below, one line each.
+    register_error_handlers(app)
+
+    app.teardown_appcontext(_close_db)
+    return app
+
+
+def _secret_key(config: dict) -> str:
+    """A per-installation key kept beside the database, so sessions survive restarts."""
+    path = Path(config["server"]["database"]).with_name("secret_key")
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def get_db():
+    if "db" not in g:
+        g.db = store.connect(current_app.config["GOVHALL"]["server"]["database"])
+    return g.db
+
+
+def get_broker() -> EventBroker:
+    return current_app.extensions["govhall_broker"]
+
+
+def get_queue() -> Queue:
+    if "queue" not in g:
+        db = get_db()
+        g.queue = Queue(db, current_app.config["GOVHALL"], on_change=lambda: get_broker().notify(db))
+    return g.queue
+
+
+def _close_db(_exc):
+    db = g.pop("db", None)
+    if db is not None:
+        db.conn.close()

@@ -1,0 +1,184 @@
+"""The `govhall` command. Each subcommand reads the config and calls one domain function."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import store
+from .config import load_config
+from .errors import QueueError
+
+
+def _db(config):
+    db = store.connect(config["server"]["database"])
+    store.migrate(db)
+    return db
+
+
+class GovhallGroup(click.Group):
+    """Domain errors end the command with their message, not a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except QueueError as error:
+            click.echo(f"错误：{error.message}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=GovhallGroup)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), envvar="GOVHALL_CONFIG",
+              help="govhall.toml (default: $GOVHALL_CONFIG, else built-in defaults with var/ in the current folder)")
+@click.pass_context
+def cli(ctx, config_path):
+    """govhall：政务服务大厅排队叫号与自助终端系统。"""
+    ctx.obj = {"config_path": config_path}
+
+
+def config_of(ctx) -> dict:
+    if "config" not in ctx.obj:
+        ctx.obj["config"] = load_config(ctx.obj["config_path"])
+    return ctx.obj["config"]
+
+
+@cli.command()
+@click.pass_context
+def init(ctx):
+    """Create or migrate the database."""
+    config = config_of(ctx)
+    db = _db(config)
+    click.echo(f"数据库已就绪：{config['server']['database']}（版本 {db.execute('PRAGMA user_version').fetchone()[0]}）")
+
+
+@cli.command("load-hall")
+@click.argument("hall_file", type=click.Path(exists=True, dir_okay=False))
+@click.pass_context
+def load_hall_command(ctx, hall_file):
+    """Load a hall description (TOML): update what exists by name, add what is new."""
+    from .hall import load_hall
+
+    counts = load_hall(_db(config_of(ctx)), hall_file)
+    click.echo("已载入：部门 {departments} 个，事项 {services} 个，窗口 {windows} 个，人员 {staff} 名".format(**counts))
+
+
+@cli.command()
+@click.option("--host", default=None, help="default: [server] host")
+@click.option("--port", type=int, default=None, help="default: [server] port")
+@click.option("--access-log", is_flag=True)
+@click.pass_context
+def serve(ctx, host, port, access_log):
+    """Run the production server (gunicorn, one gevent worker)."""
+    from .serve import serve as run_server
+
+    config = config_of(ctx)
+    _db(config)
+    run_server(config, host, port, access_log=access_log)
+
+
+@cli.group()
+def staff():
+    """Staff accounts and their API tokens."""
+
+
+@staff.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["staff", "admin"]), default="staff", show_default=True)
+@click.option("--employee-no", default=None, help="工号")
+@click.option("--password", default=None, help="prompted when omitted")
+@click.pass_context
+def staff_add(ctx, name, role, employee_no, password):
+    """Add (or update) a staff member."""
+    from .auth import add_staff
+
+    if password is None:
+        password = click.prompt("密码", hide_input=True, confirmation_prompt=True)
+    add_staff(_db(config_of(ctx)), name, role, password=password, employee_no=employee_no)
+    click.echo(f"已保存人员 {name}（{role}）")
+
+
+@staff.command("password")
+@click.argument("name")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.pass_context
+def staff_password(ctx, name, password):
+    """Set a staff member's password."""
+    from .auth import set_password
+
+    set_password(_db(config_of(ctx)), name, password)
+    click.echo(f"已更新 {name} 的密码")
+
+
+@staff.command("token")
+@click.argument("name")
+@click.pass_context
+def staff_token(ctx, name):
+    """Print a new API token for a staff member (shown once)."""
+    from .auth import issue_staff_token
+
+    click.echo(issue_staff_token(_db(config_of(ctx)), name))
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--server", default=None, help="queue server URL (default: [kiosk] server)")
+@click.option("--printer", default=None, help="printer URI (default: [kiosk] printer)")
+@click.pass_context
+def kiosk(ctx, server, printer):
+    """Run the lobby kiosk app; `govhall kiosk register NAME` registers one."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from kiosk.app import run_kiosk
+
+    run_kiosk(config_of(ctx), server=server, printer=printer)
+
+
+@kiosk.command("register")
+@click.argument("name")
+@click.pass_context
+def kiosk_register(ctx, name):
+    """Register a kiosk and print its token (put it in [kiosk] token)."""
+    from .auth import register_kiosk
+
+    kiosk_id, token = register_kiosk(_db(config_of(ctx)), name)
+    click.echo(token)
+    click.echo(f"# 自助机编号 {kiosk_id}", err=True)
+
+
+@cli.group()
+def evaluator():
+    """Evaluator tablets (评价器) at the windows."""
+
+
+@evaluator.command("register")
+@click.argument("window", type=int)
+@click.pass_context
+def evaluator_register(ctx, window):
+    """Print a token for the evaluator of a window."""
+    from .auth import register_evaluator
+
+    click.echo(register_evaluator(_db(config_of(ctx)), window))
+
+
+@cli.command()
+@click.option("--dir", "demo_dir", default="var", show_default=True, type=click.Path(file_okay=False))
+@click.option("--port", type=int, default=8080, show_default=True)
+@click.option("--no-kiosk", is_flag=True, help="do not open the kiosk window")
+@click.pass_context
+def demo(ctx, demo_dir, port, no_kiosk):
+    """One command for a newcomer: a demo hall, the server, the kiosk, and every URL."""
+    from .demo import run_demo
+
+    run_demo(Path(demo_dir), port=port, kiosk=not no_kiosk)
+
+
+# Commands of the other parts are registered below, one small block each.
+
+
+def main():
+    cli(prog_name="govhall")
+
+
+if __name__ == "__main__":
+    main()

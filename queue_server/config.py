@@ -1,0 +1,108 @@
+"""Configuration: one TOML file, every key overridable by GOVHALL_<SECTION>_<KEY>.
+
+Read once in the entry points / app factory and passed down as a plain dict."""
+
+from __future__ import annotations
+
+import copy
+import os
+import tomllib
+from pathlib import Path
+
+DEFAULTS: dict = {
+    "hall": {
+        "name": "和林格尔县政务服务中心",
+        "timezone": "Asia/Shanghai",
+        "supervision_phone": "12345",
+        "notices": [
+            "请留意叫号，过号后顺延3位办理。",
+            "当日号票当日有效。",
+        ],
+    },
+    "server": {
+        "database": "var/govhall.db",
+        "host": "127.0.0.1",
+        "port": 8080,
+        "public_url": "http://127.0.0.1:8080",
+        "secret_key": "",
+        "voice_dir": "var/voice",
+    },
+    "queue": {
+        # 过号顺延: a held or returning missed ticket goes back in line after this many others
+        "requeue_after": 3,
+        # handling minutes assumed until a service has finished tickets to learn from
+        "default_handle_minutes": 6,
+        # how many recent finished tickets the wait estimate averages over
+        "estimate_sample": 20,
+    },
+    "kiosk": {
+        "server": "http://127.0.0.1:8080",
+        "token": "",
+        "printer": "preview://var/tickets",
+        "idle_seconds": 60,
+        "cache_dir": "var/kiosk",
+    },
+    "voice": {
+        "repeat": 2,
+        "call": "请{number}号到{window}号窗口办理",
+        "recall": "请{number}号到{window}号窗口办理",
+        "pause": "{window}号窗口暂停服务",
+    },
+    "content": {
+        "database": "var/content.db",
+        "site": "",
+    },
+}
+
+# Keys whose values are paths, resolved relative to the config file.
+PATH_KEYS = {("server", "database"), ("server", "voice_dir"), ("kiosk", "cache_dir"), ("content", "site"),
+             ("content", "database")}
+
+
+def _coerce(raw: str, like):
+    """Turn an environment string into the type of the default it overrides."""
+    if isinstance(like, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(like, int):
+        return int(raw)
+    if isinstance(like, float):
+        return float(raw)
+    if isinstance(like, list):
+        return [part.strip() for part in raw.split(",") if part.strip()]
+    return raw
+
+
+def load_config(path: str | os.PathLike | None = None, environ: dict | None = None) -> dict:
+    """Defaults, then the TOML file (if any), then GOVHALL_<SECTION>_<KEY> variables.
+
+    Relative paths are resolved against the config file's folder, or the current
+    directory when there is no file."""
+    environ = os.environ if environ is None else environ
+    path = path or environ.get("GOVHALL_CONFIG")
+    config = copy.deepcopy(DEFAULTS)
+    base = Path.cwd()
+    if path:
+        path = Path(path)
+        with open(path, "rb") as handle:
+            loaded = tomllib.load(handle)
+        base = path.resolve().parent
+        for section, values in loaded.items():
+            if isinstance(values, dict):
+                config.setdefault(section, {}).update(values)
+            else:
+                config[section] = values
+    for name, raw in environ.items():
+        if not name.startswith("GOVHALL_") or name == "GOVHALL_CONFIG":
+            continue
+        parts = name[len("GOVHALL_"):].lower().split("_", 1)
+        if len(parts) != 2:
+            continue
+        section, key = parts
+        like = config.get(section, {}).get(key, "")
+        config.setdefault(section, {})[key] = _coerce(raw, like)
+    for section, key in PATH_KEYS:
+        value = config.get(section, {}).get(key)
+        if value and not Path(value).is_absolute():
+            config[section][key] = str(base / value)
+    config["_base_dir"] = str(base)
+    return config

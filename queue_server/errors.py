@@ -1,0 +1,90 @@
+"""The queue's errors. Each carries a stable code and an HTTP status; the server maps
+them to JSON in one place (`api.register_error_handlers`)."""
+
+
+class QueueError(Exception):
+    """Root of every error the queue domain raises on purpose."""
+
+    code = "queue_error"
+    status = 400
+
+    def __init__(self, message: str, **details):
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def to_json(self) -> dict:
+        body = {"error": self.code, "message": self.message}
+        body.update(self.details)
+        return body
+
+
+class BadRequest(QueueError):
+    code = "bad_request"
+    status = 400
+
+
+class Unauthorized(QueueError):
+    code = "unauthorized"
+    status = 401
+
+
+class Forbidden(QueueError):
+    code = "forbidden"
+    status = 403
+
+
+class NotFound(QueueError):
+    code = "not_found"
+    status = 404
+
+
+class UnknownService(NotFound):
+    code = "unknown_service"
+
+
+class UnknownWindow(NotFound):
+    code = "unknown_window"
+
+
+class UnknownTicket(NotFound):
+    code = "unknown_ticket"
+
+
+class Conflict(QueueError):
+    code = "conflict"
+    status = 409
+
+
+class ServiceClosed(Conflict):
+    code = "service_closed"
+
+
+class DailyCapReached(Conflict):
+    code = "daily_cap_reached"
+
+
+class WindowPaused(Conflict):
+    code = "window_paused"
+
+
+class WindowClosed(Conflict):
+    code = "window_closed"
+
+
+class WindowTaken(Conflict):
+    code = "window_taken"
+
+
+class WrongState(Conflict):
+    """The action does not fit the ticket's (or window's) current state."""
+
+    code = "wrong_state"
+
+
+class QueueEmpty(Conflict):
+    code = "queue_empty"
+
+
+class AlreadyEvaluated(Conflict):
+    code = "already_evaluated"

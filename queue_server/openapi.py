@@ -1,0 +1,90 @@
+"""The OpenAPI description of /api/v1, served at /api/v1/openapi.json."""
+
+from __future__ import annotations
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+TICKET = {"$ref": "#/components/schemas/Ticket"}
+
+
+def _op(summary, who, request=None, response=None, status="200", params=None):
+    op = {"summary": summary, "description": f"Who: {who}",
+          "responses": {status: {"description": "OK", "content": {"application/json": {"schema": response or {"type": "object"}}}},
+                        "4XX": {"description": "Client error", "content": {"application/json": {"schema": ERROR}}}}}
+    if request:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": request}}}
+    if params:
+        op["parameters"] = params
+    if who not in ("anyone", "displays"):
+        op["security"] = [{"bearer": []}, {"session": []}]
+    return op
+
+
+def _path(name, kind="integer"):
+    return {"name": name, "in": "path", "required": True, "schema": {"type": kind}}
+
+
+def openapi_spec() -> dict:
+    window_actions = {}
+    for action, summary in [("open", "Take the window"), ("close", "Leave the window"),
+                            ("call-next", "Call the next ticket"), ("recall", "Call the current ticket again (重呼)"),
+                            ("start", "The citizen arrived: called → serving"), ("no-show", "Mark the current ticket 过号"),
+                            ("hold", "Back in line after K others {after?}"),
+                            ("requeue", "A missed ticket returns, after K others (过号顺延) {number, after?}"),
+                            ("finish", "Finish with an outcome {outcome?}"),
+                            ("transfer", "Transfer to a service or window {service_id?, to_window?}"),
+                            ("pause", "Pause the window {reason?}"), ("resume", "Resume the window")]:
+        window_actions[f"/windows/{{number}}/{action}"] = {
+            "post": _op(summary, "staff of that window (admin: any)", params=[_path("number")], response=TICKET)}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "govhall queue server", "version": "1"},
+        "servers": [{"url": "/api/v1"}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
+                                "session": {"type": "apiKey", "in": "cookie", "name": "session"}},
+            "schemas": {
+                "Error": {"type": "object", "required": ["error", "message"],
+                          "properties": {"error": {"type": "string"}, "message": {"type": "string"}}},
+                "Ticket": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "number": {"type": "string", "example": "A012"},
+                    "service": {"type": "string"}, "service_id": {"type": "integer"},
+                    "status": {"type": "string", "enum": ["waiting", "called", "serving", "done", "no_show", "cancelled"]},
+                    "window": {"type": ["integer", "null"]}, "issued_at": {"type": "string", "format": "date-time"}}},
+            },
+        },
+        "paths": {
+            "/healthz": {"get": _op("Liveness of server and database", "anyone")},
+            "/openapi.json": {"get": _op("This description", "anyone")},
+            "/services": {"get": _op("Departments → services, open now, waiting, estimated wait", "anyone")},
+            "/tickets": {"post": _op("Issue a ticket", "kiosk token (or staff)", status="201", response=TICKET, request={
+                "type": "object", "required": ["service_id"],
+                "properties": {"service_id": {"type": "integer"}, "priority": {"type": "integer", "enum": [0, 1]},
+                               "appointment_code": {"type": "string"}}})},
+            "/tickets/{token}": {"get": _op("Ticket status: position, state, window", "anyone holding the token",
+                                            params=[_path("token", "string")])},
+            "/tickets/{token}/cancel": {"post": _op("Cancel a waiting ticket", "anyone holding the token",
+                                                    params=[_path("token", "string")])},
+            "/windows": {"get": _op("Every window with its state and current ticket", "staff")},
+            "/windows/{number}": {"get": _op("One window: current ticket, waiting list, today's counts", "staff",
+                                             params=[_path("number")])},
+            **window_actions,
+            "/display": {"get": _op("The current picture: calls, serving, waiting per service", "displays")},
+            "/stream": {"get": {"summary": "Server-sent events; Last-Event-ID replays what was missed",
+                                "responses": {"200": {"description": "text/event-stream"}}}},
+            "/announcements/{event_id}.wav": {"get": {"summary": "The spoken call of an event",
+                                                      "parameters": [_path("event_id")],
+                                                      "responses": {"200": {"description": "audio/wav"}}}},
+            "/evaluations": {"post": _op("Record a 好差评 level for a finished ticket, once", "evaluator of that window, staff, admin",
+                                         status="201", request={
+                                             "type": "object", "required": ["ticket_id", "level"],
+                                             "properties": {"ticket_id": {"type": "integer"},
+                                                            "level": {"type": "integer", "minimum": 1, "maximum": 5},
+                                                            "comment": {"type": "string"}}})},
+            "/content": {"get": _op("Content changes since version V (?since=V)", "kiosk")},
+            "/content/search": {"get": _op("Documents and guides matching ?q=, best first", "kiosk")},
+            "/content/documents/{id}": {"get": _op("One disclosure document", "kiosk", params=[_path("id")])},
+            "/kiosks/{id}/heartbeat": {"post": _op("Kiosk liveness, printer status, content version", "kiosk token",
+                                                   params=[_path("id")])},
+            "/kiosks": {"get": _op("Every kiosk: last seen, printer, content version", "admin")},
+        },
+    }

@@ -1,0 +1,454 @@
+"""The queue domain: issuing numbers, the window actions, estimates and the display picture.
+
+Every change runs in one BEGIN IMMEDIATE transaction and appends one row to the event
+log; after commit `on_change` is called so live subscribers can be woken."""
+
+from __future__ import annotations
+
+import json
+import math
+import secrets
+import statistics
+from contextlib import contextmanager
+from datetime import datetime
+
+from . import clock, store
+from .errors import (AlreadyEvaluated, BadRequest, DailyCapReached, Forbidden, QueueEmpty, ServiceClosed,
+                     UnknownService, UnknownTicket, UnknownWindow, WindowClosed, WindowPaused, WindowTaken,
+                     WrongState)
+from .hall import service_opening
+
+OUTCOMES = ("办结", "受理", "补齐补正", "不予受理", "咨询解答", "其他")
+EVALUATION_LEVELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
+
+# What the public may see of a ticket (never its token).
+PUBLIC_TICKET_FIELDS = ("id", "number", "service_id", "service", "department", "category", "status", "priority",
+                        "window", "window_name", "issued_at", "called_at", "finished_at", "outcome", "call_count",
+                        "transfer_count")
+
+
+def public_ticket(ticket: dict) -> dict:
+    return {key: ticket.get(key) for key in PUBLIC_TICKET_FIELDS}
+
+
+class Queue:
+    def __init__(self, db, config: dict, on_change=None, now=None):
+        self.db = db
+        self.config = config
+        self.zone = config["hall"]["timezone"]
+        self.on_change = on_change or (lambda: None)
+        self._now = now or clock.utc_now
+
+    # --- plumbing -------------------------------------------------------------
+
+    def now(self) -> datetime:
+        return self._now()
+
+    def today(self) -> str:
+        return clock.local_day(self.now(), self.zone)
+
+    @contextmanager
+    def _write(self):
+        with store.immediate(self.db):
+            yield
+        self.on_change()
+
+    def _event(self, type_, data, ticket=None, window=None, service_id=None, staff_id=None) -> int:
+        return store.append_event(
+            self.db, clock.to_iso(self.now()), type_, data,
+            ticket_id=ticket["id"] if ticket else None,
+            window_id=window["id"] if window else None,
+            service_id=service_id if service_id is not None else (ticket["service_id"] if ticket else None),
+            staff_id=staff_id)
+
+    def _ticket_event(self, type_, ticket_id, window=None, actor=None, **extra) -> dict:
+        ticket = store.get_ticket(self.db, ticket_id)
+        data = public_ticket(ticket) | extra
+        event_id = self._event(type_, data, ticket=ticket, window=window,
+                               staff_id=getattr(actor, "staff_id", None))
+        return public_ticket(ticket) | {"event_id": event_id}
+
+    # --- services and tickets ------------------------------------------------
+
+    def services(self) -> list[dict]:
+        """Departments with their services: open now or why not, waiting, estimated wait."""
+        now, today = self.now(), self.today()
+        waiting = store.count_waiting_by_service(self.db, today)
+        issued = store.count_issued_by_service(self.db, today)
+        departments: dict[str, dict] = {}
+        for service in store.list_services(self.db):
+            opening = service_opening(self.db, service, now, self.zone)
+            cap = service["daily_cap"]
+            full = bool(cap) and issued.get(service["id"], 0) >= cap
+            entry = {
+                "id": service["id"], "name": service["name"], "prefix": service["prefix"],
+                "category": service["category"], "enabled": bool(service["enabled"]),
+                "open": opening.open and not full, "closed_reason": opening.reason or ("今日号源已取完" if full else ""),
+                "daily_cap": cap, "issued_today": issued.get(service["id"], 0), "cap_reached": full,
+                "waiting": waiting.get(service["id"], 0),
+                "estimated_wait_min": self.estimated_wait_min(service["id"], waiting.get(service["id"], 0)),
+                "hours": json.loads(service["hours"]), "days": service["days"],
+            }
+            departments.setdefault(service["department"], {"name": service["department"], "services": []})
+            departments[service["department"]]["services"].append(entry)
+        return list(departments.values())
+
+    def issue_ticket(self, service_id, priority: int = 0, appointment_code: str | None = None,
+                     kiosk_id: int | None = None) -> dict:
+        if not isinstance(service_id, int) or isinstance(service_id, bool):
+            raise BadRequest("service_id 必须是整数")
+        if priority not in (0, 1):
+            raise BadRequest("priority 只能是 0（普通）或 1（绿色通道/预约）")
+        if appointment_code:
+            priority = 1
+        with self._write():
+            service = store.get_service(self.db, service_id)
+            if not service:
+                raise UnknownService(f"没有编号为 {service_id} 的事项", service_id=service_id)
+            now = self.now()
+            opening = service_opening(self.db, service, now, self.zone)
+            if not opening.open:
+                raise ServiceClosed(f"{service['name']}：{opening.reason}", service_id=service_id)
+            day = clock.local_day(now, self.zone)
+            if service["daily_cap"] and store.count_issued(self.db, service_id, day) >= service["daily_cap"]:
+                raise DailyCapReached(f"{service['name']} 今日号源（{service['daily_cap']} 个）已取完，请明日再来或预约办理",
+                                      service_id=service_id, daily_cap=service["daily_cap"])
+            seq = store.next_seq(self.db, service["prefix"], day)
+            ticket_id = store.insert_ticket(self.db, {
+                "number": f"{service['prefix']}{seq:03d}", "prefix": service["prefix"], "seq": seq,
+                "local_day": day, "service_id": service_id, "status": "waiting", "priority": priority,
+                "appointment_code": appointment_code, "token": secrets.token_urlsafe(12),
+                "line_key": now.timestamp(), "issued_at": clock.to_iso(now), "kiosk_id": kiosk_id,
+            })
+            issued = self._ticket_event("ticket_issued", ticket_id)
+            ticket = store.get_ticket(self.db, ticket_id)
+            ahead = store.count_ahead(self.db, ticket)
+        return issued | {
+            "token": ticket["token"], "ahead": ahead,
+            "estimated_wait_min": self.estimated_wait_min(service_id, ahead),
+            "status_url": self.status_url(ticket["token"]),
+        }
+
+    def status_url(self, token: str) -> str:
+        return self.config["server"]["public_url"].rstrip("/") + f"/t/{token}"
+
+    def ticket_status(self, token: str) -> dict:
+        ticket = store.get_ticket_by_token(self.db, token)
+        if not ticket:
+            raise UnknownTicket("没有这张号票")
+        ahead = store.count_ahead(self.db, ticket) if ticket["status"] == "waiting" else 0
+        return public_ticket(ticket) | {
+            "ahead": ahead,
+            "estimated_wait_min": self.estimated_wait_min(ticket["service_id"], ahead)
+            if ticket["status"] == "waiting" else 0,
+            "local_day": ticket["local_day"],
+        }
+
+    def estimated_wait_min(self, service_id: int, ahead: int) -> int:
+        """People ahead × the recent median handling time ÷ windows open for the service."""
+        if ahead <= 0:
+            return 0
+        samples = [s for s in store.recent_handle_seconds(self.db, service_id, self.config["queue"]["estimate_sample"])
+                   if s and s > 0]
+        minutes = statistics.median(samples) / 60 if samples else float(self.config["queue"]["default_handle_minutes"])
+        windows = store.windows_serving(self.db, service_id)
+        serving = sum(1 for w in windows if w["state"] == "open") or max(1, len(windows))
+        return max(1, math.ceil(ahead * minutes / serving))
+
+    def cancel(self, ticket_id: int, actor=None) -> dict:
+        with self._write():
+            ticket = self._ticket(ticket_id)
+            if ticket["status"] != "waiting":
+                raise WrongState(f"{ticket['number']} 当前状态为 {ticket['status']}，只有等候中的号票可以取消")
+            store.update_ticket(self.db, ticket_id, status="cancelled", finished_at=clock.to_iso(self.now()))
+            return self._ticket_event("ticket_cancelled", ticket_id, actor=actor)
+
+    def cancel_by_token(self, token: str) -> dict:
+        ticket = store.get_ticket_by_token(self.db, token)
+        if not ticket:
+            raise UnknownTicket("没有这张号票")
+        return self.cancel(ticket["id"])
+
+    def _ticket(self, ticket_id) -> dict:
+        ticket = store.get_ticket(self.db, ticket_id)
+        if not ticket:
+            raise UnknownTicket(f"没有编号为 {ticket_id} 的号票", ticket_id=ticket_id)
+        return ticket
+
+    # --- windows ------------------------------------------------------------
+
+    def _window(self, number, actor, *, must_own=True) -> dict:
+        if not isinstance(number, int):
+            raise UnknownWindow(f"窗口号 {number!r} 无效")
+        window = store.get_window(self.db, number)
+        if not window:
+            raise UnknownWindow(f"没有 {number} 号窗口", window=number)
+        if must_own and actor is not None and not actor.is_admin:
+            if actor.staff_id is None or window["staff_id"] != actor.staff_id:
+                raise Forbidden(f"{number} 号窗口不是您当前登录的窗口", window=number)
+        return window
+
+    def _current(self, window, *states) -> dict:
+        ticket = store.current_ticket_of_window(self.db, window["id"])
+        if not ticket:
+            raise WrongState(f"{window['number']} 号窗口当前没有正在办理的号票", window=window["number"])
+        if states and ticket["status"] not in states:
+            raise WrongState(f"{ticket['number']} 当前状态为 {ticket['status']}，不能进行此操作",
+                             window=window["number"], status=ticket["status"])
+        return ticket
+
+    def open_window(self, number: int, actor) -> dict:
+        with self._write():
+            window = self._window(number, actor, must_own=False)
+            if window["state"] != "closed" and window["staff_id"] not in (None, actor.staff_id) and not actor.is_admin:
+                holder = store.get_staff(self.db, window["staff_id"])
+                raise WindowTaken(f"{number} 号窗口已由 {holder['name']} 登录", window=number)
+            if actor.staff_id is not None and not actor.is_admin:
+                for other in store.list_windows(self.db):
+                    if other["staff_id"] == actor.staff_id and other["state"] != "closed" and other["number"] != number:
+                        raise WindowTaken(f"您已在 {other['number']} 号窗口登录，请先退出该窗口", window=other["number"])
+            store.set_window_state(self.db, window["id"], "open", staff_id=actor.staff_id)
+            self._event("window_opened", self._window_data(window["id"]), window=window, staff_id=actor.staff_id)
+        return self.window_view(number)
+
+    def close_window(self, number: int, actor) -> dict:
+        with self._write():
+            window = self._window(number, actor)
+            current = store.current_ticket_of_window(self.db, window["id"])
+            if current:
+                raise WrongState(f"{current['number']} 尚未办结，请先办结、过号或转移", window=number)
+            store.set_window_state(self.db, window["id"], "closed", staff_id=None)
+            self._event("window_closed", self._window_data(window["id"]), window=window, staff_id=actor.staff_id)
+        return self.window_view(number)
+
+    def pause(self, number: int, actor, reason: str = "") -> dict:
+        with self._write():
+            window = self._window(number, actor)
+            if window["state"] != "open":
+                raise WrongState(f"{number} 号窗口当前为 {window['state']}，只有开放的窗口可以暂停", window=number)
+            store.set_window_state(self.db, window["id"], "paused", pause_reason=(reason or "").strip()[:100] or None)
+            self._event("window_paused", self._window_data(window["id"]), window=window, staff_id=actor.staff_id)
+        return self.window_view(number)
+
+    def resume(self, number: int, actor) -> dict:
+        with self._write():
+            window = self._window(number, actor)
+            if window["state"] != "paused":
+                raise WrongState(f"{number} 号窗口未暂停", window=number)
+            store.set_window_state(self.db, window["id"], "open")
+            self._event("window_resumed", self._window_data(window["id"]), window=window, staff_id=actor.staff_id)
+        return self.window_view(number)
+
+    def _window_data(self, window_id) -> dict:
+        window = store.get_window_by_id(self.db, window_id)
+        staff = store.get_staff(self.db, window["staff_id"]) if window["staff_id"] else None
+        return {"window": window["number"], "window_name": window["name"], "state": window["state"],
+                "pause_reason": window["pause_reason"], "staff_name": staff["name"] if staff else None}
+
+    def _callable_window(self, number, actor) -> dict:
+        window = self._window(number, actor)
+        if window["state"] == "paused":
+            raise WindowPaused(f"{number} 号窗口已暂停服务，请先恢复", window=number)
+        if window["state"] == "closed":
+            raise WindowClosed(f"{number} 号窗口未开放，请先登录窗口", window=number)
+        return window
+
+    def call_next(self, number: int, actor) -> dict:
+        with self._write():
+            window = self._callable_window(number, actor)
+            current = store.current_ticket_of_window(self.db, window["id"])
+            if current:
+                raise WrongState(f"{current['number']} 尚未办结，请先办结、过号或转移", window=number,
+                                 ticket=public_ticket(current))
+            day = self.today()
+            found = store.next_callable_ticket(self.db, window["id"], day)
+            if not found:
+                raise QueueEmpty(f"{number} 号窗口的事项暂无等候", window=number)
+            ticket = store.get_ticket(self.db, found["id"])
+            now = clock.to_iso(self.now())
+            store.update_ticket(self.db, ticket["id"], status="called", window_id=window["id"], staff_id=actor.staff_id,
+                                called_at=now, first_called_at=ticket["first_called_at"] or now,
+                                call_count=ticket["call_count"] + 1, target_window_id=None)
+            return self._ticket_event("ticket_called", ticket["id"], window=window, actor=actor)
+
+    def recall(self, number: int, actor) -> dict:
+        with self._write():
+            window = self._callable_window(number, actor)
+            ticket = self._current(window, "called")
+            store.update_ticket(self.db, ticket["id"], call_count=ticket["call_count"] + 1,
+                                called_at=clock.to_iso(self.now()))
+            return self._ticket_event("ticket_recalled", ticket["id"], window=window, actor=actor)
+
+    def start(self, number: int, actor) -> dict:
+        """The citizen arrived at the window: called → serving."""
+        with self._write():
+            window = self._window(number, actor)
+            ticket = self._current(window, "called")
+            store.update_ticket(self.db, ticket["id"], status="serving", serving_at=clock.to_iso(self.now()))
+            return self._ticket_event("ticket_serving", ticket["id"], window=window, actor=actor)
+
+    def no_show(self, number: int, actor) -> dict:
+        with self._write():
+            window = self._window(number, actor)
+            ticket = self._current(window, "called")
+            store.update_ticket(self.db, ticket["id"], status="no_show", finished_at=clock.to_iso(self.now()))
+            return self._ticket_event("ticket_no_show", ticket["id"], window=window, actor=actor)
+
+    def finish(self, number: int, actor, outcome: str | None = None) -> dict:
+        outcome = outcome or "办结"
+        if outcome not in OUTCOMES:
+            raise BadRequest(f"办理结果须为 {'、'.join(OUTCOMES)} 之一")
+        with self._write():
+            window = self._window(number, actor)
+            ticket = self._current(window, "called", "serving")
+            now = clock.to_iso(self.now())
+            store.update_ticket(self.db, ticket["id"], status="done", finished_at=now, outcome=outcome,
+                                serving_at=ticket["serving_at"] or now)
+            return self._ticket_event("ticket_finished", ticket["id"], window=window, actor=actor)
+
+    def _back_in_line_key(self, ticket, after: int) -> float:
+        """A line key that puts the ticket after `after` others of its service (过号顺延)."""
+        keys = store.waiting_line_keys(self.db, ticket["service_id"], ticket["local_day"], after + 1)
+        if not keys:
+            return self.now().timestamp()
+        if len(keys) <= after:
+            return keys[-1] + 0.001
+        return (keys[after - 1] + keys[after]) / 2 if after > 0 else keys[0] - 0.001
+
+    def hold(self, number: int, actor, after: int | None = None) -> dict:
+        """Back in line after K others (missing documents, or 过号顺延)."""
+        after = self._requeue_after(after)
+        with self._write():
+            window = self._window(number, actor)
+            ticket = self._current(window, "called", "serving")
+            store.update_ticket(self.db, ticket["id"], status="waiting", window_id=None,
+                                line_key=self._back_in_line_key(ticket, after), priority=0)
+            return self._ticket_event("ticket_held", ticket["id"], window=window, actor=actor, after=after)
+
+    def requeue(self, number: int, actor, ticket_number: str, after: int | None = None) -> dict:
+        """A citizen who missed the call comes back: no_show → waiting, after K others (过号顺延)."""
+        after = self._requeue_after(after)
+        with self._write():
+            window = self._window(number, actor)
+            ticket = store.get_ticket_by_number(self.db, str(ticket_number).strip().upper(), self.today())
+            if not ticket:
+                raise UnknownTicket(f"今天没有 {ticket_number} 号")
+            if ticket["status"] != "no_show":
+                raise WrongState(f"{ticket['number']} 当前状态为 {ticket['status']}，只有过号的号票可以顺延")
+            store.update_ticket(self.db, ticket["id"], status="waiting", window_id=None, finished_at=None,
+                                line_key=self._back_in_line_key(ticket, after), priority=0)
+            return self._ticket_event("ticket_requeued", ticket["id"], window=window, actor=actor, after=after)
+
+    def _requeue_after(self, after) -> int:
+        after = self.config["queue"]["requeue_after"] if after is None else after
+        if not isinstance(after, int) or isinstance(after, bool) or not 0 <= after <= 100:
+            raise BadRequest("after 须为 0 到 100 之间的整数")
+        return after
+
+    def transfer(self, number: int, actor, service_id: int | None = None, to_window: int | None = None) -> dict:
+        """Move the window's ticket to another service or window; the number and issue time are kept."""
+        if service_id is None and to_window is None:
+            raise BadRequest("请指定转移到的事项（service_id）或窗口（to_window）")
+        with self._write():
+            window = self._window(number, actor)
+            ticket = self._current(window, "called", "serving")
+            new_service_id = ticket["service_id"]
+            if service_id is not None:
+                if not isinstance(service_id, int) or not store.get_service(self.db, service_id):
+                    raise UnknownService(f"没有编号为 {service_id} 的事项", service_id=service_id)
+                new_service_id = service_id
+            target_window_id = None
+            if to_window is not None:
+                target = store.get_window(self.db, to_window) if isinstance(to_window, int) else None
+                if not target:
+                    raise UnknownWindow(f"没有 {to_window} 号窗口", window=to_window)
+                if new_service_id not in store.window_service_ids(self.db, target["id"]):
+                    raise BadRequest(f"{to_window} 号窗口不办理该事项，请同时指定该窗口办理的事项")
+                target_window_id = target["id"]
+            store.update_ticket(self.db, ticket["id"], status="waiting", window_id=None, service_id=new_service_id,
+                                target_window_id=target_window_id, transfer_count=ticket["transfer_count"] + 1)
+            return self._ticket_event("ticket_transferred", ticket["id"], window=window, actor=actor,
+                                      from_window=number, from_service_id=ticket["service_id"], to_window=to_window)
+
+    # --- views --------------------------------------------------------------
+
+    def window_view(self, number: int) -> dict:
+        window = store.get_window(self.db, number)
+        if not window:
+            raise UnknownWindow(f"没有 {number} 号窗口", window=number)
+        staff = store.get_staff(self.db, window["staff_id"]) if window["staff_id"] else None
+        current = store.current_ticket_of_window(self.db, window["id"])
+        day = self.today()
+        services = {s["id"]: s for s in store.list_services(self.db)}
+        return {
+            "number": window["number"], "name": window["name"], "state": window["state"],
+            "pause_reason": window["pause_reason"],
+            "staff": {"id": staff["id"], "name": staff["name"], "employee_no": staff["employee_no"],
+                      "photo": staff["photo"]} if staff else None,
+            "current": public_ticket(current) if current else None,
+            "services": [{"id": sid, "name": services[sid]["name"], "prefix": services[sid]["prefix"]}
+                         for sid in store.window_service_ids(self.db, window["id"]) if sid in services],
+            "waiting": store.list_callable_tickets(self.db, window["id"], day),
+            "today": store.window_counts(self.db, window["id"], day),
+        }
+
+    def display(self, calls: int = 10) -> dict:
+        """The whole current picture for the hall and window screens, read in one snapshot."""
+        self.db.execute("BEGIN")
+        try:
+            last_id = store.last_event_id(self.db)
+            day = self.today()
+            waiting = store.count_waiting_by_service(self.db, day)
+            windows = []
+            for window in store.list_windows(self.db):
+                current = store.current_ticket_of_window(self.db, window["id"])
+                windows.append({
+                    "number": window["number"], "name": window["name"], "state": window["state"],
+                    "pause_reason": window["pause_reason"],
+                    "staff": {"name": window["staff_name"], "employee_no": window["staff_employee_no"],
+                              "photo": window["staff_photo"]} if window["staff_id"] else None,
+                    "current": {"number": current["number"], "service": current["service"],
+                                "status": current["status"]} if current else None,
+                })
+            recent = [{"event_id": e["id"], "type": e["type"], "at": e["at"], "number": e["data"].get("number"),
+                       "window": e["data"].get("window"), "window_name": e["data"].get("window_name"),
+                       "service": e["data"].get("service")}
+                      for e in store.recent_call_events(self.db, calls)]
+            services = [{"service_id": s["id"], "service": s["name"], "prefix": s["prefix"],
+                         "department": s["department"], "waiting": waiting.get(s["id"], 0)}
+                        for s in store.list_services(self.db) if s["enabled"]]
+        finally:
+            self.db.execute("COMMIT")
+        return {"hall": self.config["hall"]["name"], "now": clock.to_iso(self.now()), "local_day": day,
+                "last_event_id": last_id, "calls": recent, "windows": windows, "waiting": services,
+                "notices": self.config["hall"].get("notices", []),
+                "supervision_phone": self.config["hall"].get("supervision_phone")}
+
+    # --- evaluations ----------------------------------------------------------
+
+    def evaluate(self, ticket_id, level, actor, comment: str | None = None) -> dict:
+        if not isinstance(level, int) or isinstance(level, bool) or level not in EVALUATION_LEVELS:
+            raise BadRequest("level 须为 1（非常不满意）到 5（非常满意）的整数")
+        if not isinstance(ticket_id, int):
+            raise BadRequest("ticket_id 必须是整数")
+        with self._write():
+            ticket = self._ticket(ticket_id)
+            if ticket["status"] != "done":
+                raise WrongState(f"{ticket['number']} 尚未办结，不能评价")
+            if actor.kind == "evaluator" and actor.window_id != ticket["window_id"]:
+                raise Forbidden("评价器只能评价本窗口办结的号票")
+            if store.get_evaluation_for_ticket(self.db, ticket_id):
+                raise AlreadyEvaluated(f"{ticket['number']} 已评价过")
+            comment = (comment or "").strip()[:500] or None
+            evaluation_id = store.insert_evaluation(self.db, {
+                "ticket_id": ticket_id, "level": level, "comment": comment, "window_id": ticket["window_id"],
+                "staff_id": ticket["staff_id"], "at": clock.to_iso(self.now()), "source": actor.kind,
+            })
+            window = store.get_window_by_id(self.db, ticket["window_id"]) if ticket["window_id"] else None
+            self._event("evaluation_recorded",
+                        {"evaluation_id": evaluation_id, "ticket_id": ticket_id, "number": ticket["number"],
+                         "level": level, "level_name": EVALUATION_LEVELS[level],
+                         "window": window["number"] if window else None},
+                        ticket=ticket, window=window, staff_id=ticket["staff_id"])
+        return {"id": evaluation_id, "ticket_id": ticket_id, "number": ticket["number"], "level": level,
+                "level_name": EVALUATION_LEVELS[level], "comment": comment}
