@@ -176,6 +176,31 @@ def demo(ctx, demo_dir, port, no_kiosk):
 # Commands of the other parts are registered below, one small block each.
 
 
+@cli.command()
+@click.option("--dest", default=None, type=click.Path(file_okay=False), help="backup folder (default: [backup] dir)")
+@click.option("--keep", type=click.IntRange(min=1), default=None, help="backups kept per database (default: [backup] keep, 14)")
+@click.pass_context
+def backup(ctx, dest, keep):
+    """Back up the hall's databases (online, safe while the server runs)."""
+    from .backup import backup_hall
+
+    for path in backup_hall(config_of(ctx), dest=dest, keep=keep):
+        click.echo(f"已备份：{path}")
+
+
+@cli.command()
+@click.argument("backup_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--to", "to", default=None, type=click.Path(dir_okay=False), help="database to replace (default: found by the file name)")
+@click.option("--force", is_flag=True, help="restore even while the server has the database open")
+@click.pass_context
+def restore(ctx, backup_file, to, force):
+    """Restore a database from a backup; the replaced one is kept beside it."""
+    from .backup import restore_hall
+
+    restored, saved = restore_hall(config_of(ctx), backup_file, to=to, force=force)
+    click.echo(f"已恢复：{restored}" + (f"（原数据库已另存为 {saved}）" if saved else ""))
+
+
 def main():
     cli(prog_name="govhall")
 
