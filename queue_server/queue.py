@@ -153,7 +153,8 @@ class Queue:
         minutes = statistics.median(samples) / 60 if samples else float(self.config["queue"]["default_handle_minutes"])
         windows = store.windows_serving(self.db, service_id)
         serving = sum(1 for w in windows if w["state"] == "open") or max(1, len(windows))
-        return max(1, math.ceil(ahead * minutes / serving))
+        # round first: julianday arithmetic leaves 240.00001 s where 240 s was meant
+        return max(1, math.ceil(round(ahead * minutes / serving, 3)))
 
     def cancel(self, ticket_id: int, actor=None) -> dict:
         with self._write():
