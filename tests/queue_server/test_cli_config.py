@@ -1,0 +1,55 @@
+"""The `govhall` command and the configuration rules."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from conftest import DEMO_HALL, write_config
+from queue_server import store
+from queue_server.auth import principal_from_token
+from queue_server.cli import cli
+from queue_server.config import load_config
+
+
+def test_env_overrides_toml_and_paths_are_relative_to_the_file(tmp_path):
+    path = write_config(tmp_path, port=9000)
+    config = load_config(path, environ={"GOVHALL_SERVER_PORT": "9100", "GOVHALL_QUEUE_REQUEUE_AFTER": "5",
+                                        "GOVHALL_HALL_NAME": "某某县政务服务中心"})
+    assert config["server"]["port"] == 9100 and config["queue"]["requeue_after"] == 5
+    assert config["hall"]["name"] == "某某县政务服务中心"
+    assert config["server"]["database"] == str(tmp_path / "govhall.db")
+    assert config["hall"]["timezone"] == "Asia/Shanghai"
+
+
+def test_init_load_hall_accounts_and_tokens(tmp_path):
+    path = write_config(tmp_path)
+    runner = CliRunner()
+    base = ["--config", str(path)]
+    assert runner.invoke(cli, [*base, "init"]).exit_code == 0
+    loaded = runner.invoke(cli, [*base, "load-hall", str(DEMO_HALL)])
+    assert loaded.exit_code == 0 and "事项 22 个" in loaded.output
+    # loading twice updates by name, adds nothing twice
+    assert runner.invoke(cli, [*base, "load-hall", str(DEMO_HALL)]).exit_code == 0
+    added = runner.invoke(cli, [*base, "staff", "add", "新同事", "--role", "admin", "--password", "pass1234",
+                                "--employee-no", "HL777"])
+    assert added.exit_code == 0, added.output
+    token = runner.invoke(cli, [*base, "staff", "token", "新同事"]).output.strip()
+    kiosk = runner.invoke(cli, [*base, "kiosk", "register", "二楼自助机"]).output.splitlines()[0]
+    bad = runner.invoke(cli, [*base, "staff", "token", "查无此人"])
+    assert bad.exit_code == 2 and "没有人员" in bad.output
+    db = store.connect(tmp_path / "govhall.db")
+    assert db.execute("SELECT count(*) FROM service").fetchone()[0] == 22
+    assert db.execute("SELECT count(*) FROM window").fetchone()[0] == 10
+    assert principal_from_token(db, token).is_admin
+    assert principal_from_token(db, kiosk).kind == "kiosk"
+    # tokens are stored hashed only
+    assert db.execute("SELECT count(*) FROM api_token WHERE token_hash = ?", [token]).fetchone()[0] == 0
+
+
+def test_a_broken_hall_file_is_refused_with_the_reason(tmp_path):
+    path = write_config(tmp_path)
+    hall = tmp_path / "bad.toml"
+    hall.write_text('[[department]]\nname = "某局"\n[[department.service]]\nname = "某事"\nprefix = "Z"\n'
+                    'category = "行政审批"\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--config", str(path), "load-hall", str(hall)])
+    assert result.exit_code == 2 and "行政审批" in result.output
