@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 DEBIAN_PACKAGES := fonts-wqy-microhei espeak-ng sox chromium \
-	libgl1 libegl1 libgles2 libmtdev1 xclip
+	libgl1 libegl1 libgles2 libmtdev1 xclip libusb-1.0-0
 
 .PHONY: demo test bench system-packages venv clean
 
