@@ -1,0 +1,463 @@
+"""Reading one page of a government website: its text encoding, the links of a list
+page, and the fields of a 政府信息公开 article.
+
+Metadata is found by the labels such pages use, not by their markup: the page is turned
+into lines of text (one per block or table cell, inline tags merged), and a label such as
+"发布机构：" starts a value wherever it stands — a label/value list, a two-column table,
+or inline spans on one line. Every value leaves here as plain text."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+import lxml.html
+
+# --- text encoding ----------------------------------------------------------------
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+
+# GB2312 and GBK pages are decoded as GB18030, their superset: a page labelled gb2312
+# routinely uses GBK-only characters.
+_CHINESE_CHARSETS = {"gb2312", "gbk", "gb18030", "x-gbk", "cp936", "hz-gb-2312", "euc-cn"}
+
+
+def _codec(name: str | None) -> str | None:
+    if not name:
+        return None
+    name = name.strip().strip("\"'").lower()
+    if name in _CHINESE_CHARSETS:
+        return "gb18030"
+    try:
+        "".encode(name)
+    except LookupError:
+        return None
+    return name
+
+
+def decode_page(raw: bytes, content_type: str | None = None) -> str:
+    """The page's text: charset from the HTTP header, else from its <meta>, else UTF-8 if
+    it decodes cleanly, else GB18030."""
+    header = re.search(r"charset\s*=\s*([A-Za-z0-9_\-\"']+)", content_type or "", re.I)
+    codec = _codec(header.group(1)) if header else None
+    if codec is None:
+        meta = _META_CHARSET.search(raw[:4096])
+        codec = _codec(meta.group(1).decode("ascii", "ignore")) if meta else None
+    if raw.startswith(b"\xef\xbb\xbf"):
+        codec, raw = "utf-8", raw[3:]
+    if codec is None:
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            codec = "gb18030"
+    return raw.decode(codec, errors="replace")
+
+
+def looks_truncated(html: str) -> bool:
+    """A page that opened <html> but never closed it was cut off on the way."""
+    lowered = html[-4096:].lower()
+    return "<html" in html[:4096].lower() and "</html>" not in lowered
+
+
+# --- text helpers -----------------------------------------------------------------
+
+_SPACES = re.compile(r"[\s\u3000\xa0\u200b\ufeff]+")
+_NONE_VALUES = re.compile(r"^[\s\-—－―_/／无暂无空]*$")
+
+
+def clean_text(text: str | None) -> str:
+    """One line of plain text: whitespace (full-width too) collapsed, ends trimmed."""
+    return _SPACES.sub(" ", text or "").strip()
+
+
+# Website text reaches kiosk screens as plain text: the ASCII brackets that open Kivy markup
+# ("[color=...]") and HTML tags become their full-width forms, usual in Chinese typesetting.
+_MARKUP_SAFE = str.maketrans({"[": "［", "]": "］", "<": "＜", ">": "＞"})
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def safe_text(text: str | None) -> str:
+    """Text that no screen can take for markup: no Kivy markup, no HTML tags, no control codes."""
+    return _CONTROL.sub("", (text or "").translate(_MARKUP_SAFE))
+
+
+def _value(text: str | None) -> str | None:
+    """A metadata value, or None for the empty markers pages use ("————", "无", "/")."""
+    text = clean_text(text).strip(":：").strip()
+    if not text or _NONE_VALUES.match(text):
+        return None
+    return safe_text(text)
+
+
+_DATE = re.compile(r"(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})")
+
+
+def normalise_date(text: str | None) -> str | None:
+    """"2013年12月30日", "2013-12-30 10:00", "2013/12/30" -> "2013-12-30"; else None."""
+    if not text:
+        return None
+    found = _DATE.search(unicodedata.normalize("NFKC", text))
+    if not found:
+        return None
+    year, month, day = (int(x) for x in found.groups())
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return None
+    return f"{year:04d}-{month:02d}-{day:02d}"
+
+
+# --- metadata labels --------------------------------------------------------------
+
+# field -> its labels, best first. A field found under an earlier label wins.
+LABELS: dict[str, tuple[str, ...]] = {
+    "title": ("标题", "文件名称", "信息名称"),
+    "index_no": ("索引号", "索引编号"),
+    "doc_no": ("发文字号", "发文文号", "文号"),
+    "written_on": ("成文日期", "成文时间", "发文日期"),
+    "publisher": ("公开主体", "发布机构", "发文机关", "发文机构", "发布单位", "公开单位", "信息来源", "来源"),
+    "category": ("信息分类", "主题分类", "公开类别", "所属分类", "分类"),
+    "published_on": ("公开日期", "发布日期", "公开时间", "发布时间"),
+    "repealed_on": ("废止日期", "失效日期", "失效时间"),
+    "validity": ("有效性", "效力状态", "时效性", "是否有效"),
+}
+DATE_FIELDS = ("written_on", "published_on", "repealed_on")
+
+# Labels that are no field but end the value before them ("来源：县民政局 浏览次数：12").
+STOP_LABELS = ("浏览次数", "浏览量", "点击数", "点击率", "阅读次数", "访问次数", "字号", "字体", "作者", "分享到",
+               "打印", "责任编辑")
+
+_LABEL_FIELD: dict[str, tuple[str | None, int]] = {label: (None, 0) for label in STOP_LABELS}
+for _field, _labels in LABELS.items():
+    for _rank, _label in enumerate(_labels):
+        _LABEL_FIELD[_label] = (_field, _rank)
+
+# A label may be padded inside ("标　　题"); longest labels are tried first.
+_GAP = r"[\s\u3000\xa0]*"
+_LABEL_ALTERNATION = "|".join(
+    "(?:" + _GAP.join(map(re.escape, label)) + ")" for label in sorted(_LABEL_FIELD, key=len, reverse=True))
+# Inline element boundaries are marked in metadata lines, so "局</span><span>发布日期：" still
+# starts a label while "垃圾分类：" in running text does not.
+BOUNDARY = "\ue000"  # a private-use character: never in page text, not whitespace
+# mid-line a label needs its colon and must not continue a word; at the start of a line a
+# space or the line's end will do
+_LABEL_COLON = re.compile(r"(?<![\u4e00-\u9fff])(?P<label>" + _LABEL_ALTERNATION + r")" + _GAP + r"\ue000*[:：]")
+_LABEL_AT_START = re.compile(r"^\ue000*(?P<label>" + _LABEL_ALTERNATION + r")" + _GAP + r"\ue000*(?:[:：]|\s|$)")
+
+
+def _label_field(label_text: str) -> tuple[str | None, int]:
+    return _LABEL_FIELD[_SPACES.sub("", label_text)]
+
+
+def _label_hits(line: str) -> list[re.Match]:
+    hits = list(_LABEL_COLON.finditer(line))
+    start = _LABEL_AT_START.match(line)
+    if start and not (hits and hits[0].start("label") == start.start("label")):
+        hits.insert(0, start)
+    return hits
+
+
+def find_metadata(lines: list[str]) -> dict[str, str]:
+    """Label -> value pairs from lines of text, keyed by field, values as written."""
+    found: dict[str, tuple[int, str]] = {}
+    for index, line in enumerate(lines):
+        hits = _label_hits(line)
+        for number, hit in enumerate(hits):
+            end = hits[number + 1].start() if number + 1 < len(hits) else len(line)
+            raw = line[hit.end():end]
+            if not raw.strip(" :：\u3000" + BOUNDARY) and number + 1 == len(hits):
+                # the value sits in the next line (next table cell, next <dd>)
+                following = lines[index + 1] if index + 1 < len(lines) else ""
+                raw = "" if _label_hits(following) else following
+            name, rank = _label_field(hit.group("label"))
+            if name is None:
+                continue
+            raw = raw.replace(BOUNDARY, "")
+            if name not in found or rank < found[name][0]:
+                found[name] = (rank, raw)
+    return {name: raw for name, (rank, raw) in found.items()}
+
+
+# --- the page as lines ------------------------------------------------------------
+
+_BLOCK_TAGS = {
+    "address", "article", "aside", "blockquote", "body", "br", "caption", "center", "dd", "div", "dl", "dt",
+    "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr",
+    "html", "li", "main", "nav", "ol", "p", "pre", "section", "table", "tbody", "td", "tfoot", "th", "thead",
+    "title", "tr", "ul",
+}
+_SKIP_TAGS = {"script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "select", "option",
+              "button", "input", "textarea"}
+# Parts of a page that are never the article: navigation, breadcrumbs, footers, sharing.
+_NOISE_TAGS = {"nav", "header", "footer", "aside", "form"}
+_NOISE_NAME = re.compile(
+    r"(^|[-_ ])(nav|navbar|menu|breadcrumbs?|crumbs?|bread|position|location|dqwz|footer|foot|bottom|copyright|"
+    r"header|head|top|topbar|share|sidebar|side|print|toolbar|search|links?|friendlink)([-_ \d]|$)", re.I)
+_NOISE_TEXT = ("网站标识码", "ICP备", "ICP 备", "公网安备", "当前位置", "您的位置", "打印本页", "关闭窗口",
+               "【打印】", "【关闭】", "分享到", "字体：", "字号：", "【大】", "【中】", "【小】", "主办单位：",
+               "版权所有")
+
+
+def _tag(element) -> str | None:
+    return element.tag.lower() if isinstance(element.tag, str) else None
+
+
+def page_lines(root, mark_boundaries: bool = False) -> list[str]:
+    """Lines of plain text in reading order: one per block element or table cell, inline
+    elements merged into their line, scripts and styles dropped. With `mark_boundaries`
+    the edges of inline elements are marked with BOUNDARY (for finding labels)."""
+    lines: list[str] = []
+    buffer: list[str] = []
+
+    def flush():
+        text = clean_text("".join(buffer))
+        buffer.clear()
+        if not text.strip(BOUNDARY + " "):
+            return
+        if text.strip(BOUNDARY + " ") in (":", "：") and lines:  # a lone colon between a label and its value
+            lines[-1] += text
+        elif text:
+            lines.append(text)
+
+    def walk(element, depth=0):
+        tag = _tag(element)
+        if tag is not None and tag not in _SKIP_TAGS and depth < 400:
+            block = tag in _BLOCK_TAGS
+            mark = mark_boundaries and not block
+            if block:
+                flush()
+            if mark:
+                buffer.append(BOUNDARY)
+            if element.text:
+                buffer.append(element.text)
+            for child in element:
+                walk(child, depth + 1)
+            if block:
+                flush()
+            elif mark:
+                buffer.append(BOUNDARY)
+        if element.tail:
+            buffer.append(element.tail)
+
+    walk(root)
+    flush()
+    return lines
+
+
+def parse_html(html: str):
+    html = _XML_DECLARATION.sub("", html, count=1)
+    if not html.strip():
+        html = "<html></html>"
+    return lxml.html.document_fromstring(html)
+
+
+def _is_noise(element) -> bool:
+    tag = _tag(element)
+    if tag in _NOISE_TAGS:
+        return True
+    names = " ".join(filter(None, [element.get("class"), element.get("id")]))
+    return bool(names and _NOISE_NAME.search(names))
+
+
+def _drop(element):
+    """Remove an element but keep its tail text in place."""
+    parent = element.getparent()
+    if parent is not None:
+        element.drop_tree()
+
+
+def strip_noise(root):
+    for element in list(root.iter()):
+        tag = _tag(element)
+        if tag is None:
+            continue
+        if tag in _SKIP_TAGS or (tag not in ("html", "body") and _is_noise(element)):
+            _drop(element)
+
+
+# --- list pages -------------------------------------------------------------------
+
+_DOCUMENT_FILE = re.compile(r"\.(pdf|docx?|xlsx?|et|wps|ofd|zip|rar|7z|pptx?|txt|jpe?g|png|gif)$", re.I)
+_NEXT_TEXT = {"下一页", "下页", "后一页", "后页", ">", ">>", "›", "»", "next", "下一页>", "下一页>>"}
+
+
+@dataclass
+class ListPage:
+    articles: list[str] = field(default_factory=list)
+    next_pages: list[str] = field(default_factory=list)
+
+
+def _absolute(base_url: str, href: str | None) -> str | None:
+    if not href:
+        return None
+    href = href.strip()
+    if href.lower().startswith(("javascript:", "mailto:", "tel:", "#")):
+        return None
+    url = urldefrag(urljoin(base_url, href))[0]
+    return url if urlsplit(url).scheme in ("http", "https") else None
+
+
+def read_list_page(html: str, page_url: str, article_pattern: str | None = None,
+                   next_pattern: str | None = None) -> ListPage:
+    """The article links and the further list pages (pagination) of a list page.
+
+    With patterns from the site description, they decide; without, an article is a link
+    on the same site with a title-like text, outside the navigation, that is not a file,
+    and the next pages are links reading "下一页" or a page number."""
+    root = parse_html(html)
+    strip_noise(root)
+    host = urlsplit(page_url).netloc
+    page = ListPage()
+    seen = {page_url}
+    article_re = re.compile(article_pattern) if article_pattern else None
+    next_re = re.compile(next_pattern) if next_pattern else None
+    for link in root.iter("a"):
+        url = _absolute(page_url, link.get("href"))
+        if not url or url in seen or urlsplit(url).netloc != host:
+            continue
+        text = clean_text(link.text_content())
+        is_next = (next_re.search(url) is not None) if next_re else (text.lower() in _NEXT_TEXT or text.isdigit())
+        if is_next:
+            seen.add(url)
+            page.next_pages.append(url)
+            continue
+        if article_re:
+            is_article = article_re.search(url) is not None
+        else:
+            is_article = len(text) >= 5 and not _DOCUMENT_FILE.search(urlsplit(url).path)
+        if is_article:
+            seen.add(url)
+            page.articles.append(url)
+    return page
+
+
+# --- articles ---------------------------------------------------------------------
+
+# Containers (id or class) that common CMSs of Chinese government sites put the body in.
+_BODY_NAMES = ("UCAP-CONTENT", "TRS_Editor", "trs_editor_view", "zoom", "Zoom", "article-content",
+               "article_content", "content-text", "pages_content", "wzcon")
+_BODY_XPATH = " | ".join(
+    f"//*[@id='{name}'] | //*[contains(concat(' ', normalize-space(@class), ' '), ' {name} ')]" for name in _BODY_NAMES)
+
+
+class NotAnArticle(ValueError):
+    """The page has no title or no text to keep."""
+
+
+def _meta(root, name: str) -> str | None:
+    for element in root.iter("meta"):
+        if (element.get("name") or "").lower() == name.lower():
+            return _value(element.get("content"))
+    return None
+
+
+def _direct_text_score(element) -> int:
+    """How much paragraph text an element holds directly (its own <p> children and text)."""
+    score = len(clean_text(element.text))
+    for child in element:
+        tag = _tag(child)
+        if tag == "p":
+            score += len(clean_text(child.text_content()))
+        elif tag == "br":
+            score += 1
+        score += len(clean_text(child.tail))
+    return score
+
+
+def _body_container(root):
+    for found in root.xpath(_BODY_XPATH):
+        if clean_text(found.text_content()):
+            return found
+    best, best_score = None, 0
+    for element in root.iter("div", "td", "article", "section", "main", "body"):
+        score = _direct_text_score(element)
+        if score > best_score:
+            best, best_score = element, score
+    return best
+
+
+def _drop_metadata_blocks(container):
+    """Metadata tables and lists inside the body container are not the body."""
+    for element in list(container.iter("table", "ul", "dl", "div", "ol")):
+        if element is container or element.getparent() is None:
+            continue
+        text = clean_text(element.text_content())
+        labels = {_label_field(h.group("label"))[0] for line in page_lines(element, mark_boundaries=True)
+                  for h in _label_hits(line)} - {None}
+        if len(labels) >= 2 and len(text) < 800:
+            _drop(element)
+
+
+def _attachments(root, page_url: str) -> list[dict]:
+    found, seen = [], set()
+    for link in root.iter("a"):
+        url = _absolute(page_url, link.get("href"))
+        if not url or url in seen or not _DOCUMENT_FILE.search(urlsplit(url).path):
+            continue
+        seen.add(url)
+        name = safe_text(clean_text(link.text_content()) or urlsplit(url).path.rsplit("/", 1)[-1])
+        found.append({"name": name, "url": url})
+    return found
+
+
+def _title_from_page(root) -> str | None:
+    for tag in ("h1", "h2"):
+        for element in root.iter(tag):
+            text = _value(element.text_content())
+            if text and len(text) >= 4:
+                return text
+    titles = list(root.iter("title"))
+    if titles:
+        text = clean_text(titles[0].text_content())
+        return _value(re.split(r"\s*(?:_|\||——|－| - )\s*", text)[0]) if text else None
+    return None
+
+
+def extract_article(html: str, url: str) -> dict:
+    """The fields of one disclosure page (content.store.DOCUMENT_FIELDS): dates as
+    YYYY-MM-DD, a missing field as None, the body as plain-text paragraphs separated
+    by blank lines, attachments as [{"name", "url"}]."""
+    root = parse_html(html)
+    for element in list(root.iter(*_SKIP_TAGS)):
+        _drop(element)
+    raw = find_metadata(page_lines(root, mark_boundaries=True))
+    doc: dict = {name: _value(raw.get(name)) for name in LABELS}
+    for name in DATE_FIELDS:
+        doc[name] = normalise_date(doc[name])
+    doc["title"] = doc["title"] or _meta(root, "ArticleTitle") or _title_from_page(root)
+    doc["published_on"] = doc["published_on"] or normalise_date(_meta(root, "PubDate"))
+    doc["publisher"] = doc["publisher"] or _meta(root, "ContentSource")
+    if not doc["title"]:
+        raise NotAnArticle("页面没有标题")
+
+    strip_noise(root)
+    body = _body_container(root)
+    paragraphs: list[str] = []
+    attachments = _attachments(root, url)
+    if body is not None:
+        _drop_metadata_blocks(body)
+        for line in page_lines(body):
+            if line == doc["title"] or any(marker in line for marker in _NOISE_TEXT):
+                continue
+            if any(a["name"] == safe_text(line) for a in attachments):
+                continue
+            paragraphs.append(safe_text(line))
+    doc["body"] = "\n\n".join(paragraphs)
+    doc["attachments"] = attachments
+    doc["source_url"] = url
+    if not doc["body"] and not attachments:
+        raise NotAnArticle("页面没有正文")
+    return doc
+
+
+def plain_text(html_fragment: str) -> str:
+    """Any HTML as plain text (tags removed, entities decoded), lines kept."""
+    if not html_fragment or "<" not in html_fragment:
+        return html_fragment or ""
+    root = parse_html("<html><body>" + html_fragment + "</body></html>")
+    return "\n".join(page_lines(root))
+
+
+__all__ = ["safe_text", "decode_page", "looks_truncated", "normalise_date", "find_metadata", "page_lines", "read_list_page",
+           "extract_article", "NotAnArticle", "ListPage", "plain_text", "clean_text"]

@@ -1,0 +1,706 @@
+"""The content store: one SQLite file with disclosure documents, announcements, service
+guides, their search index, and the sync's bookkeeping. Every SQL statement of the
+content package lives here.
+
+The same class is the server's store and the kiosk's offline copy: the server answers
+`changes_since(V)`, the kiosk feeds that answer to `apply_changes` on its own file.
+
+Versioning: one counter (`meta.version`) grows with every change; each changed row takes
+the new value, so "what changed since V" is `version > V`. Deleted rows leave a tombstone
+with the version of their deletion; a hidden document is sent to kiosks as deleted."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sqlite3
+from contextlib import contextmanager
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import sqlite_utils
+
+from . import ContentNotFound, InvalidContent, SyncBusy
+from .textindex import index_tokens, match_expression, needles, snippet
+
+BUSY_TIMEOUT_MS = 10_000
+
+DOCUMENT_FIELDS = ("title", "index_no", "doc_no", "written_on", "publisher", "category",
+                   "published_on", "repealed_on", "validity", "body", "attachments", "source_url")
+DOCUMENT_DATES = ("written_on", "published_on", "repealed_on")
+GUIDE_FIELDS = ("service", "department", "legal_basis", "conditions", "procedure", "materials",
+                "time_limit", "fees", "contact", "online_links")
+GUIDE_LISTS = ("materials", "online_links")
+ANNOUNCEMENT_FIELDS = ("title", "body", "starts_on", "ends_on", "pinned")
+
+# Search column weights for bm25: a hit in the title counts most, then the numbers and
+# publisher, then the body.
+SEARCH_WEIGHTS = (10.0, 4.0, 1.0)
+
+# Each migration runs once, in order; the applied count lives in PRAGMA user_version of
+# this file (not the hall database's).
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    INSERT INTO meta (key, value) VALUES ('version', '0');
+    CREATE TABLE document (
+        id INTEGER PRIMARY KEY,
+        source_url TEXT UNIQUE,
+        title TEXT NOT NULL,
+        index_no TEXT,
+        doc_no TEXT,
+        written_on TEXT,
+        publisher TEXT,
+        category TEXT,
+        published_on TEXT,
+        repealed_on TEXT,
+        validity TEXT,
+        body TEXT NOT NULL DEFAULT '',
+        attachments TEXT NOT NULL DEFAULT '[]',
+        hidden INTEGER NOT NULL DEFAULT 0,
+        pinned INTEGER NOT NULL DEFAULT 0,
+        content_hash TEXT,
+        updated_at TEXT NOT NULL,
+        version INTEGER NOT NULL
+    );
+    CREATE INDEX document_version ON document(version);
+    CREATE INDEX document_listing ON document(hidden, pinned, published_on);
+    CREATE INDEX document_category ON document(category);
+    CREATE TABLE announcement (
+        id INTEGER PRIMARY KEY,
+        title TEXT NOT NULL,
+        body TEXT NOT NULL DEFAULT '',
+        starts_on TEXT,
+        ends_on TEXT,
+        pinned INTEGER NOT NULL DEFAULT 0,
+        updated_at TEXT NOT NULL,
+        version INTEGER NOT NULL
+    );
+    CREATE INDEX announcement_version ON announcement(version);
+    CREATE TABLE guide (
+        id INTEGER PRIMARY KEY,
+        service TEXT NOT NULL UNIQUE,
+        department TEXT,
+        legal_basis TEXT,
+        conditions TEXT,
+        procedure TEXT,
+        materials TEXT NOT NULL DEFAULT '[]',
+        time_limit TEXT,
+        fees TEXT,
+        contact TEXT,
+        online_links TEXT NOT NULL DEFAULT '[]',
+        updated_at TEXT NOT NULL,
+        version INTEGER NOT NULL
+    );
+    CREATE INDEX guide_version ON guide(version);
+    CREATE TABLE tombstone (
+        kind TEXT NOT NULL CHECK (kind IN ('document','announcement','guide')),
+        item_id INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        PRIMARY KEY (kind, item_id)
+    );
+    CREATE INDEX tombstone_version ON tombstone(version);
+    -- what the sync last saw at a URL: validators for conditional GET, a hash of the raw
+    -- page, and (for list pages) the links found on it, so a 304 list page still leads on
+    CREATE TABLE fetch_state (
+        url TEXT PRIMARY KEY,
+        etag TEXT,
+        last_modified TEXT,
+        page_hash TEXT,
+        links TEXT,
+        fetched_at TEXT NOT NULL
+    );
+    CREATE TABLE sync_run (
+        id INTEGER PRIMARY KEY,
+        site TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        status TEXT NOT NULL CHECK (status IN ('running','done','failed')),
+        new INTEGER NOT NULL DEFAULT 0,
+        changed INTEGER NOT NULL DEFAULT 0,
+        unchanged INTEGER NOT NULL DEFAULT 0,
+        failed INTEGER NOT NULL DEFAULT 0,
+        report TEXT NOT NULL DEFAULT '{}'
+    );
+    -- rowid = 2*id for a document, 2*id+1 for a guide; columns hold bigram token strings
+    CREATE VIRTUAL TABLE search USING fts5(
+        title, meta, body, kind UNINDEXED, item_id UNINDEXED,
+        tokenize = 'unicode61 remove_diacritics 0'
+    );
+    INSERT INTO search (search, rank) VALUES ('rank', 'bm25(10.0, 4.0, 1.0)');
+    """,
+]
+
+# A sync run still "running" after this long died without finishing (process killed).
+STALE_RUN_SECONDS = 6 * 3600
+
+
+def utc_now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _date_or_none(value, field: str) -> str | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value.isoformat()
+    value = str(value).strip()
+    if not _DATE.match(value):
+        raise InvalidContent(f"{field} 须为 YYYY-MM-DD 格式的日期：{value}")
+    return value
+
+
+def _text_list(value, field: str) -> list[str]:
+    if value in (None, ""):
+        return []
+    if isinstance(value, str):
+        value = [line for line in value.splitlines()]
+    if not isinstance(value, (list, tuple)):
+        raise InvalidContent(f"{field} 须为列表")
+    return [str(item).strip() for item in value if str(item).strip()]
+
+
+def document_hash(fields: dict) -> str:
+    """A hash of what a document says; the sync compares it to decide "changed"."""
+    canonical = json.dumps({k: fields.get(k) for k in DOCUMENT_FIELDS}, ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class ContentStore:
+    """The content database at `path` (created and migrated on open)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                               check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        self.db = sqlite_utils.Database(conn)
+        self._migrate()
+
+    # --- connection -------------------------------------------------------------
+
+    def close(self):
+        self.db.conn.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _migrate(self):
+        conn = self.db.conn
+        if conn.execute("PRAGMA user_version").fetchone()[0] >= len(MIGRATIONS):
+            return
+        with self._write():
+            applied = conn.execute("PRAGMA user_version").fetchone()[0]
+            for number, script in enumerate(MIGRATIONS[applied:], start=applied + 1):
+                for statement in _statements(script):
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version={number}")
+
+    @contextmanager
+    def _write(self):
+        """One write transaction, lock taken up front; nested calls join the outer one."""
+        conn = self.db.conn
+        if conn.in_transaction:
+            yield
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        else:
+            conn.execute("COMMIT")
+
+    def _rows(self, sql, params=()) -> list[dict]:
+        return [dict(r) for r in self.db.execute(sql, params).fetchall()]
+
+    def _row(self, sql, params=()) -> dict | None:
+        found = self.db.execute(sql, params).fetchone()
+        return dict(found) if found is not None else None
+
+    # --- version ----------------------------------------------------------------
+
+    def version(self) -> int:
+        return int(self.db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()[0])
+
+    def _next_version(self) -> int:
+        """The version a change in the current transaction takes."""
+        version = self.version() + 1
+        self.db.execute("UPDATE meta SET value = ? WHERE key = 'version'", [str(version)])
+        return version
+
+    def _tombstone(self, kind: str, item_id: int, version: int):
+        self.db.execute("INSERT OR REPLACE INTO tombstone (kind, item_id, version) VALUES (?, ?, ?)",
+                        [kind, item_id, version])
+
+    # --- search index -----------------------------------------------------------
+
+    def _index_document(self, doc: dict):
+        rowid = 2 * doc["id"]
+        self.db.execute("DELETE FROM search WHERE rowid = ?", [rowid])
+        if doc.get("hidden"):
+            return
+        meta = " ".join(filter(None, [doc.get("doc_no"), doc.get("index_no"), doc.get("publisher"),
+                                      doc.get("category")]))
+        self.db.execute(
+            "INSERT INTO search (rowid, title, meta, body, kind, item_id) VALUES (?, ?, ?, ?, 'document', ?)",
+            [rowid, index_tokens(doc.get("title")), index_tokens(meta), index_tokens(doc.get("body")), doc["id"]])
+
+    def _index_guide(self, guide: dict):
+        rowid = 2 * guide["id"] + 1
+        self.db.execute("DELETE FROM search WHERE rowid = ?", [rowid])
+        materials = guide.get("materials") or []
+        body = "\n".join(filter(None, [guide.get("legal_basis"), guide.get("conditions"), guide.get("procedure"),
+                                       "\n".join(materials), guide.get("time_limit"), guide.get("fees")]))
+        self.db.execute(
+            "INSERT INTO search (rowid, title, meta, body, kind, item_id) VALUES (?, ?, ?, ?, 'guide', ?)",
+            [rowid, index_tokens(guide["service"]), index_tokens(guide.get("department")), index_tokens(body),
+             guide["id"]])
+
+    def _unindex(self, kind: str, item_id: int):
+        self.db.execute("DELETE FROM search WHERE rowid = ?", [2 * item_id + (1 if kind == "guide" else 0)])
+
+    # --- documents --------------------------------------------------------------
+
+    @staticmethod
+    def _document_out(found: dict | None, with_flags=True) -> dict | None:
+        if found is None:
+            return None
+        found["attachments"] = json.loads(found.get("attachments") or "[]")
+        found.pop("content_hash", None)
+        if with_flags:
+            found["hidden"] = bool(found.get("hidden"))
+            found["pinned"] = bool(found.get("pinned"))
+        return found
+
+    @staticmethod
+    def _document_in(fields: dict) -> dict:
+        """Validated, normalised document columns from a dict of DOCUMENT_FIELDS."""
+        unknown = set(fields) - set(DOCUMENT_FIELDS)
+        if unknown:
+            raise InvalidContent(f"文件没有这些字段：{', '.join(sorted(unknown))}")
+        title = (fields.get("title") or "").strip()
+        if not title:
+            raise InvalidContent("文件须有标题")
+        values = {}
+        for name in DOCUMENT_FIELDS:
+            value = fields.get(name)
+            if name in DOCUMENT_DATES:
+                value = _date_or_none(value, name)
+            elif name == "attachments":
+                value = [{"name": str(a.get("name") or a.get("url")), "url": str(a.get("url") or "")}
+                         for a in (value or [])]
+            elif isinstance(value, str):
+                value = value.strip() or None
+            values[name] = value
+        values["title"] = title
+        values["body"] = values["body"] or ""
+        return values
+
+    def upsert_document(self, fields: dict) -> tuple[int, str]:
+        """Add a document or update the one with the same source_url.
+
+        Returns (id, "new" | "changed" | "unchanged"); only a real change takes a new
+        version, so an unchanged page never reaches the kiosks again. Admin flags (hidden,
+        pinned) survive an update."""
+        values = self._document_in(fields)
+        content_hash = document_hash(values)
+        with self._write():
+            found = None
+            if values["source_url"]:
+                found = self._row("SELECT id, content_hash FROM document WHERE source_url = ?",
+                                  [values["source_url"]])
+            if found and found["content_hash"] == content_hash:
+                return found["id"], "unchanged"
+            version = self._next_version()
+            row = dict(values, attachments=json.dumps(values["attachments"], ensure_ascii=False),
+                       content_hash=content_hash, updated_at=utc_now_iso(), version=version)
+            if found:
+                self.db["document"].update(found["id"], row)
+                doc_id, status = found["id"], "changed"
+            else:
+                doc_id, status = self.db["document"].insert(row).last_pk, "new"
+            self._index_document(self._row("SELECT * FROM document WHERE id = ?", [doc_id]))
+            return doc_id, status
+
+    def set_document_flags(self, doc_id: int, hidden: bool | None = None, pinned: bool | None = None):
+        """Hide a document from kiosks and search, or pin it to the top of lists."""
+        changes = {}
+        if hidden is not None:
+            changes["hidden"] = int(bool(hidden))
+        if pinned is not None:
+            changes["pinned"] = int(bool(pinned))
+        with self._write():
+            if not self._row("SELECT id FROM document WHERE id = ?", [doc_id]):
+                raise ContentNotFound(f"没有编号为 {doc_id} 的文件")
+            if changes:
+                changes["version"] = self._next_version()
+                self.db["document"].update(doc_id, changes)
+                self._index_document(self._row("SELECT * FROM document WHERE id = ?", [doc_id]))
+
+    def document(self, doc_id: int, include_hidden: bool = False) -> dict:
+        """One document: its fields (dates YYYY-MM-DD, missing as None), id, pinned."""
+        found = self._row("SELECT * FROM document WHERE id = ?", [doc_id])
+        if found is None or (found["hidden"] and not include_hidden):
+            raise ContentNotFound(f"没有编号为 {doc_id} 的文件")
+        return self._document_out(found)
+
+    def document_by_url(self, source_url: str) -> dict | None:
+        return self._document_out(self._row("SELECT * FROM document WHERE source_url = ?", [source_url]))
+
+    def documents(self, category: str | None = None, limit: int = 50, offset: int = 0,
+                  include_hidden: bool = False) -> list[dict]:
+        """Documents without their body, pinned first, then newest published first."""
+        where, params = [], []
+        if not include_hidden:
+            where.append("hidden = 0")
+        if category:
+            where.append("category = ?")
+            params.append(category)
+        sql = ("SELECT id, title, index_no, doc_no, written_on, publisher, category, published_on, repealed_on, "
+               "validity, source_url, hidden, pinned, updated_at, version FROM document"
+               + (" WHERE " + " AND ".join(where) if where else "")
+               + " ORDER BY pinned DESC, coalesce(published_on, '') DESC, id DESC LIMIT ? OFFSET ?")
+        out = []
+        for found in self._rows(sql, params + [int(limit), int(offset)]):
+            found["hidden"], found["pinned"] = bool(found["hidden"]), bool(found["pinned"])
+            out.append(found)
+        return out
+
+    def count_documents(self, category: str | None = None, include_hidden: bool = False) -> int:
+        where, params = [], []
+        if not include_hidden:
+            where.append("hidden = 0")
+        if category:
+            where.append("category = ?")
+            params.append(category)
+        return self.db.execute("SELECT count(*) FROM document" + (" WHERE " + " AND ".join(where) if where else ""),
+                               params).fetchone()[0]
+
+    def categories(self) -> list[dict]:
+        return self._rows("SELECT category AS name, count(*) AS count FROM document "
+                          "WHERE hidden = 0 AND category IS NOT NULL GROUP BY category ORDER BY count DESC, name")
+
+    # --- announcements ----------------------------------------------------------
+
+    @staticmethod
+    def _announcement_in(values: dict) -> dict:
+        title = (values.get("title") or "").strip()
+        if not title:
+            raise InvalidContent("公告须有标题")
+        starts_on = _date_or_none(values.get("starts_on"), "starts_on")
+        ends_on = _date_or_none(values.get("ends_on"), "ends_on")
+        if starts_on and ends_on and ends_on < starts_on:
+            raise InvalidContent("公告的结束日期早于开始日期")
+        return {"title": title, "body": (values.get("body") or "").strip(), "starts_on": starts_on,
+                "ends_on": ends_on, "pinned": int(bool(values.get("pinned")))}
+
+    def save_announcement(self, values: dict, announcement_id: int | None = None) -> int:
+        row = self._announcement_in(values)
+        with self._write():
+            row.update(updated_at=utc_now_iso(), version=self._next_version())
+            if announcement_id is None:
+                return self.db["announcement"].insert(row).last_pk
+            if not self._row("SELECT id FROM announcement WHERE id = ?", [announcement_id]):
+                raise ContentNotFound(f"没有编号为 {announcement_id} 的公告")
+            self.db["announcement"].update(announcement_id, row)
+            return announcement_id
+
+    def delete_announcement(self, announcement_id: int):
+        with self._write():
+            if not self._row("SELECT id FROM announcement WHERE id = ?", [announcement_id]):
+                raise ContentNotFound(f"没有编号为 {announcement_id} 的公告")
+            self.db.execute("DELETE FROM announcement WHERE id = ?", [announcement_id])
+            self._tombstone("announcement", announcement_id, self._next_version())
+
+    def announcement(self, announcement_id: int) -> dict:
+        found = self._row("SELECT * FROM announcement WHERE id = ?", [announcement_id])
+        if found is None:
+            raise ContentNotFound(f"没有编号为 {announcement_id} 的公告")
+        found["pinned"] = bool(found["pinned"])
+        return found
+
+    def announcements(self, active_on: date | str | None = None) -> list[dict]:
+        """Announcements shown on `active_on` (all of them when None), pinned first, newest first."""
+        sql, params = "SELECT * FROM announcement", []
+        if active_on is not None:
+            day = active_on.isoformat() if isinstance(active_on, date) else str(active_on)
+            sql += " WHERE (starts_on IS NULL OR starts_on <= ?) AND (ends_on IS NULL OR ends_on >= ?)"
+            params = [day, day]
+        sql += " ORDER BY pinned DESC, coalesce(starts_on, '') DESC, id DESC"
+        out = self._rows(sql, params)
+        for found in out:
+            found["pinned"] = bool(found["pinned"])
+        return out
+
+    # --- service guides ---------------------------------------------------------
+
+    @staticmethod
+    def _guide_out(found: dict | None) -> dict | None:
+        if found is None:
+            return None
+        for name in GUIDE_LISTS:
+            found[name] = json.loads(found.get(name) or "[]")
+        return found
+
+    @staticmethod
+    def _guide_in(values: dict) -> dict:
+        unknown = set(values) - set(GUIDE_FIELDS)
+        if unknown:
+            raise InvalidContent(f"办事指南没有这些字段：{', '.join(sorted(unknown))}")
+        service = (values.get("service") or "").strip()
+        if not service:
+            raise InvalidContent("办事指南须写明事项名称")
+        row = {}
+        for name in GUIDE_FIELDS:
+            value = values.get(name)
+            if name in GUIDE_LISTS:
+                row[name] = json.dumps(_text_list(value, name), ensure_ascii=False)
+            else:
+                row[name] = (str(value).strip() or None) if value is not None else None
+        row["service"] = service
+        return row
+
+    def save_guide(self, values: dict) -> int:
+        """Add or replace the guide of `values["service"]` (a queue service's name)."""
+        row = self._guide_in(values)
+        with self._write():
+            row.update(updated_at=utc_now_iso(), version=self._next_version())
+            found = self._row("SELECT id FROM guide WHERE service = ?", [row["service"]])
+            if found:
+                self.db["guide"].update(found["id"], row)
+                guide_id = found["id"]
+            else:
+                guide_id = self.db["guide"].insert(row).last_pk
+            self._index_guide(self._guide_out(self._row("SELECT * FROM guide WHERE id = ?", [guide_id])))
+            return guide_id
+
+    def delete_guide(self, service_name: str):
+        with self._write():
+            found = self._row("SELECT id FROM guide WHERE service = ?", [service_name])
+            if not found:
+                raise ContentNotFound(f"没有“{service_name}”的办事指南")
+            self.db.execute("DELETE FROM guide WHERE id = ?", [found["id"]])
+            self._unindex("guide", found["id"])
+            self._tombstone("guide", found["id"], self._next_version())
+
+    def guide_for_service(self, service_name: str) -> dict | None:
+        return self._guide_out(self._row("SELECT * FROM guide WHERE service = ?", [service_name]))
+
+    def guide(self, guide_id: int) -> dict:
+        found = self._guide_out(self._row("SELECT * FROM guide WHERE id = ?", [guide_id]))
+        if found is None:
+            raise ContentNotFound(f"没有编号为 {guide_id} 的办事指南")
+        return found
+
+    def guides(self) -> list[dict]:
+        return [self._guide_out(g) for g in self._rows("SELECT * FROM guide ORDER BY department, service")]
+
+    # --- kiosk replication ------------------------------------------------------
+
+    def changes_since(self, since: int) -> dict:
+        """Everything changed after version `since`, in the shape `apply_changes` ingests.
+
+        `full` is true when the answer replaces the receiver's whole copy: a first fetch
+        (since 0), or a `since` from another database (larger than ours)."""
+        since = int(since)
+        current = self.version()
+        full = since <= 0 or since > current
+        if full:
+            since = 0
+        documents, deleted_documents = [], []
+        for found in self._rows("SELECT * FROM document WHERE version > ? ORDER BY id", [since]):
+            if found["hidden"]:
+                deleted_documents.append(found["id"])
+            else:
+                doc = self._document_out(found)
+                doc.pop("hidden")
+                documents.append(doc)
+        tombstones = self._rows("SELECT kind, item_id FROM tombstone WHERE version > ? ORDER BY item_id", [since])
+        deleted = {"documents": deleted_documents + [t["item_id"] for t in tombstones if t["kind"] == "document"],
+                   "announcements": [t["item_id"] for t in tombstones if t["kind"] == "announcement"],
+                   "guides": [t["item_id"] for t in tombstones if t["kind"] == "guide"]}
+        announcements = self._rows("SELECT * FROM announcement WHERE version > ? ORDER BY id", [since])
+        for found in announcements:
+            found["pinned"] = bool(found["pinned"])
+        guides = [self._guide_out(g) for g in self._rows("SELECT * FROM guide WHERE version > ? ORDER BY id", [since])]
+        return {"version": current, "since": since, "full": full, "documents": documents,
+                "announcements": announcements, "guides": guides, "deleted": deleted}
+
+    def apply_changes(self, payload: dict):
+        """Ingest what another store's `changes_since` returned (the kiosk's offline copy).
+
+        Rows keep the sender's ids and versions; afterwards `version()` is the sender's."""
+        try:
+            version = int(payload["version"])
+        except (KeyError, TypeError, ValueError):
+            raise InvalidContent("变更数据缺少 version") from None
+        deleted = payload.get("deleted") or {}
+        with self._write():
+            if payload.get("full"):
+                for table in ("document", "announcement", "guide", "tombstone"):
+                    self.db.execute(f"DELETE FROM {table}")
+                self.db.execute("DELETE FROM search")
+            for doc_id in deleted.get("documents", []):
+                self.db.execute("DELETE FROM document WHERE id = ?", [doc_id])
+                self._unindex("document", doc_id)
+            for announcement_id in deleted.get("announcements", []):
+                self.db.execute("DELETE FROM announcement WHERE id = ?", [announcement_id])
+            for guide_id in deleted.get("guides", []):
+                self.db.execute("DELETE FROM guide WHERE id = ?", [guide_id])
+                self._unindex("guide", guide_id)
+            for doc in payload.get("documents", []):
+                values = self._document_in({k: doc.get(k) for k in DOCUMENT_FIELDS})
+                row = dict(values, id=int(doc["id"]), attachments=json.dumps(values["attachments"], ensure_ascii=False),
+                           pinned=int(bool(doc.get("pinned"))), hidden=0, content_hash=document_hash(values),
+                           updated_at=doc.get("updated_at") or utc_now_iso(), version=int(doc.get("version") or version))
+                self.db["document"].insert(row, replace=True)
+                self._index_document(row)
+            for announcement in payload.get("announcements", []):
+                row = self._announcement_in(announcement)
+                row.update(id=int(announcement["id"]), updated_at=announcement.get("updated_at") or utc_now_iso(),
+                           version=int(announcement.get("version") or version))
+                self.db["announcement"].insert(row, replace=True)
+            for guide in payload.get("guides", []):
+                row = self._guide_in({k: guide.get(k) for k in GUIDE_FIELDS})
+                row.update(id=int(guide["id"]), updated_at=guide.get("updated_at") or utc_now_iso(),
+                           version=int(guide.get("version") or version))
+                # a guide re-created under a new id replaces the old row of the same service
+                old = self._row("SELECT id FROM guide WHERE service = ? AND id != ?", [row["service"], row["id"]])
+                if old:
+                    self.db.execute("DELETE FROM guide WHERE id = ?", [old["id"]])
+                    self._unindex("guide", old["id"])
+                self.db["guide"].insert(row, replace=True)
+                self._index_guide(self._guide_out(dict(row)))
+            self.db.execute("UPDATE meta SET value = ? WHERE key = 'version'", [str(version)])
+
+    # --- search -----------------------------------------------------------------
+
+    def search(self, q: str, limit: int = 20) -> list[dict]:
+        """Documents and guides matching every part of `q`, best first.
+
+        Two-character words, phrases and document numbers go through the bigram index;
+        a query the index cannot answer (a lone character in the middle of a phrase)
+        falls back to a plain substring scan."""
+        limit = max(1, min(int(limit), 100))
+        expression = match_expression(q)
+        if expression is None:
+            return []
+        hits = []
+        if any(len(part) > 1 for part in needles(q)):  # a lone character: bigrams cannot hold it
+            hits = [(r["kind"], r["item_id"]) for r in self._rows(
+                "SELECT kind, item_id FROM search WHERE search MATCH ? ORDER BY rank LIMIT ?", [expression, limit])]
+        if not hits:
+            hits = self._scan(q, limit)
+        return self._search_results(hits, q)
+
+    def _scan(self, q: str, limit: int) -> list[tuple[str, int]]:
+        """Substring search without the index: titles first, then bodies."""
+        parts = needles(q)
+        where = " AND ".join(["(title || ' ' || coalesce(doc_no, '') || ' ' || body) LIKE ?"] * len(parts))
+        likes = ["%" + p.replace("%", "").replace("_", "") + "%" for p in parts]
+        documents = self._rows(
+            f"SELECT id FROM document WHERE hidden = 0 AND {where} "
+            "ORDER BY (title LIKE ?) DESC, coalesce(published_on, '') DESC LIMIT ?", likes + [likes[0], limit])
+        guide_where = " AND ".join(["(service || ' ' || coalesce(conditions, '') || ' ' || coalesce(procedure, '') "
+                                    "|| ' ' || materials) LIKE ?"] * len(parts))
+        guides = self._rows(f"SELECT id FROM guide WHERE {guide_where} LIMIT ?", likes + [limit])
+        hits = [("guide", g["id"]) for g in guides] + [("document", d["id"]) for d in documents]
+        return hits[:limit]
+
+    def _search_results(self, hits: list[tuple[str, int]], q: str) -> list[dict]:
+        doc_ids = [item_id for kind, item_id in hits if kind == "document"]
+        guide_ids = [item_id for kind, item_id in hits if kind == "guide"]
+        docs, guides = {}, {}
+        if doc_ids:
+            marks = ",".join("?" * len(doc_ids))
+            docs = {d["id"]: d for d in self._rows(
+                f"SELECT id, title, doc_no, publisher, category, published_on, body FROM document WHERE id IN ({marks})",
+                doc_ids)}
+        if guide_ids:
+            marks = ",".join("?" * len(guide_ids))
+            guides = {g["id"]: self._guide_out(g) for g in self._rows(
+                f"SELECT * FROM guide WHERE id IN ({marks})", guide_ids)}
+        results = []
+        for kind, item_id in hits:
+            if kind == "document" and item_id in docs:
+                d = docs[item_id]
+                results.append({"kind": "document", "id": item_id, "title": d["title"],
+                                "snippet": snippet(d["body"], q), "doc_no": d["doc_no"],
+                                "publisher": d["publisher"], "category": d["category"],
+                                "published_on": d["published_on"]})
+            elif kind == "guide" and item_id in guides:
+                g = guides[item_id]
+                text = "\n".join(filter(None, [g["conditions"], g["procedure"], "、".join(g["materials"])]))
+                results.append({"kind": "guide", "id": item_id, "title": g["service"], "snippet": snippet(text, q),
+                                "service": g["service"], "department": g["department"]})
+        return results
+
+    # --- sync bookkeeping -------------------------------------------------------
+
+    def fetch_state(self, url: str) -> dict | None:
+        found = self._row("SELECT * FROM fetch_state WHERE url = ?", [url])
+        if found and found["links"]:
+            found["links"] = json.loads(found["links"])
+        return found
+
+    def save_fetch_state(self, url: str, etag: str | None, last_modified: str | None, page_hash: str | None,
+                         links: dict | None = None):
+        with self._write():
+            self.db.execute(
+                "INSERT OR REPLACE INTO fetch_state (url, etag, last_modified, page_hash, links, fetched_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [url, etag, last_modified, page_hash,
+                 json.dumps(links, ensure_ascii=False) if links is not None else None, utc_now_iso()])
+
+    def start_sync_run(self, site: str) -> int:
+        """Record a run as running; refuses while another run is (recently) running."""
+        with self._write():
+            running = self._row("SELECT id, started_at FROM sync_run WHERE status = 'running' ORDER BY id DESC")
+            if running:
+                started = datetime.fromisoformat(running["started_at"])
+                if (datetime.now(timezone.utc) - started).total_seconds() < STALE_RUN_SECONDS:
+                    raise SyncBusy(f"同步正在进行（第 {running['id']} 次，开始于 {running['started_at'][:19]}）")
+                self.db.execute("UPDATE sync_run SET status = 'failed', finished_at = ?, "
+                                "report = '{\"error\": \"未正常结束\"}' WHERE id = ?", [utc_now_iso(), running["id"]])
+            return self.db["sync_run"].insert({"site": site, "started_at": utc_now_iso(),
+                                               "status": "running"}).last_pk
+
+    def finish_sync_run(self, run_id: int, report: dict, status: str = "done"):
+        with self._write():
+            self.db["sync_run"].update(run_id, {
+                "finished_at": utc_now_iso(), "status": status,
+                "new": len(report.get("new", [])), "changed": len(report.get("changed", [])),
+                "unchanged": report.get("unchanged", 0), "failed": len(report.get("failed", [])),
+                "report": json.dumps(report, ensure_ascii=False)})
+
+    def sync_runs(self, limit: int = 20) -> list[dict]:
+        out = self._rows("SELECT * FROM sync_run ORDER BY id DESC LIMIT ?", [int(limit)])
+        for found in out:
+            found["report"] = json.loads(found["report"] or "{}")
+        return out
+
+
+def _statements(script: str):
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                yield buffer
+            buffer = ""

@@ -1,0 +1,107 @@
+"""Reading pages: every field of every fixture article, in each template and encoding."""
+
+from __future__ import annotations
+
+import pytest
+
+import content_fixture_site as fixture
+from content.extract import (decode_page, extract_article, find_metadata, looks_truncated, normalise_date,
+                             read_list_page)
+
+BASE = "http://site.test"
+
+
+def _expected(fields: dict) -> dict:
+    expected = dict(fields)
+    if "attachments" in expected:
+        expected["attachments"] = [dict(a, url=BASE + a["url"]) for a in expected["attachments"]]
+    return expected
+
+
+@pytest.mark.parametrize("path, html, fields", [
+    (fixture.A1_PATH, fixture.A1, fixture.A1_FIELDS),
+    (fixture.A2_PATH, fixture.A2, fixture.A2_FIELDS),
+    (fixture.A3_PATH, fixture.A3, fixture.A3_FIELDS),
+    (fixture.A4_PATH, fixture.A4, fixture.A4_FIELDS),
+    (fixture.A5_PATH, fixture.A5_V1, fixture.A5_FIELDS_V1),
+], ids=["label-list", "four-column-table", "inline-spans", "dl-gbk-template", "dashes-mean-none"])
+def test_every_field_of_every_template(path, html, fields):
+    doc = extract_article(html, BASE + path)
+    for name, value in _expected(fields).items():
+        assert doc[name] == value, name
+    assert doc["source_url"] == BASE + path
+
+
+def test_gbk_page_decodes_from_its_meta_charset():
+    raw = fixture.A4.encode("gbk")
+    with pytest.raises(UnicodeDecodeError):
+        raw.decode("utf-8")
+    text = decode_page(raw, "text/html")
+    doc = extract_article(text, BASE + fixture.A4_PATH)
+    assert doc["title"] == fixture.A4_FIELDS["title"]
+    assert doc["publisher"] == "和林格尔县农牧局"
+
+
+def test_header_charset_wins_and_gbk_only_characters_survive():
+    html = '<html><head><meta charset="gb2312"></head><body><p>朱镕基同志</p></body></html>'
+    raw = html.encode("gbk")  # 镕 is in GBK but not in GB2312
+    assert "镕" in decode_page(raw, None)
+    assert "镕" in decode_page(raw, "text/html; charset=GBK")
+    assert decode_page("<p>社保</p>".encode("utf-8"), "text/html") == "<p>社保</p>"
+
+
+def test_navigation_breadcrumbs_and_footer_are_left_out():
+    for html in (fixture.A1, fixture.A3, fixture.A4):
+        body = extract_article(html, BASE + "/x.html")["body"]
+        for noise in ("当前位置", "网站标识码", "ICP备", "首页", "政务公开", "分享到", "统计代码", "浏览次数"):
+            assert noise not in body
+
+
+def test_markup_and_script_come_out_as_plain_text():
+    doc = extract_article(fixture.A6, BASE + fixture.A6_PATH)
+    for name, value in fixture.A6_FIELDS.items():
+        assert doc[name] == value, name
+    for name in ("title", "publisher", "body"):
+        for forbidden in ("[", "]", "<", ">", "alert('x')", "steal", "evil", "color: red"):
+            assert forbidden not in doc[name], (name, forbidden)
+
+
+@pytest.mark.parametrize("text, day", [
+    ("2013-12-30", "2013-12-30"), ("2013年12月30日", "2013-12-30"), ("2024年1月5日", "2024-01-05"),
+    ("2024/3/1 10:20", "2024-03-01"), ("２０２４－０４－０１", "2024-04-01"), ("————", None), ("", None),
+    ("2024-13-01", None),
+])
+def test_dates_are_normalised(text, day):
+    assert normalise_date(text) == day
+
+
+def test_label_variants_padding_and_full_width_colons():
+    lines = ["标　　题：县人社局关于失业登记的公告", "发文机关:县人社局", "主题分类：就业创业",
+             "发布日期：2024年5月6日　　文号：和人社发〔2024〕2号", "效力状态：————"]
+    found = find_metadata(lines)
+    assert found["title"] == "县人社局关于失业登记的公告"
+    assert found["publisher"] == "县人社局"
+    assert found["category"] == "就业创业"
+    assert found["published_on"].strip() == "2024年5月6日"
+    assert found["doc_no"] == "和人社发〔2024〕2号"
+    assert found["validity"] == "————"
+
+
+def test_a_label_inside_running_text_is_not_metadata():
+    found = find_metadata(["开展垃圾分类：宣传进社区活动", "分类：城乡建设"])
+    assert found["category"] == "城乡建设"
+
+
+def test_list_page_with_patterns_and_without():
+    url = BASE + "/zwgk/index.html"
+    with_patterns = read_list_page(fixture.LIST_1, url, r"/t\d{8}_\d+\.html$", r"/zwgk/index(_\d+)?\.html$")
+    heuristic = read_list_page(fixture.LIST_1, url)
+    for page in (with_patterns, heuristic):
+        assert page.articles == [BASE + fixture.A1_PATH, BASE + fixture.A2_PATH, BASE + fixture.A3_PATH,
+                                 BASE + fixture.MISSING_PATH, BASE + fixture.PRIVATE_PATH]
+        assert page.next_pages == [BASE + "/zwgk/index_1.html", BASE + "/zwgk/index_2.html"]
+
+
+def test_truncated_html_is_recognised():
+    assert looks_truncated(fixture.A1[: len(fixture.A1) // 2])
+    assert not looks_truncated(fixture.A1)
