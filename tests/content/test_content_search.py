@@ -1,0 +1,87 @@
+"""Search: two-character words, phrases, document numbers, ranking, guides."""
+
+from __future__ import annotations
+
+import pytest
+
+from content.textindex import index_tokens, match_expression
+
+DOCS = [
+    dict(title="关于做好城乡居民最低生活保障工作的通知", doc_no="和民发〔2024〕8号",
+         body="各乡镇要做好低保对象的动态管理，按时发放低保金。"),
+    dict(title="户籍迁入办理须知", doc_no="和公发〔2023〕15号", body="办理户籍迁入需携带居民户口簿和身份证。"),
+    dict(title="社保卡换发公告", doc_no="和人社发〔2024〕2号", body="第三代社保卡开始换发，请到社保经办窗口办理。"),
+    dict(title="关于城乡居民养老保险缴费的通知", doc_no="和人社发〔2024〕12号",
+         body="城乡居民养老保险缴费档次分为十二档。参保人可通过社保卡缴费。"),
+    dict(title="政府工作报告", doc_no=None, body="全年新增就业岗位两千个，社会保障水平稳步提高。"),
+]
+
+
+@pytest.fixture
+def searchable(content_store):
+    ids = {}
+    for number, fields in enumerate(DOCS):
+        ids[fields["title"]], _ = content_store.upsert_document(dict(fields, source_url=f"http://s/{number}"))
+    content_store.save_guide({"service": "社会保障卡申领", "department": "县人社局",
+                              "conditions": "本县参保人员", "materials": ["居民身份证", "近期免冠照片"]})
+    return content_store, ids
+
+
+def titles(results):
+    return [r["title"] for r in results]
+
+
+@pytest.mark.parametrize("word, expected", [
+    ("社保", {"社保卡换发公告", "关于城乡居民养老保险缴费的通知"}),
+    ("低保", {"关于做好城乡居民最低生活保障工作的通知"}),
+    ("户籍", {"户籍迁入办理须知"}),
+])
+def test_two_character_words(searchable, word, expected):
+    store, _ = searchable
+    assert {r["title"] for r in store.search(word) if r["kind"] == "document"} == expected
+
+
+def test_phrases_match_only_where_the_characters_stand_together(searchable):
+    store, _ = searchable
+    assert titles(store.search("最低生活保障")) == ["关于做好城乡居民最低生活保障工作的通知"]
+    assert titles(store.search("养老保险缴费")) == ["关于城乡居民养老保险缴费的通知"]
+    assert store.search("保险养老") == []  # the same characters in another order
+    assert titles(store.search("户籍 身份证")) == ["户籍迁入办理须知"]  # every part must match
+
+
+def test_document_numbers(searchable):
+    store, _ = searchable
+    assert titles(store.search("和人社发〔2024〕2号")) == ["社保卡换发公告"]
+    assert titles(store.search("和人社发〔2024〕12号")) == ["关于城乡居民养老保险缴费的通知"]
+    assert set(titles(store.search("和人社发"))) == {"社保卡换发公告", "关于城乡居民养老保险缴费的通知"}
+
+
+def test_title_hits_rank_above_body_hits(searchable):
+    store, _ = searchable
+    results = store.search("社保卡")
+    documents = [r for r in results if r["kind"] == "document"]
+    assert titles(documents) == ["社保卡换发公告", "关于城乡居民养老保险缴费的通知"]
+    results = store.search("社会保障")
+    assert results[0]["kind"] == "guide" and results[0]["title"] == "社会保障卡申领"
+    assert "政府工作报告" in titles(results)
+
+
+def test_results_carry_a_snippet_around_the_hit(searchable):
+    store, ids = searchable
+    (hit,) = [r for r in store.search("十二档")]
+    assert hit == {"kind": "document", "id": ids["关于城乡居民养老保险缴费的通知"],
+                   "title": "关于城乡居民养老保险缴费的通知", "snippet": hit["snippet"], "doc_no": "和人社发〔2024〕12号",
+                   "publisher": None, "category": None, "published_on": None}
+    assert "十二档" in hit["snippet"]
+
+
+def test_single_characters_and_empty_queries(searchable):
+    store, _ = searchable
+    assert "户籍迁入办理须知" in titles(store.search("籍"))
+    assert store.search("") == [] and store.search("  ，。 ") == []
+
+
+def test_tokens_and_expressions():
+    assert index_tokens("社会保障卡 2024年") == "社会 会保 保障 障卡 2024 年"
+    assert match_expression('社保"') == '("社保")'
+    assert match_expression("12号") == '("12" + "号" *)'

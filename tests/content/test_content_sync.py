@@ -1,0 +1,124 @@
+"""The website sync against the fixture site on 127.0.0.1: first run, second run, failures."""
+
+from __future__ import annotations
+
+import pytest
+
+import content_fixture_site as fixture
+from content import SiteConfigError, SyncBusy
+from content.sync import USER_AGENT, sync_site
+
+ARTICLE_PATHS = [fixture.A1_PATH, fixture.A2_PATH, fixture.A3_PATH, fixture.A4_PATH, fixture.A5_PATH,
+                 fixture.A6_PATH]
+
+
+def _expected(site, fields: dict) -> dict:
+    expected = dict(fields)
+    if "attachments" in expected:
+        expected["attachments"] = [dict(a, url=site.url + a["url"]) for a in expected["attachments"]]
+    return expected
+
+
+def test_first_run_extracts_every_field_and_records_failures(content_store, county_site, tmp_path):
+    report = sync_site(content_store, fixture.site_toml(tmp_path, county_site))
+
+    assert sorted(item["url"] for item in report.new) == sorted(county_site.url + p for p in ARTICLE_PATHS)
+    assert report.changed == [] and report.unchanged == 0
+    assert report.list_pages == 3
+    for path, fields in fixture.ARTICLES.items():
+        doc = content_store.document_by_url(county_site.url + path)
+        for name, value in _expected(county_site, fields).items():
+            assert doc[name] == value, (path, name)
+
+    failures = {item["url"].removeprefix(county_site.url): item["reason"] for item in report.failed}
+    assert failures == {fixture.MISSING_PATH: "not_found", fixture.SLOW_PATH: "timeout",
+                        fixture.TRUNCATED_PATH: "truncated", fixture.PRIVATE_PATH: "robots"}
+    # robots.txt was read and obeyed: the forbidden page was never requested
+    assert county_site.requests_to("/robots.txt")
+    assert county_site.requests_to(fixture.PRIVATE_PATH) == []
+    # retried once after the timeout and the cut-off transfer, never after the 404
+    assert len(county_site.requests_to(fixture.TRUNCATED_PATH)) == 2
+    assert len(county_site.requests_to(fixture.MISSING_PATH)) == 1
+    # every request names govhall
+    assert {entry.headers["user-agent"] for entry in county_site.log} == {USER_AGENT}
+
+    runs = content_store.sync_runs()
+    assert runs[0]["status"] == "done" and runs[0]["new"] == 6 and runs[0]["failed"] == 4
+    assert "页面不存在" in report.summary() and "失败 4" in report.summary()
+
+
+def test_second_run_is_conditional_and_picks_up_the_changed_page(content_store, county_site, tmp_path):
+    site_file = fixture.site_toml(tmp_path, county_site)
+    sync_site(content_store, site_file)
+    version_after_first = content_store.version()
+    county_site.put(fixture.A5_PATH, fixture.A5_V2)
+    county_site.clear_log()
+
+    report = sync_site(content_store, site_file)
+
+    assert report.new == []
+    assert [item["url"] for item in report.changed] == [county_site.url + fixture.A5_PATH]
+    assert report.unchanged == 5
+    # every known page was asked for conditionally, and only the changed one came in full
+    for path in fixture.LIST_PATHS + ARTICLE_PATHS:
+        (request,) = county_site.requests_to(path)
+        assert request.headers.get("if-none-match"), path
+        assert request.headers.get("if-modified-since"), path
+        assert request.status == (200 if path == fixture.A5_PATH else 304), path
+    assert report.not_modified == 8
+
+    changed = content_store.document_by_url(county_site.url + fixture.A5_PATH)
+    assert "4月8日起恢复正常办公" in changed["body"] and changed["validity"] == "失效"
+    since = content_store.changes_since(version_after_first)
+    assert [d["source_url"] for d in since["documents"]] == [county_site.url + fixture.A5_PATH]
+    assert since["documents"][0]["validity"] == "失效"
+
+
+def test_a_site_without_validators_is_skipped_by_content_hash(content_store, county_site, tmp_path):
+    for path in ARTICLE_PATHS:
+        response = county_site.responses[path]
+        county_site.put(path, response.body, response.content_type, validators=False)
+    site_file = fixture.site_toml(tmp_path, county_site)
+    sync_site(content_store, site_file)
+    version = content_store.version()
+
+    report = sync_site(content_store, site_file)
+
+    assert report.new == [] and report.changed == [] and report.unchanged == 6
+    assert content_store.version() == version
+    assert content_store.changes_since(version)["documents"] == []
+
+
+def test_pages_are_found_without_patterns(content_store, county_site, tmp_path):
+    report = sync_site(content_store, fixture.site_toml(tmp_path, county_site, patterns=False))
+    assert sorted(item["url"] for item in report.new) == sorted(county_site.url + p for p in ARTICLE_PATHS)
+
+
+def test_requests_are_spaced_by_the_delay(content_store, county_site, tmp_path):
+    site_file = fixture.site_toml(tmp_path, county_site)
+    text = open(site_file, encoding="utf-8").read().replace("delay_seconds = 0", "delay_seconds = 0.25")
+    open(site_file, "w", encoding="utf-8").write(text)
+    pauses = []
+    sync_site(content_store, site_file, sleep=pauses.append)
+    assert len(pauses) >= 10
+    assert all(0 < pause <= 0.25 for pause in pauses if pause != 0.01)  # 0.01: the retry backoff
+
+
+def test_a_second_run_is_refused_while_one_is_running(content_store, county_site, tmp_path):
+    content_store.start_sync_run("另一次同步")
+    with pytest.raises(SyncBusy):
+        sync_site(content_store, fixture.site_toml(tmp_path, county_site))
+
+
+@pytest.mark.parametrize("text, message", [
+    ("start_urls = []", "start_urls"),
+    ('start_urls = ["ftp://x"]', "start_urls"),
+    ('start_urls = ["http://127.0.0.1/"]\narticle_pattern = "("', "article_pattern"),
+    ('start_urls = ["http://127.0.0.1/"]\nspeed = 3', "speed"),
+    ("start_urls = [", "格式错误"),
+])
+def test_bad_site_descriptions_are_explained(content_store, tmp_path, text, message):
+    path = tmp_path / "site.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(SiteConfigError, match=message):
+        sync_site(content_store, path)
