@@ -41,7 +41,7 @@ class TicketPrinter:
         """The printer's state now. Never raises: no device is OFFLINE, no answer UNKNOWN,
         and while a ticket is printing the last known status is returned."""
         try:
-            self.last_status = self._bounded(self._read_status, self._status_seconds())
+            self.last_status = self._bounded(lambda cancelled: self._read_status(), self._status_seconds())
         except PrinterBusy:
             return self.last_status
         except PrinterError as error:
@@ -98,9 +98,12 @@ class TicketPrinter:
         seconds = (self.config.timeout_s + self._transport.transfer_seconds(len(job.data)) * TRANSFER_MARGIN
                    + 2 * self._status_seconds() + JOB_SLACK_S)
 
-        def send() -> PrinterStatus:
+        def send(cancelled: threading.Event) -> PrinterStatus:
             before = self._read_status()
             self._refuse_if_faulty(before, "before printing")
+            if cancelled.is_set():
+                # The caller was told PrinterTimeout and may retry: a late ticket would be a double.
+                raise PrinterTimeout(self.uri, "job given up before sending")
             self._transport.deliver(job)
             self._transport.wait_sent(time.monotonic() + seconds)
             after = self._read_status()
@@ -125,20 +128,22 @@ class TicketPrinter:
     def _status_seconds(self) -> float:
         return self.config.timeout_s + 4 * self.config.status_timeout_s
 
-    def _bounded(self, work: Callable[[], Result], seconds: float) -> Result:
-        """Run `work` on a helper thread and give up after `seconds`.
+    def _bounded(self, work: Callable[[threading.Event], Result], seconds: float) -> Result:
+        """Run `work(cancelled)` on a helper thread and give up after `seconds`.
 
         A transport stuck in a driver call cannot be killed; its thread is left to
-        finish, the transport is asked to abort, and calls meanwhile get PrinterBusy."""
+        finish (`cancelled` is set so it sends nothing more), the transport is asked to
+        abort, and calls meanwhile get PrinterBusy."""
         if self._overrun is not None and self._overrun.is_alive():
             raise PrinterBusy(self.uri, "an earlier job has not finished")
         if not self._lock.acquire(timeout=seconds):
             raise PrinterBusy(self.uri, f"waited {seconds:.1f} s for the job before")
         outcome: dict = {}
+        cancelled = threading.Event()
 
         def run() -> None:
             try:
-                outcome["value"] = work()
+                outcome["value"] = work(cancelled)
             except BaseException as error:  # handed to the caller below
                 outcome["error"] = error
             finally:
@@ -148,6 +153,7 @@ class TicketPrinter:
         worker.start()
         worker.join(seconds)
         if worker.is_alive():
+            cancelled.set()
             self._overrun = worker
             self._transport.abort()
             raise PrinterTimeout(self.uri, f"no answer within {seconds:.1f} s")

@@ -10,6 +10,7 @@ import copy
 import errno
 import re
 import socket
+import termios
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,6 +144,10 @@ class Transport:
         if usb is not None and isinstance(error, usb.core.USBTimeoutError):
             return PrinterTimeout(self.device_name, detail)
         number = getattr(error, "errno", None) or getattr(error, "backend_error_code", None)
+        if isinstance(error, termios.error) and error.args:
+            number = error.args[0]  # termios errors carry (errno, text) but are no OSError
+            if number in (errno.EIO, errno.ENODEV, errno.ENXIO, errno.EBADF):
+                return PrinterNotFound(self.device_name, detail)
         if number == errno.EBUSY or "busy" in text or "exclusively lock" in text:
             return PrinterBusy(self.device_name, detail)
         if number == errno.ETIMEDOUT:
