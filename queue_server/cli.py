@@ -201,6 +201,17 @@ def restore(ctx, backup_file, to, force):
     click.echo(f"已恢复：{restored}" + (f"（原数据库已另存为 {saved}）" if saved else ""))
 
 
+@cli.command("print-test")
+@click.option("--printer", default=None, help="printer URI (default: [kiosk] printer)")
+@click.pass_context
+def print_test_command(ctx, printer):
+    """Print a sample ticket; with preview://DIR write DIR/A001.png and DIR/A001.bin."""
+    from printer.testprint import print_test, resolve_printer_uri
+
+    config = config_of(ctx)
+    sys.exit(print_test(printer or resolve_printer_uri(config["kiosk"]["printer"], config["_base_dir"]), echo=click.echo))
+
+
 def main():
     cli(prog_name="govhall")
 
