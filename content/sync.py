@@ -374,3 +374,30 @@ def _sync_article(store: ContentStore, client: PoliteClient, report: SyncReport,
         report.unchanged += 1
     else:
         getattr(report, status).append({"url": url, "id": doc_id, "title": fields["title"]})
+
+
+def sync_in_background(database_path: str | Path, site_toml_path: str | Path):
+    """Start `sync_site` on its own thread with its own store connection (the admin's
+    "sync now" button). Refuses at once when a run is already under way; the run's
+    outcome is read back from the store's sync runs."""
+    import threading
+
+    with ContentStore(database_path) as store:
+        running = [run for run in store.sync_runs(limit=1) if run["status"] == "running"]
+    if running:
+        from . import SyncBusy
+        raise SyncBusy(f"同步正在进行（第 {running[0]['id']} 次）")
+    load_site(site_toml_path)  # a bad description is reported now, not lost in the thread
+
+    def run():
+        with ContentStore(database_path) as store:
+            try:
+                sync_site(store, site_toml_path)
+            except ContentError as error:
+                log.warning("background sync: %s", error.message)
+            except Exception:
+                log.exception("background sync failed")
+
+    thread = threading.Thread(target=run, name="govhall-content-sync", daemon=True)
+    thread.start()
+    return thread

@@ -201,6 +201,29 @@ def restore(ctx, backup_file, to, force):
     click.echo(f"已恢复：{restored}" + (f"（原数据库已另存为 {saved}）" if saved else ""))
 
 
+@cli.command()
+@click.option("--site", "site_file", default=None, type=click.Path(dir_okay=False),
+              help="site description TOML (default: [content] site)")
+@click.pass_context
+def sync(ctx, site_file):
+    """Sync disclosure content from the government website (政务公开同步) and print the report."""
+    from content import ContentError
+    from content.store import ContentStore
+    from content.sync import sync_site
+
+    config = config_of(ctx)
+    site_file = site_file or config["content"].get("site")
+    if not site_file:
+        raise click.UsageError("没有站点描述文件：用 --site FILE，或在配置 [content] site 中设置")
+    try:
+        with ContentStore(config["content"]["database"]) as content_store:
+            report = sync_site(content_store, site_file)
+    except ContentError as error:
+        click.echo(f"错误：{error.message}", err=True)
+        sys.exit(2)
+    click.echo(report.summary())
+
+
 @cli.command("print-test")
 @click.option("--printer", default=None, help="printer URI (default: [kiosk] printer)")
 @click.pass_context

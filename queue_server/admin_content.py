@@ -1,0 +1,202 @@
+"""Admin pages for the kiosk's content under /admin/content: announcements, service
+guides per service, disclosure documents (hide, pin), and the website sync (its last
+runs with their errors, and a button to start one). Server-rendered, admin login only."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+
+from content import ContentError
+from content.store import GUIDE_FIELDS, ContentStore
+from content.sync import sync_in_background
+
+from . import store as hall_store
+from .app import get_db
+from .auth import require_role
+
+admin_content = Blueprint("admin_content", __name__, url_prefix="/admin/content")
+
+PAGE_SIZE = 50
+
+
+def content_store() -> ContentStore:
+    if "admin_content_store" not in g:
+        g.admin_content_store = ContentStore(current_app.config["GOVHALL"]["content"]["database"])
+    return g.admin_content_store
+
+
+@admin_content.teardown_app_request
+def _close(_exc):
+    found = g.pop("admin_content_store", None)
+    if found is not None:
+        found.close()
+
+
+def render(template: str, **values):
+    return render_template(f"admin/content/{template}", hall=current_app.config["GOVHALL"]["hall"]["name"],
+                           **values)
+
+
+def _site_path() -> str:
+    return current_app.config["GOVHALL"]["content"].get("site") or ""
+
+
+@admin_content.get("/")
+@require_role("admin")
+def overview():
+    store = content_store()
+    runs = store.sync_runs(limit=1)
+    return render("overview.html", version=store.version(), documents=store.count_documents(include_hidden=True),
+                  hidden=store.count_documents(include_hidden=True) - store.count_documents(),
+                  guides=len(store.guides()), announcements=len(store.announcements()),
+                  last_run=runs[0] if runs else None)
+
+
+# --- announcements ----------------------------------------------------------------
+
+def _announcement_form() -> dict:
+    form = request.form
+    return {"title": form.get("title", ""), "body": form.get("body", ""), "starts_on": form.get("starts_on") or None,
+            "ends_on": form.get("ends_on") or None, "pinned": form.get("pinned") == "on"}
+
+
+@admin_content.get("/announcements")
+@require_role("admin")
+def announcements():
+    edit_id = request.args.get("edit", type=int)
+    editing = content_store().announcement(edit_id) if edit_id else None
+    return render("announcements.html", announcements=content_store().announcements(), editing=editing)
+
+
+@admin_content.post("/announcements")
+@require_role("admin")
+def save_announcement():
+    announcement_id = request.form.get("id", type=int)
+    try:
+        content_store().save_announcement(_announcement_form(), announcement_id)
+    except ContentError as error:
+        flash(error.message, "error")
+        return render("announcements.html", announcements=content_store().announcements(),
+                      editing=dict(_announcement_form(), id=announcement_id)), 400
+    flash("公告已保存", "ok")
+    return redirect(url_for(".announcements"))
+
+
+@admin_content.post("/announcements/<int:announcement_id>/delete")
+@require_role("admin")
+def delete_announcement(announcement_id: int):
+    content_store().delete_announcement(announcement_id)
+    flash("公告已删除", "ok")
+    return redirect(url_for(".announcements"))
+
+
+# --- service guides ---------------------------------------------------------------
+
+@admin_content.get("/guides")
+@require_role("admin")
+def guides():
+    """Every queue service with its guide (or none yet), plus guides of unknown services."""
+    existing = {guide["service"]: guide for guide in content_store().guides()}
+    services = hall_store.list_services(get_db())
+    known = {service["name"] for service in services}
+    orphans = [guide for name, guide in existing.items() if name not in known]
+    return render("guides.html", services=services, existing=existing, orphans=orphans)
+
+
+@admin_content.get("/guides/edit")
+@require_role("admin")
+def edit_guide():
+    service_name = request.args.get("service", "")
+    guide = content_store().guide_for_service(service_name)
+    if guide is None:
+        service = hall_store.get_service_by_name(get_db(), service_name)
+        department = None
+        if service:
+            department = next((d["name"] for d in hall_store.list_departments(get_db())
+                               if d["id"] == service["department_id"]), None)
+        guide = {"service": service_name, "department": department, "materials": [], "online_links": []}
+    return render("guide_form.html", guide=guide)
+
+
+@admin_content.post("/guides")
+@require_role("admin")
+def save_guide():
+    values = {name: request.form.get(name, "") for name in GUIDE_FIELDS}
+    for name in ("materials", "online_links"):
+        values[name] = values[name].splitlines()
+    try:
+        content_store().save_guide(values)
+    except ContentError as error:
+        flash(error.message, "error")
+        return render("guide_form.html", guide=values), 400
+    flash(f"“{values['service'].strip()}”的办事指南已保存", "ok")
+    return redirect(url_for(".guides"))
+
+
+@admin_content.post("/guides/delete")
+@require_role("admin")
+def delete_guide():
+    content_store().delete_guide(request.form.get("service", ""))
+    flash("办事指南已删除", "ok")
+    return redirect(url_for(".guides"))
+
+
+# --- documents --------------------------------------------------------------------
+
+@admin_content.get("/documents")
+@require_role("admin")
+def documents():
+    store = content_store()
+    category = request.args.get("category") or None
+    page = max(1, request.args.get("page", 1, type=int))
+    total = store.count_documents(category=category, include_hidden=True)
+    return render("documents.html", category=category, categories=store.categories(), page=page,
+                  pages=max(1, -(-total // PAGE_SIZE)), total=total,
+                  documents=store.documents(category=category, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
+                                            include_hidden=True))
+
+
+@admin_content.get("/documents/<int:document_id>")
+@require_role("admin")
+def document(document_id: int):
+    return render("document.html", document=content_store().document(document_id, include_hidden=True))
+
+
+@admin_content.post("/documents/<int:document_id>/flags")
+@require_role("admin")
+def document_flags(document_id: int):
+    changes = {}
+    for name in ("hidden", "pinned"):
+        if name in request.form:
+            changes[name] = request.form[name] == "1"
+    content_store().set_document_flags(document_id, **changes)
+    return redirect(request.form.get("back") or url_for(".documents"))
+
+
+# --- sync ---------------------------------------------------------------------------
+
+@admin_content.get("/sync")
+@require_role("admin")
+def sync_runs():
+    return render("sync.html", runs=content_store().sync_runs(limit=20), site=_site_path())
+
+
+@admin_content.post("/sync")
+@require_role("admin")
+def start_sync():
+    site = _site_path()
+    if not site:
+        flash("未配置站点描述文件（配置项 [content] site）", "error")
+        return redirect(url_for(".sync_runs"))
+    try:
+        sync_in_background(current_app.config["GOVHALL"]["content"]["database"], site)
+    except ContentError as error:
+        flash(error.message, "error")
+    else:
+        flash("同步已开始，稍后刷新本页查看结果", "ok")
+    return redirect(url_for(".sync_runs"))
+
+
+@admin_content.errorhandler(ContentError)
+def _content_error(error: ContentError):
+    return render("_layout.html", content_error=error.message), error.status
