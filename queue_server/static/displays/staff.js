@@ -1,0 +1,246 @@
+// The window staff's workstation (虚拟呼叫器): take a window, then call, recall, start, no-show,
+// hold, transfer, pause/resume and finish — by button or by key. One action at a time: while a
+// request is in flight every action is refused, so a double click never calls two tickets.
+"use strict";
+
+(() => {
+  const { Feed, el, pageData, hallTime, STATUS_NAMES } = GovhallLive;
+  const page = pageData();
+  const csrfToken = document.querySelector('meta[name="csrf-token"]').content;
+  const $ = (id) => document.getElementById(id);
+
+  let windowNumber = page.my_window;  // the window this person has taken, or null
+  let view = null;                    // GET /windows/<n>
+  let busy = false;
+
+  const DONE_MESSAGES = {
+    "call-next": (t) => `已呼叫 ${t.number}`, recall: (t) => `已重呼 ${t.number}`,
+    start: (t) => `${t.number} 开始办理`, "no-show": (t) => `${t.number} 已记为过号`,
+    hold: (t) => `${t.number} 已挂起，顺延等候`, transfer: (t) => `${t.number} 已转移`,
+    finish: (t) => `${t.number} 已办结`, requeue: (t) => `${t.number} 已顺延回队列`,
+    pause: () => "窗口已暂停服务", resume: () => "窗口已恢复服务", open: () => "已登录窗口", close: () => "已退出窗口",
+  };
+
+  // --- talking to the API ----------------------------------------------------------
+  async function api(method, path, body) {
+    const response = await fetch("/api/v1" + path, {
+      method, credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      if (response.status === 401) location.href = "/login?next=/staff";
+      throw Object.assign(new Error(data.message || `请求失败（${response.status}）`), { code: data.error });
+    }
+    return data;
+  }
+
+  function say(text, kind) {
+    const box = $("message");
+    box.textContent = text;
+    box.className = "message " + (kind || "ok");
+  }
+
+  // Every action goes through here: the one gate against doing anything twice.
+  async function act(action, body) {
+    if (busy || !windowNumber) return;
+    busy = true;
+    document.body.dataset.busy = "1";
+    paint();
+    try {
+      const result = await api("POST", `/windows/${windowNumber}/${action}`, body);
+      say((DONE_MESSAGES[action] || (() => "已完成"))(result));
+      if (action === "close") { windowNumber = null; view = null; }
+    } catch (error) {
+      say(error.message, "error");
+    } finally {
+      await load();
+      busy = false;
+      delete document.body.dataset.busy;
+      paint();
+    }
+  }
+
+  // --- what is on screen -----------------------------------------------------------
+  async function load() {
+    try {
+      if (windowNumber) view = await api("GET", `/windows/${windowNumber}`);
+      if (view && view.state === "closed") { windowNumber = null; view = null; }  // closed, here or elsewhere
+      else renderPicker((await api("GET", "/windows")).windows);
+    } catch (error) {
+      say(error.message, "error");
+    }
+    paint();
+  }
+
+  function renderPicker(windows) {
+    const items = windows.map((w) => {
+      const taken = w.state !== "closed" && w.staff && w.staff.name !== page.me.name;
+      const button = el("button", { type: "button", class: "primary", dataset: { window: w.number },
+                                    disabled: taken && page.me.role !== "admin" }, "登录此窗口");
+      button.addEventListener("click", () => takeWindow(w.number));
+      return el("li", { class: "state-" + w.state },
+        el("b", {}, `${w.number}号窗口`), el("span", {}, w.name),
+        el("span", { class: "holder" }, w.state === "closed" ? "未开放" : `${w.staff ? w.staff.name : ""}（${w.state === "paused" ? "暂停" : "开放"}）`),
+        button);
+    });
+    $("window-list").replaceChildren(...items);
+  }
+
+  async function takeWindow(number) {
+    if (busy) return;
+    busy = true;
+    try {
+      await api("POST", `/windows/${number}/open`);
+      windowNumber = number;
+      say(`已登录 ${number} 号窗口`);
+    } catch (error) {
+      say(error.message, "error");
+    } finally {
+      busy = false;
+      await load();
+    }
+  }
+
+  // Which actions make sense now; everything is off while a request is in flight.
+  function allowed() {
+    const can = new Set();
+    if (!view || busy) return can;
+    const current = view.current;
+    if (view.state === "open" && !current) can.add("call-next");
+    if (current && current.status === "called") ["recall", "start", "no-show"].forEach((a) => can.add(a));
+    if (current) ["hold", "transfer", "finish"].forEach((a) => can.add(a));
+    if (view.state === "open") can.add("pause");
+    if (view.state === "paused") can.add("resume");
+    if (!current) can.add("close");
+    can.add("requeue");
+    return can;
+  }
+
+  function paint() {
+    $("picker").hidden = Boolean(windowNumber);
+    $("desk").hidden = !windowNumber;
+    const can = allowed();
+    document.querySelectorAll("[data-action]").forEach((button) => { button.disabled = !can.has(button.dataset.action); });
+    document.querySelector('[data-action="pause"]').hidden = view && view.state === "paused";
+    document.querySelector('[data-action="resume"]').hidden = !(view && view.state === "paused");
+    if (!view || !windowNumber) return;
+    $("desk-window").textContent = `${view.number}号窗口`;
+    $("desk-name").textContent = view.name;
+    const stateTag = $("desk-state");
+    stateTag.textContent = view.state === "paused" ? `暂停服务${view.pause_reason ? "：" + view.pause_reason : ""}`
+      : view.state === "open" ? "开放" : "未开放";
+    stateTag.className = "state-tag state-" + view.state;
+    const current = view.current;
+    $("current-number").textContent = current ? current.number : "—";
+    $("current-info").textContent = current
+      ? `${current.service} · ${STATUS_NAMES[current.status] || current.status}${current.call_count > 1 ? ` · 已呼叫 ${current.call_count} 次` : ""}`
+      : (view.state === "paused" ? "窗口暂停中" : "暂无办理中的号票");
+    $("desk-services").textContent = "本窗口事项：" + view.services.map((s) => s.name).join("、");
+    const rows = view.waiting.map((t) => el("tr", { dataset: { ticketId: t.id } },
+      el("td", { class: "num" }, t.number, t.priority ? el("span", { class: "priority" }, "优先") : null),
+      el("td", {}, t.service), el("td", {}, hallTime(t.issued_at, page.timezone))));
+    if (!rows.length) rows.push(el("tr", {}, el("td", { colspan: 3, class: "empty" }, "暂无等候")));
+    $("waiting-list").replaceChildren(...rows);
+    $("count-done").textContent = view.today.done || 0;
+    $("count-no-show").textContent = view.today.no_show || 0;
+    $("count-waiting").textContent = view.waiting.length;
+  }
+
+  // --- dialogs -------------------------------------------------------------------
+  function openDialog(id) {
+    if (busy) return;
+    const dialog = $(id);
+    if (!dialog.open) dialog.showModal();
+  }
+
+  function closeDialogs() { document.querySelectorAll("dialog[open]").forEach((d) => d.close()); }
+
+  document.querySelectorAll("dialog [data-close]").forEach((b) => b.addEventListener("click", closeDialogs));
+
+  $("finish-dialog").querySelectorAll("[data-outcome]").forEach((button) =>
+    button.addEventListener("click", () => { closeDialogs(); act("finish", { outcome: button.dataset.outcome }); }));
+  $("finish-dialog").addEventListener("keydown", (event) => {
+    const choice = $("finish-dialog").querySelectorAll("[data-outcome]")[Number(event.key) - 1];
+    if (choice && !event.repeat) { event.preventDefault(); choice.click(); }
+  });
+
+  $("pause-dialog").querySelectorAll("[data-reason]").forEach((button) =>
+    button.addEventListener("click", () => { closeDialogs(); act("pause", { reason: button.dataset.reason }); }));
+  $("pause-dialog").addEventListener("keydown", (event) => {
+    if (event.target.tagName === "INPUT") return;
+    const choice = $("pause-dialog").querySelectorAll("[data-reason]")[Number(event.key) - 1];
+    if (choice && !event.repeat) { event.preventDefault(); choice.click(); }
+  });
+  $("pause-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    closeDialogs();
+    act("pause", { reason: $("pause-reason").value.trim() });
+    $("pause-reason").value = "";
+  });
+
+  $("transfer-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const service = $("transfer-service").value, target = $("transfer-window").value;
+    if (!service && !target) { say("请选择转到的事项或窗口", "error"); return; }
+    closeDialogs();
+    const body = {};
+    if (service) body.service_id = Number(service);
+    if (target) body.to_window = Number(target);
+    act("transfer", body);
+  });
+
+  $("requeue-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const number = $("requeue-number").value.trim().toUpperCase();
+    if (!number) { say("请输入过号返回的号码", "error"); return; }
+    act("requeue", { number }).then(() => { $("requeue-number").value = ""; });
+  });
+
+  // --- buttons and keys ----------------------------------------------------------
+  const DIALOG_OF = { finish: "finish-dialog", pause: "pause-dialog", transfer: "transfer-dialog" };
+
+  function trigger(action) {
+    if (!allowed().has(action)) return;
+    if (DIALOG_OF[action]) openDialog(DIALOG_OF[action]);
+    else if (action === "close") { if (confirm(`退出 ${windowNumber} 号窗口？`)) act("close"); }
+    else if (action !== "requeue") act(action);
+  }
+
+  document.querySelectorAll(".actions [data-action], #close-window").forEach((button) =>
+    button.addEventListener("click", () => trigger(button.dataset.action)));
+
+  document.addEventListener("keydown", (event) => {
+    if (event.repeat || event.ctrlKey || event.altKey || event.metaKey) return;
+    if (document.querySelector("dialog[open]")) return;
+    if (["INPUT", "SELECT", "TEXTAREA"].includes(event.target.tagName)) return;
+    const key = event.key.length === 1 ? event.key.toUpperCase() : event.key;
+    const buttons = [...document.querySelectorAll(`.actions [data-key="${key}"]`)];
+    const button = buttons.find((b) => !b.hidden) || buttons[0];
+    if (!button) return;
+    event.preventDefault();
+    trigger(button.dataset.action);
+  });
+
+  // --- live ------------------------------------------------------------------------
+  const feed = new Feed({
+    snapshotUrl: () => (windowNumber ? `/api/v1/windows/${windowNumber}` : "/api/v1/windows"),
+    refreshDelayMs: 250,
+    onSnapshot: (snapshot) => {
+      if (busy) return;  // the action in flight reloads when it is done
+      if (windowNumber && snapshot.number === windowNumber) {
+        view = snapshot;
+        if (view.state === "closed") { windowNumber = null; view = null; feed.refresh(); }
+      }
+      else if (!windowNumber && snapshot.windows) renderPicker(snapshot.windows);
+      paint();
+    },
+    onStatus: (online) => {
+      $("live-state").textContent = online ? "实时连接正常" : "连接中断，正在重连…";
+      $("live-state").className = "live-state " + (online ? "online" : "offline");
+    },
+  });
+  window.govhallFeed = feed;
+  load().then(() => feed.start());
+})();

@@ -1,0 +1,43 @@
+// The citizen's ticket page (/t/<token>, the QR code on the ticket): position, people ahead,
+// estimated wait, and the window once called. Re-read whenever the hall's queue moves.
+"use strict";
+
+(() => {
+  const { Feed, pageData, hallTime } = GovhallLive;
+  const page = pageData();
+  const $ = (id) => document.getElementById(id);
+  const MESSAGES = {
+    waiting: () => "排队等候中",
+    called: (t) => `请到 ${t.window} 号窗口办理`,
+    serving: (t) => `正在 ${t.window} 号窗口办理`,
+    done: () => "已办结，感谢您的耐心等候",
+    no_show: () => "已过号，请到窗口或服务台咨询顺延办理",
+    cancelled: () => "号票已取消",
+  };
+
+  function render(ticket) {
+    $("ticket").dataset.status = ticket.status;
+    $("t-number").textContent = ticket.number;
+    $("t-service").textContent = ticket.service;
+    $("t-status").textContent = (MESSAGES[ticket.status] || (() => ticket.status))(ticket);
+    const waiting = ticket.status === "waiting";
+    $("f-ahead").hidden = !waiting;
+    $("f-wait").hidden = !waiting;
+    $("t-ahead").textContent = ticket.ahead;
+    $("t-wait").textContent = ticket.estimated_wait_min;
+    const atWindow = ticket.window && (ticket.status === "called" || ticket.status === "serving");
+    $("f-window").hidden = !atWindow;
+    $("t-window").textContent = atWindow ? `${ticket.window}号窗口 ${ticket.window_name || ""}` : "";
+    $("t-issued").textContent = hallTime(ticket.issued_at, page.timezone);
+    $("t-updated").textContent = new Date().toLocaleTimeString("zh-CN", { hour12: false, timeZone: page.timezone });
+    if (ticket.status === "called" && navigator.vibrate && render.lastStatus !== "called") navigator.vibrate([300, 150, 300]);
+    render.lastStatus = ticket.status;
+  }
+
+  render(page.ticket);
+  // Any ticket event may move this ticket up; re-read its status shortly after, not on each one.
+  const feed = new Feed({ snapshotUrl: `/api/v1/tickets/${encodeURIComponent(page.token)}`, onSnapshot: render,
+                          refreshDelayMs: 400, reconcileMs: 30000 });
+  window.govhallFeed = feed;
+  feed.start();
+})();
