@@ -51,6 +51,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(api)
     app.register_blueprint(pages)
     # Blueprints of the other parts are registered below, one line each.
+    from .displays import displays; app.register_blueprint(displays)  # noqa: E702
+    from .voice_api import voice_api; app.register_blueprint(voice_api)  # noqa: E702
     from .content_api import content_api; app.register_blueprint(content_api)  # noqa: E702
     from .admin_content import admin_content; app.register_blueprint(admin_content)  # noqa: E702
     register_error_handlers(app)
