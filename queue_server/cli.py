@@ -176,6 +176,24 @@ def demo(ctx, demo_dir, port, no_kiosk):
 # Commands of the other parts are registered below, one small block each.
 
 
+@cli.group()
+def voice():
+    """Voice packs for the spoken calls (语音播报)."""
+
+
+@voice.command("build")
+@click.option("--from", "recordings", default=None, type=click.Path(exists=True, file_okay=False),
+              help="a folder of recorded clips named by what they say (请.wav, A.wav, 三.wav, 号窗口.wav ...)")
+@click.pass_context
+def voice_build(ctx, recordings):
+    """Build the voice pack into [server] voice_dir: espeak-ng offline, or from recordings."""
+    from .voice import build_default_pack, import_recorded_pack, load_pack
+
+    config = config_of(ctx)
+    folder = import_recorded_pack(recordings, config) if recordings else build_default_pack(config)
+    click.echo(f"语音包已生成：{folder}（{len(load_pack(folder).clips)} 个片段）")
+
+
 @cli.command()
 @click.option("--dest", default=None, type=click.Path(file_okay=False), help="backup folder (default: [backup] dir)")
 @click.option("--keep", type=click.IntRange(min=1), default=None, help="backups kept per database (default: [backup] keep, 14)")
