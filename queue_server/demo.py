@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from . import store
-from .auth import register_kiosk, set_password
+from .auth import register_evaluator, register_kiosk, set_password
 from .config import load_config
 from .hall import load_hall
 
@@ -102,6 +102,8 @@ def print_urls(config, echo=click.echo):
     db = store.connect(config["server"]["database"])
     windows = store.list_windows(db)
     people = store.list_staff(db)
+    # a fresh evaluator token per window, so the printed links work on a tablet as they are
+    evaluator_keys = {window["number"]: register_evaluator(db, window["number"]) for window in windows}
     db.conn.close()
     echo("")
     echo(f"== {config['hall']['name']}（演示） ==")
@@ -109,7 +111,7 @@ def print_urls(config, echo=click.echo):
     echo(f"  综合屏               {base}/display")
     echo(f"  综合屏（语音播报）   {base}/display?audio=1")
     for window in windows:
-        echo(f"  {window['number']:>2}号窗口屏 / 评价器  {base}/display/window/{window['number']}   {base}/evaluate/{window['number']}")
+        echo(f"  {window['number']:>2}号窗口屏 / 评价器  {base}/display/window/{window['number']}   {base}/evaluate/{window['number']}?key={evaluator_keys[window['number']]}")
     echo(f"  窗口工作台           {base}/staff")
     echo(f"  管理后台             {base}/admin")
     echo(f"  API 说明             {base}/api/v1/openapi.json")
