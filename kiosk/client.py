@@ -1,0 +1,80 @@
+"""The kiosk's side of the queue server's HTTP API (/api/v1). No Kivy here.
+
+Every call has a short timeout and ends in one of three ways: the answer, `ServerRejected`
+(the server said no, with its code and Chinese message: a closed service, a full daily
+cap), or `ServerUnreachable` (no answer at all: the kiosk keeps working from its cache)."""
+
+from __future__ import annotations
+
+import requests
+
+CONNECT_TIMEOUT_S = 1.5
+READ_TIMEOUT_S = 4.0
+
+
+class KioskError(Exception):
+    """Root of the kiosk package's own errors."""
+
+
+class ServerUnreachable(KioskError):
+    """No usable answer: connection refused, timeout, a 5xx, or not JSON."""
+
+
+class ServerRejected(KioskError):
+    """The server answered with a 4xx `{"error": code, "message": text}`."""
+
+    def __init__(self, status: int, code: str, message: str, details: dict | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+        self.details = details or {}
+
+
+class HallClient:
+    def __init__(self, base_url: str, token: str = "", session: requests.Session | None = None):
+        self.base_url = base_url.rstrip("/")
+        self.session = session or requests.Session()
+        self.session.headers["User-Agent"] = "govhall-kiosk"
+        if token:
+            self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def _call(self, method: str, path: str, **kwargs):
+        url = f"{self.base_url}/api/v1{path}"
+        try:
+            response = self.session.request(method, url, timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S), **kwargs)
+        except requests.RequestException as error:
+            raise ServerUnreachable(f"{method} {url}: {error.__class__.__name__}") from error
+        if response.status_code >= 500:
+            raise ServerUnreachable(f"{method} {url}: HTTP {response.status_code}")
+        try:
+            data = response.json()
+        except ValueError:
+            raise ServerUnreachable(f"{method} {url}: answer is not JSON (HTTP {response.status_code})") from None
+        if response.status_code >= 400:
+            data = data if isinstance(data, dict) else {}
+            raise ServerRejected(response.status_code, str(data.get("error", "error")),
+                                 str(data.get("message", f"HTTP {response.status_code}")),
+                                 {k: v for k, v in data.items() if k not in ("error", "message")})
+        return data
+
+    # --- queue ----------------------------------------------------------------
+
+    def services(self) -> dict:
+        """`{"hall", "local_day", "departments": [{"name", "services": [...]}]}`."""
+        return self._call("GET", "/services")
+
+    def issue_ticket(self, service_id: int) -> dict:
+        return self._call("POST", "/tickets", json={"service_id": service_id})
+
+    # --- this kiosk -----------------------------------------------------------
+
+    def whoami(self) -> dict:
+        return self._call("GET", "/kiosks/me")
+
+    def heartbeat(self, kiosk_id: int, printer_status: str, content_version: int, **extra) -> dict:
+        return self._call("POST", f"/kiosks/{kiosk_id}/heartbeat",
+                          json={"printer_status": printer_status, "content_version": content_version, **extra})
+
+    # --- content --------------------------------------------------------------
+
+    def content_changes(self, since: int) -> dict:
+        return self._call("GET", "/content", params={"since": since})

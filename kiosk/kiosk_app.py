@@ -1,0 +1,398 @@
+"""The kiosk app: its state (language, big type, server reachable, services, content
+version), navigation between screens, timers (clock, idle, polling, heartbeat), and the
+ticket flow. Layout is in kiosk.kv and screens/*.kv; each screen's behaviour in views.py.
+
+Nothing here waits on the network or the printer: work goes to `Background` lanes and
+comes back through `Clock.schedule_once` on the UI thread."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, ObjectProperty, OptionProperty, \
+    StringProperty
+
+from . import text
+from .app import KioskSettings
+from .background import Background
+from .cache import ContentCache
+from .catalog import ServiceChoice, parse_services
+from .client import HallClient, ServerRejected, ServerUnreachable
+from .fonts import use_cjk_font
+from .printing import PrinterStation, materials_slip, ticket_slip
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).resolve().parent
+KV_FILES = [HERE / "kiosk.kv", *sorted((HERE / "screens").glob("*.kv"))]
+
+BIG_TYPE_SCALE = 1.4
+ANNOUNCEMENT_SECONDS = 8
+
+
+def load_layouts():
+    """Load every .kv file once per process (a second load would apply each rule twice)."""
+    for path in KV_FILES:
+        Builder.unload_file(str(path))
+        Builder.load_file(str(path))
+
+
+class KioskApp(App):
+    title = "政务服务自助终端"
+
+    lang = OptionProperty("zh", options=list(text.LANGUAGES))
+    big_type = BooleanProperty(False)
+    font_scale = NumericProperty(1.0)
+    portrait = BooleanProperty(False)
+    hall_name = StringProperty("")
+    clock_text = StringProperty("")
+    date_text = StringProperty("")
+    announcement = StringProperty("")
+    # the queue server: "loading" until the first answer, then "ready" or "offline"
+    server_state = OptionProperty("loading", options=["loading", "ready", "offline"])
+    departments = ListProperty()
+    printer_status = StringProperty("unknown")
+    content_version = NumericProperty(0)
+    kiosk_id = NumericProperty(0)
+    # the ticket shown on the ticket screen, and how its printing went: printing | printed | failed
+    ticket = ObjectProperty({})
+    print_state = StringProperty("")
+    print_problem = StringProperty("")
+    issuing = BooleanProperty(False)
+
+    def __init__(self, settings: KioskSettings, kiosk_mode: bool = True, **kwargs):
+        super().__init__(**kwargs)
+        self.settings = settings
+        self.kiosk_mode = kiosk_mode
+        self.zone = ZoneInfo(settings.timezone)
+        self.hall_name = settings.hall_name
+        self.client = HallClient(settings.server, settings.token)
+        self.printer = PrinterStation(settings.printer)
+        self.cache = ContentCache(settings.cache_dir)
+        self.background = Background(report=lambda callback: Clock.schedule_once(lambda _dt: callback()))
+        self.history: list[str] = []
+        self.flow = 0  # grows whenever a half-done flow is dropped; late answers of old flows are ignored
+        self.last_print_failure: dict | None = None
+        self._announcements: list[str] = []
+        self._announcement_index = 0
+        self._services_in_flight = False
+        self._timers = []
+        self._idle_event = None
+        self._done_event = None
+
+    # --- Kivy lifecycle -------------------------------------------------------
+
+    def tr(self, key: str, lang: str | None = None, **values) -> str:
+        return text.tr(key, lang or self.lang, **values)
+
+    def load_kv(self, filename=None):
+        load_layouts()
+        return True
+
+    def build(self):
+        use_cjk_font(self.settings.font)
+        from .views import KioskRoot  # after the font and the layouts are in place
+
+        Window.bind(size=self._on_window_size, on_touch_down=self._on_activity, on_key_down=self._on_key,
+                    on_request_close=self._on_request_close)
+        self._on_window_size(Window, Window.size)
+        if self.kiosk_mode:
+            Window.show_cursor = False
+        return KioskRoot()
+
+    def on_start(self):
+        self.content_version = self.cache.version()
+        self.load_announcements()
+        self.tick_clock()
+        self._timers = [
+            Clock.schedule_interval(lambda _dt: self.tick_clock(), 1),
+            Clock.schedule_interval(lambda _dt: self.next_announcement(), ANNOUNCEMENT_SECONDS),
+            Clock.schedule_interval(lambda _dt: self.refresh_services(), self.settings.services_refresh_seconds),
+            Clock.schedule_interval(lambda _dt: self.send_heartbeat(), self.settings.heartbeat_seconds),
+            Clock.schedule_interval(lambda _dt: self.refresh_content(), self.settings.content_refresh_seconds),
+        ]
+        self._idle_event = Clock.schedule_once(lambda _dt: self.idle_timeout(), self.settings.idle_seconds)
+        self.refresh_services()
+        self.refresh_content()
+        self.send_heartbeat()
+
+    def on_stop(self):
+        for timer in self._timers:
+            timer.cancel()
+        self.background.shutdown()
+
+    # --- window, input, kiosk mode -----------------------------------------------
+
+    def _on_window_size(self, _window, size):
+        self.portrait = size[1] > size[0]
+
+    def _on_activity(self, *_args):
+        """Any touch restarts the idle countdown (never consumes the touch)."""
+        if self._idle_event is not None:
+            self._idle_event.cancel()
+            self._idle_event()
+
+    def _on_key(self, _window, key, *_args):
+        self._on_activity()
+        if key == 27:  # Escape (and Android back): never leaves the kiosk
+            return True
+        return False
+
+    def _on_request_close(self, *_args, **_kwargs):
+        """The window manager asking to close (Alt+F4): refused in kiosk mode."""
+        return self.kiosk_mode
+
+    def admin_exit(self, pin: str) -> bool:
+        if pin != self.settings.admin_pin:
+            return False
+        log.info("kiosk stopped by an administrator")
+        self.kiosk_mode = False
+        self.stop()
+        return True
+
+    # --- language and big type -------------------------------------------------
+
+    def toggle_language(self):
+        self.lang = "en" if self.lang == "zh" else "zh"
+
+    def toggle_big_type(self):
+        self.big_type = not self.big_type
+
+    def on_big_type(self, _app, value):
+        self.font_scale = BIG_TYPE_SCALE if value else 1.0
+
+    def on_lang(self, _app, _value):
+        self.tick_clock()
+        self.load_announcements()
+        screen = self.root.manager.current_screen if self.root else None
+        if screen is not None and hasattr(screen, "refresh"):
+            screen.refresh()
+
+    # --- navigation --------------------------------------------------------------
+
+    @property
+    def manager(self):
+        return self.root.manager
+
+    def go(self, name: str, **context):
+        """Show screen `name`; `context` goes to its `show(**context)`."""
+        manager = self.manager
+        if manager.current != name:
+            self.history.append(manager.current)
+        screen = manager.get_screen(name)
+        if hasattr(screen, "show"):
+            screen.show(**context)
+        manager.current = name
+
+    def back(self):
+        if not self.history:
+            return self.go_home()
+        name = self.history.pop()
+        screen = self.manager.get_screen(name)
+        if hasattr(screen, "refresh"):
+            screen.refresh()
+        self.manager.current = name
+
+    def go_home(self):
+        """Back to the home screen with every half-done flow dropped."""
+        self.flow += 1
+        self.history.clear()
+        self.issuing = False
+        if self._done_event is not None:
+            self._done_event.cancel()
+        for screen in self.manager.screens:
+            if hasattr(screen, "reset"):
+                screen.reset()
+        self.manager.current = "home"
+
+    def idle_timeout(self):
+        """Nobody touched the screen for a while: the next citizen starts fresh."""
+        if self.manager.current != "home" or self.lang != "zh" or self.big_type:
+            log.info("idle for %ss: back to home", self.settings.idle_seconds)
+        self.go_home()
+        self.lang = "zh"
+        self.big_type = False
+
+    # --- clock and announcements ---------------------------------------------------
+
+    def now(self) -> datetime:
+        return datetime.now(self.zone)
+
+    def tick_clock(self):
+        now = self.now()
+        self.clock_text = now.strftime("%H:%M")
+        if self.lang == "en":
+            self.date_text = f"{now:%Y-%m-%d} {text.weekday(now.weekday(), 'en')}"
+        else:
+            self.date_text = f"{now.year}年{now.month}月{now.day}日 {text.weekday(now.weekday())}"
+
+    def load_announcements(self):
+        items = self.cache.reader.announcements(active_on=self.now().date())
+        self._announcements = [" ".join(filter(None, [a["title"], a["body"]])).replace("\n", " ") for a in items]
+        self._announcements += self.settings.notices if self.lang == "zh" else []
+        self._announcement_index = 0
+        self.next_announcement(advance=False)
+
+    def next_announcement(self, advance: bool = True):
+        if not self._announcements:
+            self.announcement = self.tr("home.no_announcement", hall=self.hall_name)
+            return
+        if advance:
+            self._announcement_index = (self._announcement_index + 1) % len(self._announcements)
+        self.announcement = self._announcements[self._announcement_index]
+
+    # --- the queue server ------------------------------------------------------------
+
+    def refresh_services(self):
+        """Ask for the services (waiting, estimates, open or not); also how offline ends by itself."""
+        if self._services_in_flight:
+            return
+        self._services_in_flight = True
+        self.background.run(self.background.network, self.client.services,
+                            on_done=self._services_arrived, on_error=self._services_failed)
+
+    def _services_arrived(self, answer: dict):
+        self._services_in_flight = False
+        departments = parse_services(answer)
+        if departments != list(self.departments):
+            self.departments = departments
+        if self.server_state != "ready":
+            log.info("queue server reachable")
+            self.server_state = "ready"
+
+    def _services_failed(self, error: Exception):
+        self._services_in_flight = False
+        if self.server_state != "offline":
+            log.warning("queue server unreachable: %s", error)
+        self.server_state = "offline"
+
+    def take_ticket(self, choice: ServiceChoice, on_refused=None):
+        """Issue a ticket for `choice`, show it, then print it."""
+        if self.issuing or not choice.pickable:
+            return
+        self.issuing = True
+        flow = self.flow
+
+        def issued(ticket: dict):
+            if flow != self.flow:  # the citizen went away meanwhile; the flow was dropped
+                return
+            self.issuing = False
+            self.show_ticket(ticket)
+
+        def failed(error: Exception):
+            if flow != self.flow:
+                return
+            self.issuing = False
+            if isinstance(error, ServerUnreachable):
+                self._services_failed(error)
+                message = self.tr("services.offline")
+            elif isinstance(error, ServerRejected):
+                message = self.tr("services.refused", message=error.message)
+                self.refresh_services()
+            else:
+                log.exception("issuing a ticket failed", exc_info=error)
+                message = self.tr("services.refused", message=str(error))
+            if on_refused is not None:
+                on_refused(message)
+
+        self.background.run(self.background.network, lambda: self.client.issue_ticket(choice.id),
+                            on_done=issued, on_error=failed)
+
+    def show_ticket(self, ticket: dict):
+        self.ticket = ticket
+        self.print_state = "printing"
+        self.print_problem = ""
+        self.go("ticket")
+        slip = ticket_slip(ticket, self.hall_name, self.settings.notices, self.settings.timezone)
+        flow = self.flow
+        self.background.run(self.background.printer, lambda: self.printer.print_ticket(slip),
+                            on_done=lambda _data: self._ticket_printed(flow),
+                            on_error=lambda error: self._ticket_print_failed(flow, ticket, error))
+
+    def _ticket_printed(self, flow: int):
+        self.printer_status = self.printer.last_status.value
+        if flow != self.flow:
+            return
+        self.print_state = "printed"
+        self._done_event = Clock.schedule_once(lambda _dt: self.go_home(), self.settings.ticket_done_seconds)
+
+    def _ticket_print_failed(self, flow: int, ticket: dict, error: Exception):
+        """The ticket stays valid: it stays on screen, and the server hears of it at once."""
+        status = getattr(error, "status", None)
+        self.printer_status = status.value if status is not None else "unknown"
+        self.last_print_failure = {"number": ticket.get("number"), "error": getattr(error, "code", "error"),
+                                   "at": datetime.now(self.zone).isoformat(timespec="seconds")}
+        log.warning("ticket %s not printed: %s", ticket.get("number"), error)
+        self.send_heartbeat(refresh_printer=False)
+        if flow != self.flow:
+            return
+        self.print_state = "failed"
+        self.print_problem = self.printer_problem_text(self.printer_status)
+
+    def printer_problem_text(self, status: str) -> str:
+        key = {"paper_out": "printer.paper_out", "cover_open": "printer.cover_open",
+               "offline": "printer.offline"}.get(status, "printer.error")
+        return self.tr(key)
+
+    def print_materials(self, guide: dict, on_result):
+        """Print a guide's list of materials; `on_result(ok, message)` on the UI thread."""
+        slip = materials_slip(guide, self.hall_name)
+
+        def failed(error: Exception):
+            status = getattr(error, "status", None)
+            self.printer_status = status.value if status is not None else "unknown"
+            on_result(False, self.tr("guide.print_failed", reason=self.printer_problem_text(self.printer_status)))
+
+        self.background.run(self.background.printer, lambda: self.printer.print_materials(slip),
+                            on_done=lambda _data: on_result(True, self.tr("guide.printed")), on_error=failed)
+
+    # --- heartbeat and content -----------------------------------------------------
+
+    def send_heartbeat(self, refresh_printer: bool = True):
+        """Printer status (read on the printer lane: a silent printer may keep it waiting)
+        and content version, posted on the network lane."""
+        if refresh_printer:
+            self.background.run(self.background.printer, lambda: self.printer.status().value,
+                                on_done=self._post_heartbeat,
+                                on_error=lambda error: log.warning("printer status not read: %s", error))
+        else:
+            self._post_heartbeat(self.printer_status)
+
+    def _post_heartbeat(self, printer_status: str):
+        self.printer_status = printer_status
+        kiosk_id, version = self.kiosk_id, self.content_version
+        extra = {"printer_uri": self.settings.printer.split("?")[0]}
+        if self.last_print_failure:
+            extra["last_print_failure"] = dict(self.last_print_failure)
+
+        def post() -> int:
+            known_id = kiosk_id or int(self.client.whoami()["id"])
+            self.client.heartbeat(known_id, printer_status, version, **extra)
+            return known_id
+
+        self.background.run(self.background.network, post, on_done=self._heartbeat_sent,
+                            on_error=lambda error: log.info("heartbeat not sent: %s", error))
+
+    def _heartbeat_sent(self, kiosk_id: int):
+        self.kiosk_id = kiosk_id
+
+    def refresh_content(self):
+        self.background.run(self.background.content, lambda: self.cache.refresh(self.client),
+                            on_done=self._content_refreshed,
+                            on_error=lambda error: log.info("content not refreshed: %s", error))
+
+    def _content_refreshed(self, version: int):
+        if version == self.content_version:
+            return
+        self.content_version = version
+        self.load_announcements()
+        screen = self.manager.current_screen
+        if getattr(screen, "uses_content", False) and hasattr(screen, "refresh"):
+            screen.refresh()
