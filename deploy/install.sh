@@ -269,6 +269,27 @@ first_init() (
     fi
 )
 
+# The default voice pack (espeak-ng, offline), unless the hall already has one: a
+# recorded pack put there with `govhall voice build --from DIR` is never replaced.
+voice_pack() (
+    umask 0027
+    if compgen -G "$(at $STATE/voice)/*.wav" >/dev/null; then
+        say "voice pack: kept the one in $STATE/voice"
+        return
+    fi
+    say "voice pack: govhall voice build"
+    local govhall
+    govhall="$(at $VENV/bin/govhall)"
+    if [ -n "$ROOT" ]; then
+        run env GOVHALL_CONFIG="$(at $ETC/govhall.toml)" GOVHALL_SERVER_VOICE_DIR="$(at $STATE/voice)" \
+            "$govhall" voice build
+        run chown -R "$(owner)" "$(at $STATE/voice)"
+    else
+        run runuser -u "$SERVICE_USER" -- sh -c \
+            "umask 0027; set -a; . $ETC/govhall.env; set +a; exec $govhall --config $ETC/govhall.toml voice build"
+    fi
+)
+
 # --- units on -------------------------------------------------------------------
 
 enable_units() {
@@ -305,7 +326,7 @@ install_config
 install_units
 if has_role kiosk; then install_udev_rule; fi
 if has_role server; then make_folders with-backups; else make_folders; fi
-if has_role server; then first_init; fi
+if has_role server; then first_init; voice_pack; fi
 enable_units
 say "done"
 if has_role kiosk && ! env_has "$(at $ETC/govhall.env)" GOVHALL_KIOSK_TOKEN; then
