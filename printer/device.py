@@ -20,7 +20,7 @@ Result = TypeVar("Result")
 
 # Slack on top of the computed time for a job: opening the device, the printer's own pace.
 JOB_SLACK_S = 2.0
-# Once a ticket has been sent over a slow line, the status may take a moment to settle.
+# A serial line seldom runs at its full rate: allow half as long again for a transfer.
 TRANSFER_MARGIN = 1.5
 
 
@@ -83,20 +83,23 @@ class TicketPrinter:
         return Job(name, backend.output, lambda: to_print_bits(draw_slip(blocks, self.config.width)))
 
     # -- the steps of a job
-    def _read_status(self) -> PrinterStatus:
+    def _read_status(self, first_wait_s: float | None = None) -> PrinterStatus:
+        """Ask DLE EOT 1..4. Right after a job the first answer may queue behind the job's
+        bytes still in adapters and buffers, so the caller may allow it longer."""
         self._transport.backend()  # a device that cannot be opened is not found, whatever it would say
         if not self._transport.reads_status:
             return PrinterStatus.UNKNOWN
         replies = {}
         for number, request in STATUS_REQUESTS.items():
-            replies[number] = self._transport.query(request)
+            wait_s = first_wait_s if number == 1 and first_wait_s else self.config.status_timeout_s
+            replies[number] = self._transport.query(request, wait_s)
             if number == 1 and replies[number] is None:
                 break  # a silent printer: don't wait for three more silences
         return decode_status(replies)
 
     def _print(self, job: Job) -> bytes:
-        seconds = (self.config.timeout_s + self._transport.transfer_seconds(len(job.data)) * TRANSFER_MARGIN
-                   + 2 * self._status_seconds() + JOB_SLACK_S)
+        transfer_s = self._transport.transfer_seconds(len(job.data)) * TRANSFER_MARGIN
+        seconds = self.config.timeout_s + 2 * transfer_s + 2 * self._status_seconds() + JOB_SLACK_S
 
         def send(cancelled: threading.Event) -> PrinterStatus:
             before = self._read_status()
@@ -106,7 +109,7 @@ class TicketPrinter:
                 raise PrinterTimeout(self.uri, "job given up before sending")
             self._transport.deliver(job)
             self._transport.wait_sent(time.monotonic() + seconds)
-            after = self._read_status()
+            after = self._read_status(first_wait_s=self.config.status_timeout_s + transfer_s)
             self._refuse_if_faulty(after, "after printing: the slip may be incomplete")
             return after
 

@@ -116,8 +116,8 @@ class Transport:
         """How long `size` bytes take on the wire at best."""
         return 0.0
 
-    def query(self, request: bytes) -> bytes | None:
-        """Send one DLE EOT request and return the reply, None when there is none."""
+    def query(self, request: bytes, wait_s: float) -> bytes | None:
+        """Send one DLE EOT request and return the reply within `wait_s`, None when there is none."""
         return None
 
     @property
@@ -165,11 +165,11 @@ class UsbTransport(Transport):
         return Usb(self.config.vendor_id, self.config.product_id, timeout=timeout_ms,
                    in_ep=self.config.in_ep, out_ep=self.config.out_ep, profile=self.config.profile)
 
-    def query(self, request: bytes) -> bytes | None:
+    def query(self, request: bytes, wait_s: float) -> bytes | None:
         backend = self.backend()
         backend._raw(request)
         try:
-            reply = backend.device.read(self.config.in_ep, 16, int(self.config.status_timeout_s * 1000))
+            reply = backend.device.read(self.config.in_ep, 16, max(1, int(wait_s * 1000)))
         except usb.core.USBTimeoutError:
             return None
         return bytes(reply) or None
@@ -182,9 +182,13 @@ class SerialTransport(Transport):
                       xonxoff=self.config.flow == "xonxoff", dsrdtr=self.config.flow == "dsrdtr",
                       profile=self.config.profile)
 
+    # The kernel holds written bytes (a UART a few KB, a pseudo-terminal about 20 KB) and
+    # wakes a blocked writer only once most of them are out: a write may wait that long.
+    KERNEL_BUFFER_BYTES = 32 * 1024
+
     def after_open(self, backend: Escpos) -> None:
         port: serial.Serial = backend.device
-        port.write_timeout = self.config.timeout_s
+        port.write_timeout = self.config.timeout_s + self.transfer_seconds(self.KERNEL_BUFFER_BYTES)
         port.rtscts = self.config.flow == "rtscts"
         port.exclusive = True  # a second program on the same port gets PrinterBusy
 
@@ -203,10 +207,11 @@ class SerialTransport(Transport):
         while port.out_waiting and time.monotonic() < deadline:
             time.sleep(0.01)
 
-    def query(self, request: bytes) -> bytes | None:
+    def query(self, request: bytes, wait_s: float) -> bytes | None:
         port = self.backend().device
         port.reset_input_buffer()  # a late reply to an earlier question is not this answer
         port.write(request)
+        port.timeout = wait_s
         return port.read(1) or None
 
     def abort(self) -> None:
@@ -223,7 +228,7 @@ class NetworkTransport(Transport):
         return Network(self.config.target, port=self.config.port, timeout=self.config.timeout_s,
                        profile=self.config.profile)
 
-    def query(self, request: bytes) -> bytes | None:
+    def query(self, request: bytes, wait_s: float) -> bytes | None:
         sock: socket.socket = self.backend().device
         sock.setblocking(False)
         try:
@@ -234,7 +239,7 @@ class NetworkTransport(Transport):
         finally:
             sock.setblocking(True)
         sock.sendall(request)
-        sock.settimeout(self.config.status_timeout_s)
+        sock.settimeout(wait_s)
         try:
             return sock.recv(16) or None
         except socket.timeout:
@@ -271,7 +276,7 @@ class MemoryTransport(Transport):
             self._backend = self.make_backend()  # nothing to open
         return self._backend
 
-    def query(self, request: bytes) -> bytes | None:
+    def query(self, request: bytes, wait_s: float) -> bytes | None:
         number = next((n for n, known in STATUS_REQUESTS.items() if known == request), None)
         return status_reply(self.config.simulated_status, number) if number else None
 
