@@ -156,9 +156,13 @@ install_venv() {
 
 # --- configuration --------------------------------------------------------------
 
-# Set KEY=VALUE in an environment file: replace the line that sets KEY, or append one.
+# Set KEY='VALUE' in an environment file: replace the line that sets KEY, or append one.
+# Single quotes keep the value literal both for systemd and for a shell that sources the
+# file (a printer URI has '&' and '?').
 set_env() {
     local file="$1" key="$2" value="$3" updated
+    case "$value" in *"'"*|*$'\n'*) echo "install.sh: $key: a value cannot contain ' or a newline" >&2; exit 64 ;; esac
+    value="'$value'"
     if [ "$DRY_RUN" = 1 ]; then printf '+ set %s in %s\n' "$key" "$file"; return; fi
     updated="$(KEY="$key" VALUE="$value" awk '
         index($0, ENVIRON["KEY"] "=") == 1 { if (!done) print ENVIRON["KEY"] "=" ENVIRON["VALUE"]; done = 1; next }
