@@ -34,6 +34,9 @@ GUIDE_FIELDS = ("service", "department", "legal_basis", "conditions", "procedure
 GUIDE_LISTS = ("materials", "online_links")
 ANNOUNCEMENT_FIELDS = ("title", "body", "starts_on", "ends_on", "pinned")
 
+# How many matches of a query are scored; beyond that the newest are (see ContentStore._ranked).
+SEARCH_RANK_CANDIDATES = 1000
+
 # Search column weights for bm25: a hit in the title counts most, then the numbers and
 # publisher, then the body.
 SEARCH_WEIGHTS = (10.0, 4.0, 1.0)
@@ -226,6 +229,12 @@ class ContentStore:
         else:
             conn.execute("COMMIT")
 
+    @contextmanager
+    def batch(self):
+        """Several changes in one transaction (bulk loads): one commit instead of many."""
+        with self._write():
+            yield self
+
     def _rows(self, sql, params=()) -> list[dict]:
         return [dict(r) for r in self.db.execute(sql, params).fetchall()]
 
@@ -271,6 +280,10 @@ class ContentStore:
             "INSERT INTO search (rowid, title, meta, body, kind, item_id) VALUES (?, ?, ?, ?, 'guide', ?)",
             [rowid, index_tokens(guide["service"]), index_tokens(guide.get("department")), index_tokens(body),
              guide["id"]])
+
+    @staticmethod
+    def _search_key(rowid: int) -> tuple[str, int]:
+        return ("guide", (rowid - 1) // 2) if rowid % 2 else ("document", rowid // 2)
 
     def _unindex(self, kind: str, item_id: int):
         self.db.execute("DELETE FROM search WHERE rowid = ?", [2 * item_id + (1 if kind == "guide" else 0)])
@@ -592,7 +605,8 @@ class ContentStore:
     # --- search -----------------------------------------------------------------
 
     def search(self, q: str, limit: int = 20) -> list[dict]:
-        """Documents and guides matching every part of `q`, best first.
+        """Documents and guides matching every part of `q`, best first: those with the
+        query in their title (or the guide's service name), then the others, each by bm25.
 
         Two-character words, phrases and document numbers go through the bigram index;
         a query the index cannot answer (a lone character in the middle of a phrase)
@@ -603,11 +617,23 @@ class ContentStore:
             return []
         hits = []
         if any(len(part) > 1 for part in needles(q)):  # a lone character: bigrams cannot hold it
-            hits = [(r["kind"], r["item_id"]) for r in self._rows(
-                "SELECT kind, item_id FROM search WHERE search MATCH ? ORDER BY rank LIMIT ?", [expression, limit])]
+            hits = self._ranked("{title} : (" + expression + ")", limit)
+            if len(hits) < limit:
+                hits += [hit for hit in self._ranked(expression, limit + len(hits)) if hit not in hits]
+            hits = hits[:limit]
         if not hits:
             hits = self._scan(q, limit)
         return self._search_results(hits, q)
+
+    def _ranked(self, expression: str, limit: int) -> list[tuple[str, int]]:
+        """Matches of an FTS5 expression, best (bm25) first, among the newest
+        SEARCH_RANK_CANDIDATES matches: scoring costs per match, and a word found in most
+        documents would otherwise be scored thousands of times."""
+        # only rowids are read: a stored column would load every match's token text
+        found = self._rows(
+            "SELECT rowid FROM (SELECT rowid, rank AS score FROM search WHERE search MATCH ? "
+            "ORDER BY rowid DESC LIMIT ?) ORDER BY score LIMIT ?", [expression, SEARCH_RANK_CANDIDATES, limit])
+        return [self._search_key(r["rowid"]) for r in found]
 
     def _scan(self, q: str, limit: int) -> list[tuple[str, int]]:
         """Substring search without the index: titles first, then bodies."""

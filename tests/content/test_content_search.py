@@ -85,3 +85,15 @@ def test_tokens_and_expressions():
     assert index_tokens("社会保障卡 2024年") == "社会 会保 保障 障卡 2024 年"
     assert match_expression('社保"') == '("社保")'
     assert match_expression("12号") == '("12" + "号" *)'
+
+
+def test_a_title_hit_stays_first_when_a_word_is_everywhere(content_store, monkeypatch):
+    import content.store
+    monkeypatch.setattr(content.store, "SEARCH_RANK_CANDIDATES", 5)
+    old, _ = content_store.upsert_document(dict(title="户籍迁入须知", body="说明。", source_url="http://s/old"))
+    with content_store.batch():
+        for number in range(20):  # newer documents that only mention the word in their body
+            content_store.upsert_document(dict(title=f"第{number}份文件", body="涉及户籍的事项。",
+                                               source_url=f"http://s/{number}"))
+    results = content_store.search("户籍", limit=10)
+    assert results[0]["id"] == old and len(results) == 10
