@@ -203,6 +203,13 @@ install_config() {
         fi
         if [ -n "$PRINTER" ]; then set_env "$env_file" GOVHALL_KIOSK_PRINTER "$PRINTER"; fi
         if [ -n "$KIOSK_TOKEN" ]; then set_env "$env_file" GOVHALL_KIOSK_TOKEN "$KIOSK_TOKEN"; fi
+        if ! env_has "$env_file" GOVHALL_KIOSK_ADMIN_PIN; then
+            # the PIN that lets an administrator leave the kiosk app; shown once, kept in the file
+            local pin
+            pin="$("$PYTHON" -c 'import secrets; print(f"{secrets.randbelow(10**6):06d}")')"
+            set_env "$env_file" GOVHALL_KIOSK_ADMIN_PIN "$pin"
+            [ "$DRY_RUN" = 1 ] || say "kiosk admin PIN: $pin (GOVHALL_KIOSK_ADMIN_PIN in $ETC/govhall.env)"
+        fi
     fi
     if has_role display; then
         if [ ! -e "$display_env" ]; then

@@ -16,7 +16,7 @@ from deploy.systemd_units import (GOVHALL, INSTALLED_ONLY, REPO, exec_start, gov
 SERVICES = {
     # unit → (govhall subcommand, Restart=)
     "govhall-server.service": ("serve", "on-failure"),
-    "govhall-kiosk.service": ("kiosk", "always"),
+    "govhall-kiosk.service": ("kiosk", "on-failure"),
     "govhall-sync.service": ("sync", None),
     "govhall-backup.service": ("backup", None),
 }
