@@ -7,6 +7,7 @@ image mode draws the same lines on the same grid, so both look alike on paper.""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .slips import MaterialsSlip, TicketSlip
@@ -43,6 +44,14 @@ class Feed:
 Block = TextLine | QrCode | Feed
 
 
+# Control characters in a service name would be printer commands (ESC, GS) or break lines.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+def printable(text: str) -> str:
+    return CONTROL_CHARACTERS.sub(" ", str(text)).strip()
+
+
 def char_columns(char: str) -> int:
     """Columns one character takes on the printer: ASCII is one byte and one column."""
     return 1 if ord(char) < 0x80 else 2
@@ -66,8 +75,10 @@ def _tokens(text: str) -> list[str]:
 def wrap(text: str, columns: int, indent: int = 0) -> list[str]:
     """Lines of at most `columns` columns; continuation lines start with `indent` spaces.
 
-    ASCII words are not split unless longer than a line; a line never starts with
-    closing punctuation nor ends with an opening one (characters move down instead)."""
+    ASCII words are not split unless longer than a line; a line does not start with
+    closing punctuation nor end with an opening one: characters move down instead, as
+    long as the line they move to has room."""
+    text = printable(text)
     lead = [" " * indent] if indent else []
     lines: list[list[str]] = []
     line: list[str] = []
@@ -77,9 +88,14 @@ def wrap(text: str, columns: int, indent: int = 0) -> list[str]:
         for piece in pieces:
             if line[first:] and sum(map(text_columns, line)) + text_columns(piece) > columns:
                 carried: list[str] = []
-                if piece[0] in NO_LINE_START and len(line) - first > 1:
-                    carried.append(line.pop())
-                while len(line) - first > 1 and line[-1][-1] in NO_LINE_END:
+
+                def can_carry() -> bool:
+                    moved = text_columns(line[-1]) + sum(map(text_columns, carried)) + text_columns(piece)
+                    return len(line) - first > 1 and indent + moved <= columns
+
+                while (carried[0] if carried else piece)[0] in NO_LINE_START and can_carry():
+                    carried.insert(0, line.pop())
+                while line[-1][-1] in NO_LINE_END and can_carry():
                     carried.insert(0, line.pop())
                 lines.append(line)
                 line, first = lead + carried, len(lead)
@@ -93,6 +109,7 @@ def wrap(text: str, columns: int, indent: int = 0) -> list[str]:
 def fitted_lines(text: str, columns: int, scales=(2, 1), height_scale: int = 2, align="center",
                  bold=True) -> list[TextLine]:
     """A heading at the widest of `scales` that fits on one line, wrapped at the narrowest otherwise."""
+    text = printable(text)
     for scale in scales:
         if text_columns(text) * scale <= columns:
             return [TextLine(text, scale, height_scale, align, bold)]
@@ -126,6 +143,7 @@ def numbered(items: list[str], columns: int) -> list[TextLine]:
 def format_wait(minutes: int | None) -> str:
     if minutes is None:
         return "暂无估计"
+    minutes = round(minutes)
     if minutes <= 0:
         return "即将叫号"
     if minutes < 60:
@@ -145,8 +163,9 @@ def ticket_layout(slip: TicketSlip, columns: int) -> list[Block]:
     blocks += fitted_lines(slip.hall_name, columns)
     blocks.append(TextLine("排队取号凭条", align="center"))
     blocks.append(rule(columns))
-    scale = number_scale(slip.number, columns)
-    blocks.append(TextLine(slip.number, scale, scale, "center", True))
+    number = printable(slip.number)
+    scale = number_scale(number, columns)
+    blocks.append(TextLine(number, scale, scale, "center", True))
     blocks += fitted_lines(slip.service, columns, scales=(1,), height_scale=2)
     blocks += paragraph(slip.department, columns, align="center")
     blocks.append(rule(columns))
