@@ -298,6 +298,19 @@ def _absolute(base_url: str, href: str | None) -> str | None:
     return url if urlsplit(url).scheme in ("http", "https") else None
 
 
+# TRS, a CMS common on government sites, writes its pager with a script:
+# createPageHTML(10, 0, "index", "html") -> index.html, index_1.html … index_9.html
+_TRS_PAGER = re.compile(r"""createPageHTML\(\s*(\d+)\s*,\s*(\d+)\s*,\s*["'](\w+)["']\s*,\s*["'](\w+)["']""")
+
+
+def _scripted_pages(html: str, page_url: str) -> list[str]:
+    found = _TRS_PAGER.search(html)
+    if not found:
+        return []
+    count, _current, name, extension = int(found.group(1)), found.group(2), found.group(3), found.group(4)
+    return [urljoin(page_url, f"{name}_{number}.{extension}") for number in range(1, min(count, 1000))]
+
+
 def read_list_page(html: str, page_url: str, article_pattern: str | None = None,
                    next_pattern: str | None = None) -> ListPage:
     """The article links and the further list pages (pagination) of a list page.
@@ -310,6 +323,10 @@ def read_list_page(html: str, page_url: str, article_pattern: str | None = None,
     host = urlsplit(page_url).netloc
     page = ListPage()
     seen = {page_url}
+    for url in _scripted_pages(html, page_url):
+        if url not in seen:
+            seen.add(url)
+            page.next_pages.append(url)
     article_re = re.compile(article_pattern) if article_pattern else None
     next_re = re.compile(next_pattern) if next_pattern else None
     for link in root.iter("a"):

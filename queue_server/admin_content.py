@@ -170,7 +170,10 @@ def document_flags(document_id: int):
         if name in request.form:
             changes[name] = request.form[name] == "1"
     content_store().set_document_flags(document_id, **changes)
-    return redirect(request.form.get("back") or url_for(".documents"))
+    back = request.form.get("back") or ""
+    if not back.startswith("/") or back.startswith("//"):  # local pages only, never an open redirect
+        back = url_for(".documents")
+    return redirect(back)
 
 
 # --- sync ---------------------------------------------------------------------------

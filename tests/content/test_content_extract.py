@@ -105,3 +105,11 @@ def test_list_page_with_patterns_and_without():
 def test_truncated_html_is_recognised():
     assert looks_truncated(fixture.A1[: len(fixture.A1) // 2])
     assert not looks_truncated(fixture.A1)
+
+
+def test_a_scripted_trs_pager_leads_to_every_list_page():
+    html = fixture.list_page([(fixture.A1_PATH, "和林格尔县民政局关于调整城乡居民最低生活保障标准的通知")],
+                             '<script>createPageHTML(4, 0, "index", "shtml");</script>')
+    page = read_list_page(html, BASE + "/zwgk/tzgg/index.shtml")
+    assert page.next_pages == [BASE + f"/zwgk/tzgg/index_{n}.shtml" for n in (1, 2, 3)]
+    assert page.articles == [BASE + fixture.A1_PATH]
