@@ -42,6 +42,7 @@ class TicketPrinter:
         and while a ticket is printing the last known status is returned."""
         try:
             self.last_status = self._bounded(lambda cancelled: self._read_status(), self._status_seconds())
+            self.last_error = None
         except PrinterBusy:
             return self.last_status
         except PrinterError as error:

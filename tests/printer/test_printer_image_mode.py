@@ -6,8 +6,8 @@ from escpos.printer import Dummy
 from PIL import Image, ImageChops
 
 from printer import open_printer
-from printer.layout import CHAR_DOTS, COLUMN_DOTS, TextLine
-from printer.raster import draw_line, draw_slip, find_cjk_font, to_print_bits, write_image_job
+from printer.layout import CHAR_DOTS, COLUMN_DOTS, TextLine, number_scale, ticket_layout
+from printer.raster import draw_line, find_cjk_font, to_print_bits, write_image_job
 
 ESC, GS = b"\x1b", b"\x1d"
 
@@ -59,17 +59,11 @@ def test_ticket_raster_is_the_paper_picture(ticket):
         assert data.startswith(ESC + b"@") and data.endswith(GS + b"V\x00")
         assert b"\x1c&" not in data  # no Chinese text mode: the printer needs no font
         picture = rebuild_picture(data, width)
-        job = printer.render(printer_blocks(printer, ticket), ticket.number)
+        job = printer.render(ticket_layout(ticket, printer.config.columns), ticket.number)
         paper = job.paper()
         assert paper.mode == "1" and paper.width == width
         assert picture.size == paper.size
         assert ImageChops.difference(picture.convert("L"), paper.convert("L")).getbbox() is None
-
-
-def printer_blocks(printer, ticket):
-    from printer.layout import ticket_layout
-
-    return ticket_layout(ticket, printer.config.columns)
 
 
 def test_image_is_dithered_to_one_bit():
@@ -101,8 +95,6 @@ def test_hall_name_is_drawn_in_chinese_not_boxes(ticket, artifacts):
 
 
 def test_the_number_is_drawn_very_large(ticket):
-    from printer.layout import number_scale
-
     scale = number_scale(ticket.number, 48)
     line = draw_line(TextLine(ticket.number, scale, scale, "center", True))
     left, top, right, bottom = line.point(lambda value: 255 if value < 128 else 0).getbbox()
