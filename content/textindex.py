@@ -50,6 +50,11 @@ def query_terms(query: str) -> list[list[str]]:
     return terms
 
 
+def _is_han(token: str) -> bool:
+    found = _SEGMENT.fullmatch(token)
+    return bool(found and found.group(1))
+
+
 def _quote(token: str) -> str:
     return '"' + token.replace('"', '""') + '"'
 
@@ -62,11 +67,10 @@ def match_expression(query: str) -> str | None:
     Returns None when the query has nothing searchable."""
     phrases = []
     for tokens in query_terms(query):
-        phrase = "(" + " + ".join(_quote(t) for t in tokens) + ")"
-        last = tokens[-1]
-        if len(last) == 1 and _SEGMENT.fullmatch(last) and _SEGMENT.fullmatch(last).group(1):
-            phrase = "(" + " + ".join(_quote(t) for t in tokens) + " *)"
-        phrases.append(phrase)
+        phrase = " + ".join(_quote(t) for t in tokens)
+        if _is_han(tokens[-1]) and len(tokens[-1]) == 1:
+            phrase += " *"
+        phrases.append("(" + phrase + ")")
     return " AND ".join(phrases) if phrases else None
 
 
