@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zxingcpp
 from escpos.printer import Dummy
 from PIL import Image, ImageChops
 
@@ -64,6 +65,13 @@ def test_ticket_raster_is_the_paper_picture(ticket):
         assert paper.mode == "1" and paper.width == width
         assert picture.size == paper.size
         assert ImageChops.difference(picture.convert("L"), paper.convert("L")).getbbox() is None
+
+
+def test_the_qr_code_on_paper_reads_back_as_the_status_url(ticket):
+    for width in (384, 576):
+        picture = rebuild_picture(open_printer(f"dummy:?mode=image&width={width}").print_ticket(ticket), width)
+        codes = zxingcpp.read_barcodes(picture.convert("L"))
+        assert [code.text for code in codes] == [ticket.status_url]
 
 
 def test_image_is_dithered_to_one_bit():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
+import zxingcpp
 from click.testing import CliRunner
 from PIL import Image
 
@@ -22,6 +23,7 @@ def test_preview_writes_the_bytes_and_the_paper(tmp_path, ticket, materials, mod
     with Image.open(tmp_path / "tickets" / "B027.png") as paper:
         assert paper.mode == "1" and paper.width == 576 and paper.height > 600
         assert paper.convert("L").getextrema() == (0, 255)
+        assert [code.text for code in zxingcpp.read_barcodes(paper.convert("L"))] == [ticket.status_url]
     more = printer.print_materials(materials)
     assert printer.output == sent + more
     assert (tmp_path / "tickets" / "materials-不动产登记_二手房转移.bin").read_bytes() == more
