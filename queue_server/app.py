@@ -55,6 +55,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .voice_api import voice_api; app.register_blueprint(voice_api)  # noqa: E702
     from .content_api import content_api; app.register_blueprint(content_api)  # noqa: E702
     from .admin_content import admin_content; app.register_blueprint(admin_content)  # noqa: E702
+    from .admin import admin; app.register_blueprint(admin)  # noqa: E702
     register_error_handlers(app)
 
     app.teardown_appcontext(_close_db)

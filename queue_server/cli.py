@@ -253,6 +253,27 @@ def print_test_command(ctx, printer):
     sys.exit(print_test(printer or resolve_printer_uri(config["kiosk"]["printer"], config["_base_dir"]), echo=click.echo))
 
 
+@cli.command("report")
+@click.option("--from", "first_day", required=True, help="first local day, YYYY-MM-DD")
+@click.option("--to", "last_day", required=True, help="last local day, YYYY-MM-DD (inclusive)")
+@click.option("--format", "format_", type=click.Choice(["text", "csv", "xlsx"]), default="text", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="file to write (default: stdout)")
+@click.pass_context
+def report_command(ctx, first_day, last_day, format_, output):
+    """The hall's figures for a range of days: the summary paragraph, or tables as CSV / XLSX."""
+    from .report import render
+    from .stats import Period
+
+    config = config_of(ctx)
+    result = render(_db(config), config, Period.parse(first_day, last_day), format_)
+    data = result.encode("utf-8") if isinstance(result, str) else result
+    if output:
+        Path(output).write_bytes(data)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+
+
 def main():
     cli(prog_name="govhall")
 

@@ -536,3 +536,264 @@ def insert_evaluation(db, values: dict) -> int:
 
 def healthcheck(db) -> bool:
     return db.execute("SELECT 1").fetchone()[0] == 1
+
+
+# === admin, statistics and 差评 follow-up (issue 8) ================================
+# SQL of queue_server.hall_admin, stats and followup. The statistics read the ticket table
+# through the covering index `ticket_stats`, so a year of tickets is summed without touching
+# the table itself; the figures are computed from the live rows every time (nothing cached).
+
+MIGRATIONS.append("""
+    CREATE INDEX ticket_stats ON ticket(local_day, service_id, window_id, staff_id, status, transfer_count,
+                                        issued_at, first_called_at, called_at, finished_at);
+    -- waiting and handling seconds per service, in index order: a year's medians without a sort.
+    -- The expressions must stay identical to WAIT_SECONDS_SQL / HANDLE_SECONDS_SQL below.
+    CREATE INDEX ticket_wait_by_service ON ticket(
+        service_id, CAST(round((julianday(first_called_at) - julianday(issued_at)) * 86400) AS INTEGER),
+        local_day, issued_at, first_called_at);
+    CREATE INDEX ticket_handle_by_service ON ticket(
+        service_id,
+        CASE WHEN status = 'done' THEN CAST(round((julianday(finished_at) - julianday(called_at)) * 86400) AS INTEGER) END,
+        local_day, status, called_at, finished_at);
+    CREATE INDEX evaluation_stats ON evaluation(at, level, window_id, staff_id);
+    -- a 差评 (level 1-2) opens one follow-up case; deadline is a local day, counted in working days
+    CREATE TABLE followup_case (
+        id INTEGER PRIMARY KEY,
+        evaluation_id INTEGER NOT NULL UNIQUE REFERENCES evaluation(id),
+        ticket_id INTEGER NOT NULL REFERENCES ticket(id),
+        window_id INTEGER REFERENCES window(id),
+        staff_id INTEGER REFERENCES staff(id),
+        level INTEGER NOT NULL,
+        comment TEXT,
+        opened_at TEXT NOT NULL,
+        opened_day TEXT NOT NULL,
+        deadline TEXT NOT NULL,
+        assignee_id INTEGER REFERENCES staff(id),
+        status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open','called_back','resolved')),
+        callback_at TEXT,
+        callback_note TEXT,
+        resolution TEXT,
+        resolved_at TEXT,
+        appeal_reason TEXT,
+        appeal_at TEXT,
+        appeal_outcome TEXT CHECK (appeal_outcome IN ('upheld','rejected')),
+        appeal_note TEXT,
+        appeal_decided_at TEXT
+    );
+    CREATE INDEX followup_case_status ON followup_case(status, deadline);
+    CREATE INDEX followup_case_opened ON followup_case(opened_day);
+""")
+
+# --- hall editing ---------------------------------------------------------------
+
+def get_department(db, department_id):
+    return row(db.execute("SELECT * FROM department WHERE id = ?", [department_id]))
+
+
+def count_services_of_department(db, department_id) -> int:
+    return db.execute("SELECT count(*) FROM service WHERE department_id = ?", [department_id]).fetchone()[0]
+
+
+def get_window_with_staff(db, window_id):
+    return row(db.execute(
+        "SELECT w.*, st.name AS staff_name FROM window w LEFT JOIN staff st ON st.id = w.staff_id WHERE w.id = ?",
+        [window_id]))
+
+
+def window_services_by_window(db) -> dict[int, list[int]]:
+    found: dict[int, list[int]] = {}
+    for window_id, service_id in db.execute("SELECT window_id, service_id FROM window_service ORDER BY window_id, position"):
+        found.setdefault(window_id, []).append(service_id)
+    return found
+
+
+def list_staff_tokens(db, staff_id):
+    return rows(db.execute("SELECT id, kind, created_at, revoked_at FROM api_token WHERE staff_id = ? ORDER BY id DESC",
+                           [staff_id]))
+
+
+def get_token(db, token_id):
+    return row(db.execute("SELECT * FROM api_token WHERE id = ?", [token_id]))
+
+
+def revoke_token(db, token_id, at):
+    db.execute("UPDATE api_token SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", [at, token_id])
+
+
+def revoke_kiosk_tokens(db, kiosk_id, at) -> int:
+    return db.execute("UPDATE api_token SET revoked_at = ? WHERE kiosk_id = ? AND revoked_at IS NULL",
+                      [at, kiosk_id]).rowcount
+
+
+def list_kiosks_with_tokens(db):
+    return rows(db.execute(
+        "SELECT k.*, (SELECT count(*) FROM api_token a WHERE a.kiosk_id = k.id AND a.revoked_at IS NULL) AS live_tokens "
+        "FROM kiosk k ORDER BY k.id"))
+
+
+def list_hall_days(db, first_day=None, last_day=None):
+    return rows(db.execute("SELECT * FROM hall_day WHERE day BETWEEN ? AND ? ORDER BY day",
+                           [first_day or "0000-00-00", last_day or "9999-99-99"]))
+
+
+def delete_hall_day(db, day):
+    db.execute("DELETE FROM hall_day WHERE day = ?", [day])
+
+
+def list_events(db, before_id=None, types=None, limit=100) -> list[dict]:
+    """The event log newest first (the audit trail); `types` narrows to some event types."""
+    where, params = ["e.id < ?"], [before_id or 2 ** 62]
+    if types:
+        where.append(f"e.type IN ({','.join('?' * len(types))})")
+        params += list(types)
+    found = rows(db.execute(
+        "SELECT e.*, st.name AS staff_name FROM event e LEFT JOIN staff st ON st.id = e.staff_id "
+        f"WHERE {' AND '.join(where)} ORDER BY e.id DESC LIMIT ?", [*params, limit]))
+    for event in found:
+        event["data"] = json.loads(event["data"])
+    return found
+
+
+def event_types(db) -> list[str]:
+    return [r[0] for r in db.execute("SELECT DISTINCT type FROM event ORDER BY type")]
+
+
+# --- statistics -----------------------------------------------------------------
+# Grouping by one packed integer instead of four columns lets SQLite's sorter compare single
+# integers: over 500,000 rows that is about three times faster. The packing is undone here.
+
+STATUS_CODES = {"waiting": 1, "called": 2, "serving": 3, "done": 4, "no_show": 5, "cancelled": 6}
+_STATUS_CASE = "CASE status " + " ".join(f"WHEN '{s}' THEN {c}" for s, c in STATUS_CODES.items()) + " END"
+_STATUS_NAMES = {c: s for s, c in STATUS_CODES.items()}
+# Whole seconds from issue to first call (NULL until called), and from the (last) call to finish
+# (NULL unless finished). Written exactly as in the indexes ticket_wait_by_service and
+# ticket_handle_by_service, so SQLite walks them in order instead of sorting the period's rows.
+WAIT_SECONDS_SQL = "CAST(round((julianday(first_called_at) - julianday(issued_at)) * 86400) AS INTEGER)"
+HANDLE_SECONDS_SQL = ("CASE WHEN status = 'done' THEN "
+                      "CAST(round((julianday(finished_at) - julianday(called_at)) * 86400) AS INTEGER) END")
+# Without ANALYZE the planner prefers narrower indexes and then reads every table row; the
+# covering indexes are what make a year of tickets fast, so they are named.
+_STATS_FROM = "FROM ticket INDEXED BY ticket_stats WHERE local_day BETWEEN ? AND ?"
+
+
+def ticket_facts(db, first_day, last_day) -> list[dict]:
+    """Tickets of the local days [first_day, last_day], counted per service × window × staff × status."""
+    key = (f"((service_id * 10000 + coalesce(window_id, 0)) * 1000000 + coalesce(staff_id, 0)) * 10 "
+           f"+ {_STATUS_CASE}")
+    found = []
+    for packed, count, transfers in db.execute(
+            f"SELECT {key} AS k, count(*), sum(transfer_count > 0) {_STATS_FROM} GROUP BY k", [first_day, last_day]):
+        rest, status = divmod(packed, 10)
+        rest, staff_id = divmod(rest, 1000000)
+        service_id, window_id = divmod(rest, 10000)
+        found.append({"service_id": service_id, "window_id": window_id or None, "staff_id": staff_id or None,
+                      "status": _STATUS_NAMES[status], "count": count, "transferred": transfers or 0})
+    return found
+
+
+HISTOGRAM_DIMENSIONS = ("service_id", "window_id", "staff_id")
+
+
+def time_histogram(db, first_day, last_day, measure: str, dimension: str) -> list[tuple[int | None, int, int]]:
+    """(dimension id, whole seconds, tickets) for measure 'wait' (called tickets) or 'handle'
+    (finished tickets): enough for means, medians and percentiles of any group of that dimension.
+
+    Per service the index hands the rows over already grouped; per window or staff member
+    SQLite sorts the period's rows."""
+    if dimension not in HISTOGRAM_DIMENSIONS:
+        raise ValueError(dimension)
+    seconds = {"wait": WAIT_SECONDS_SQL, "handle": HANDLE_SECONDS_SQL}[measure]
+    if dimension == "service_id":
+        # NULLs (not measured) are dropped here, not in SQL: a WHERE on them costs a second decode
+        sql = (f"SELECT service_id, {seconds} AS s, count(*) FROM ticket INDEXED BY ticket_{measure}_by_service "
+               f"WHERE local_day BETWEEN ? AND ? GROUP BY 1, 2")
+        return [(group, max(0, second), count) for group, second, count in db.execute(sql, [first_day, last_day])
+                if second is not None]
+    # packed into one integer for a faster sort; spans over 11 days count as 999,999 s
+    sql = (f"SELECT coalesce({dimension}, 0) * 1000000 + max(0, min(999999, s)) AS k, count(*) FROM "
+           f"(SELECT {dimension}, {seconds} AS s {_STATS_FROM}) WHERE s IS NOT NULL GROUP BY k")
+    return [(group or None, second, count) for (group, second), count in
+            ((divmod(k, 1000000), count) for k, count in db.execute(sql, [first_day, last_day]))]
+
+
+def arrivals_by_utc_hour(db, first_day, last_day) -> list[tuple[int, int]]:
+    """(hours since 1970-01-01 00:00 UTC, tickets issued): the caller turns them into local hours."""
+    return [tuple(r) for r in db.execute(
+        f"SELECT CAST(round((julianday(issued_at) - 2440587.5) * 86400) AS INTEGER) / 3600 AS h, count(*) "
+        f"{_STATS_FROM} GROUP BY h",
+        [first_day, last_day])]
+
+
+def evaluation_counts(db, first_at, end_at) -> list[dict]:
+    """Evaluations given in [first_at, end_at) (UTC ISO), counted per window × staff × level."""
+    found = []
+    for packed, count in db.execute(
+            "SELECT (coalesce(window_id, 0) * 10000000 + coalesce(staff_id, 0)) * 10 + level AS k, count(*) "
+            "FROM evaluation INDEXED BY evaluation_stats WHERE at >= ? AND at < ? GROUP BY k", [first_at, end_at]):
+        rest, level = divmod(packed, 10)
+        window_id, staff_id = divmod(rest, 10000000)
+        found.append({"window_id": window_id or None, "staff_id": staff_id or None, "level": level, "count": count})
+    return found
+
+
+def evaluations_by_service(db, first_at, end_at) -> list[tuple[int, int, int]]:
+    """(service_id, level, count) of the evaluations given in [first_at, end_at)."""
+    return [tuple(r) for r in db.execute(
+        "SELECT t.service_id, e.level, count(*) FROM evaluation e INDEXED BY evaluation_stats "
+        "JOIN ticket t ON t.id = e.ticket_id WHERE e.at >= ? AND e.at < ? GROUP BY 1, 2", [first_at, end_at])]
+
+
+# --- 差评 follow-up cases ---------------------------------------------------------
+
+FOLLOWUP_SELECT = (
+    "SELECT c.*, t.number AS ticket_number, t.local_day AS ticket_day, s.name AS service, w.number AS window, "
+    "w.name AS window_name, st.name AS staff_name, st.employee_no AS staff_employee_no, a.name AS assignee_name "
+    "FROM followup_case c JOIN ticket t ON t.id = c.ticket_id JOIN service s ON s.id = t.service_id "
+    "LEFT JOIN window w ON w.id = c.window_id LEFT JOIN staff st ON st.id = c.staff_id "
+    "LEFT JOIN staff a ON a.id = c.assignee_id"
+)
+
+
+def insert_followup_case(db, values: dict) -> int:
+    return db["followup_case"].insert(values).last_pk
+
+
+def get_followup_case(db, case_id):
+    return row(db.execute(FOLLOWUP_SELECT + " WHERE c.id = ?", [case_id]))
+
+
+def get_followup_case_by_evaluation(db, evaluation_id):
+    return row(db.execute("SELECT * FROM followup_case WHERE evaluation_id = ?", [evaluation_id]))
+
+
+def update_followup_case(db, case_id, **values):
+    db["followup_case"].update(case_id, values)
+
+
+def list_followup_cases(db, status=None, first_day=None, last_day=None, limit=500):
+    where, params = ["c.opened_day BETWEEN ? AND ?"], [first_day or "0000-00-00", last_day or "9999-99-99"]
+    if status == "unresolved":
+        where.append("c.status != 'resolved'")
+    elif status:
+        where.append("c.status = ?")
+        params.append(status)
+    return rows(db.execute(FOLLOWUP_SELECT + f" WHERE {' AND '.join(where)} ORDER BY c.status = 'resolved', "
+                           "c.deadline, c.id LIMIT ?", [*params, limit]))
+
+
+def count_overdue_followup_cases(db, today) -> int:
+    return db.execute("SELECT count(*) FROM followup_case WHERE status != 'resolved' AND deadline < ?",
+                      [today]).fetchone()[0]
+
+
+def followup_cases_by_window(db, first_day, last_day) -> dict[int, int]:
+    return {r[0]: r[1] for r in db.execute(
+        "SELECT window_id, count(*) FROM followup_case WHERE opened_day BETWEEN ? AND ? GROUP BY window_id",
+        [first_day, last_day])}
+
+
+def count_followup_cases(db, first_day, last_day) -> dict:
+    opened, resolved = db.execute(
+        "SELECT count(*), count(CASE WHEN status = 'resolved' THEN 1 END) FROM followup_case "
+        "WHERE opened_day BETWEEN ? AND ?", [first_day, last_day]).fetchone()
+    return {"opened": opened, "resolved": resolved}

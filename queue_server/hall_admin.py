@@ -1,0 +1,337 @@
+"""Editing the hall from the admin pages: departments, services, windows, staff, kiosks and the
+hall's calendar. Each change is one transaction that also appends a `hall_changed` event
+(`{"what": ..., "action": ..., "id": ..., "name": ...}`), so kiosks and displays listening on
+/stream refresh at once, and the event log keeps who changed what."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+from werkzeug.security import generate_password_hash
+
+from . import auth, clock, store
+from .errors import BadRequest, Conflict, NotFound
+from .hall import parse_days, parse_hours
+
+PHOTO_SIZE = (360, 480)  # 3:4, the 监督岗牌 portrait
+KIOSK_SILENT_AFTER = timedelta(minutes=3)  # a kiosk beats every minute
+PRINTER_ALERTS = {"paper_out": "缺纸", "cover_open": "纸仓盖未关", "offline": "打印机离线或故障",
+                  "paper_near_end": "纸将用尽"}
+
+
+def _changed(db, actor_id, what, action, **data) -> int:
+    return store.append_event(db, clock.to_iso(clock.utc_now()), "hall_changed",
+                              {"what": what, "action": action} | data, staff_id=actor_id,
+                              service_id=data.get("id") if what == "service" else None,
+                              window_id=data.get("id") if what == "window" else None)
+
+
+def _name(value, what, limit=60) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise BadRequest(f"请填写{what}")
+    if len(text) > limit:
+        raise BadRequest(f"{what}不超过 {limit} 个字")
+    return text
+
+
+def _int(value, what, minimum=0) -> int:
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise BadRequest(f"{what}须为整数")
+    if number < minimum:
+        raise BadRequest(f"{what}不能小于 {minimum}")
+    return number
+
+
+def _unique(db, table, column, value, own_id, what):
+    found = store.row(db.execute(f"SELECT id FROM {table} WHERE {column} = ?", [value]))
+    if found and found["id"] != own_id:
+        raise Conflict(f"{what}“{value}”已存在")
+
+
+# --- departments ----------------------------------------------------------------
+
+def save_department(db, actor_id, department_id: int | None, name: str, sort_order=0) -> int:
+    name, sort_order = _name(name, "部门名称"), _int(sort_order or 0, "排序")
+    with store.immediate(db):
+        _unique(db, "department", "name", name, department_id, "部门")
+        if department_id is None:
+            department_id = db.execute("INSERT INTO department (name, sort_order) VALUES (?, ?)",
+                                       [name, sort_order]).lastrowid
+            action = "created"
+        else:
+            if not store.get_department(db, department_id):
+                raise NotFound(f"没有编号为 {department_id} 的部门")
+            db["department"].update(department_id, {"name": name, "sort_order": sort_order})
+            action = "updated"
+        _changed(db, actor_id, "department", action, id=department_id, name=name)
+    return department_id
+
+
+def delete_department(db, actor_id, department_id: int):
+    with store.immediate(db):
+        department = store.get_department(db, department_id)
+        if not department:
+            raise NotFound(f"没有编号为 {department_id} 的部门")
+        if store.count_services_of_department(db, department_id):
+            raise Conflict("该部门下还有事项，请先移走或停用")
+        db.execute("DELETE FROM department WHERE id = ?", [department_id])
+        _changed(db, actor_id, "department", "deleted", id=department_id, name=department["name"])
+
+
+# --- services -------------------------------------------------------------------
+
+def service_values(form: dict) -> dict:
+    """Validated service fields from a form (hours one range per line or comma separated)."""
+    hours = [part.strip() for part in str(form.get("hours", "")).replace("，", ",").replace("\n", ",").split(",")
+             if part.strip()]
+    if not hours:
+        raise BadRequest("请填写办理时段，如 08:30-12:00")
+    parse_hours(hours)
+    days = (form.get("days") or "mon-fri").strip()
+    parse_days(days)
+    category = form.get("category")
+    if category not in store.CATEGORIES:
+        raise BadRequest(f"事项类别须为 {'、'.join(store.CATEGORIES)} 之一")
+    prefix = (form.get("prefix") or "").strip().upper()
+    if not (1 <= len(prefix) <= 2 and prefix.isalnum() and prefix.isascii()):
+        raise BadRequest("号段前缀须为 1-2 个字母或数字")
+    return {"name": _name(form.get("name"), "事项名称", 80), "department_id": _int(form.get("department_id"), "部门"),
+            "prefix": prefix, "category": category, "days": days, "hours": json.dumps(hours),
+            "daily_cap": _int(form.get("daily_cap") or 0, "每日限号"),
+            "sort_order": _int(form.get("sort_order") or 0, "排序"),
+            "enabled": 1 if form.get("enabled") in (True, 1, "1", "on", "true") else 0,
+            "description": (form.get("description") or "").strip()[:2000]}
+
+
+def save_service(db, actor_id, service_id: int | None, values: dict) -> int:
+    with store.immediate(db):
+        if not store.get_department(db, values["department_id"]):
+            raise NotFound("所选部门不存在")
+        _unique(db, "service", "name", values["name"], service_id, "事项")
+        if service_id is None:
+            service_id = db["service"].insert(values).last_pk
+            action = "created"
+        else:
+            if not store.get_service(db, service_id):
+                raise NotFound(f"没有编号为 {service_id} 的事项")
+            db["service"].update(service_id, values)
+            action = "updated"
+        _changed(db, actor_id, "service", action, id=service_id, name=values["name"],
+                 enabled=bool(values["enabled"]))
+    return service_id
+
+
+def set_service_enabled(db, actor_id, service_id: int, enabled: bool):
+    """Open or close a service for new tickets (tickets already issued are still served)."""
+    with store.immediate(db):
+        service = store.get_service(db, service_id)
+        if not service:
+            raise NotFound(f"没有编号为 {service_id} 的事项")
+        db["service"].update(service_id, {"enabled": 1 if enabled else 0})
+        _changed(db, actor_id, "service", "enabled" if enabled else "disabled", id=service_id,
+                 name=service["name"], enabled=enabled)
+
+
+# --- windows --------------------------------------------------------------------
+
+def save_window(db, actor_id, window_id: int | None, number, name: str) -> int:
+    number, name = _int(number, "窗口号", 1), _name(name, "窗口名称")
+    with store.immediate(db):
+        _unique(db, "window", "number", number, window_id, "窗口号")
+        if window_id is None:
+            window_id = db.execute("INSERT INTO window (number, name) VALUES (?, ?)", [number, name]).lastrowid
+            action = "created"
+        else:
+            if not store.get_window_by_id(db, window_id):
+                raise NotFound(f"没有编号为 {window_id} 的窗口")
+            db["window"].update(window_id, {"number": number, "name": name})
+            action = "updated"
+        _changed(db, actor_id, "window", action, id=window_id, window=number, name=name)
+    return window_id
+
+
+def set_window_services(db, actor_id, window_id: int, service_ids: list[int]):
+    """The services a window calls, in the order it serves them."""
+    if len(set(service_ids)) != len(service_ids):
+        raise BadRequest("同一事项不能重复排列")
+    with store.immediate(db):
+        window = store.get_window_by_id(db, window_id)
+        if not window:
+            raise NotFound(f"没有编号为 {window_id} 的窗口")
+        for service_id in service_ids:
+            if not store.get_service(db, service_id):
+                raise NotFound(f"没有编号为 {service_id} 的事项")
+        store.set_window_services(db, window_id, service_ids)
+        _changed(db, actor_id, "window", "services", id=window_id, window=window["number"], name=window["name"],
+                 services=service_ids)
+
+
+def services_from_positions(form_items) -> list[int]:
+    """Form fields `position_<service id>` = 1, 2, 3 … (blank: not served) → ordered service ids."""
+    positions = []
+    for key, value in form_items:
+        if key.startswith("position_") and str(value).strip():
+            positions.append((_int(value, "顺序", 1), int(key[len("position_"):])))
+    return [service_id for _, service_id in sorted(positions)]
+
+
+# --- staff ----------------------------------------------------------------------
+
+def save_staff(db, actor_id, staff_id: int | None, name, employee_no, role, active=True) -> int:
+    name = _name(name, "姓名", 30)
+    employee_no = (employee_no or "").strip() or None
+    if role not in store.ROLES:
+        raise BadRequest("角色须为 staff（窗口人员）或 admin（管理员）")
+    values = {"name": name, "employee_no": employee_no, "role": role, "active": 1 if active else 0}
+    with store.immediate(db):
+        _unique(db, "staff", "name", name, staff_id, "人员")
+        if employee_no:
+            _unique(db, "staff", "employee_no", employee_no, staff_id, "工号")
+        if staff_id is None:
+            staff_id = db["staff"].insert(values).last_pk
+            action = "created"
+        else:
+            if not store.get_staff(db, staff_id):
+                raise NotFound(f"没有编号为 {staff_id} 的人员")
+            if staff_id == actor_id and (role != "admin" or not active):
+                raise Conflict("不能取消自己的管理员权限或停用自己")
+            db["staff"].update(staff_id, values)
+            action = "updated"
+        _changed(db, actor_id, "staff", action, id=staff_id, name=name, employee_no=employee_no)
+    return staff_id
+
+
+def reset_password(db, actor_id, staff_id: int, password: str):
+    if len(password or "") < 6:
+        raise BadRequest("密码至少 6 位")
+    with store.immediate(db):
+        staff = store.get_staff(db, staff_id)
+        if not staff:
+            raise NotFound(f"没有编号为 {staff_id} 的人员")
+        db["staff"].update(staff_id, {"password_hash": generate_password_hash(password)})
+        _changed(db, actor_id, "staff", "password_reset", id=staff_id, name=staff["name"])
+
+
+def photos_dir(config: dict) -> Path:
+    """Photos live beside the database, never in the source tree."""
+    return Path(config["server"]["database"]).resolve().parent / "photos"
+
+
+def save_photo(db, config, actor_id, staff_id: int, data: bytes) -> str:
+    """Validate an uploaded image, crop it to a 3:4 portrait, store `<staff_id>.jpg`; returns the name."""
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except (UnidentifiedImageError, OSError):
+        raise BadRequest("照片须为 JPEG 或 PNG 图片")
+    if image.width < 60 or image.height < 80:
+        raise BadRequest("照片太小（至少 60×80 像素）")
+    from PIL import ImageOps
+
+    portrait = ImageOps.fit(ImageOps.exif_transpose(image).convert("RGB"), PHOTO_SIZE)
+    name = f"{staff_id}.jpg"
+    with store.immediate(db):
+        staff = store.get_staff(db, staff_id)
+        if not staff:
+            raise NotFound(f"没有编号为 {staff_id} 的人员")
+        folder = photos_dir(config)
+        folder.mkdir(parents=True, exist_ok=True)
+        partial = folder / f".{name}.part"
+        portrait.save(partial, "JPEG", quality=88)
+        partial.replace(folder / name)
+        db["staff"].update(staff_id, {"photo": name})
+        _changed(db, actor_id, "staff", "photo", id=staff_id, name=staff["name"], photo=name)
+    return name
+
+
+def issue_token(db, actor_id, staff_id: int) -> str:
+    staff = store.get_staff(db, staff_id)
+    if not staff:
+        raise NotFound(f"没有编号为 {staff_id} 的人员")
+    token = auth.new_token()
+    with store.immediate(db):
+        token_id = store.insert_token(db, auth.hash_token(token), "staff", clock.to_iso(clock.utc_now()),
+                                      staff_id=staff_id)
+        _changed(db, actor_id, "token", "issued", id=token_id, name=staff["name"], staff_id=staff_id)
+    return token
+
+
+def revoke_token(db, actor_id, token_id: int):
+    with store.immediate(db):
+        token = store.get_token(db, token_id)
+        if not token:
+            raise NotFound(f"没有编号为 {token_id} 的令牌")
+        store.revoke_token(db, token_id, clock.to_iso(clock.utc_now()))
+        _changed(db, actor_id, "token", "revoked", id=token_id, kind=token["kind"], staff_id=token["staff_id"],
+                 kiosk_id=token["kiosk_id"])
+
+
+# --- kiosks ---------------------------------------------------------------------
+
+def register_kiosk(db, actor_id, name: str) -> tuple[int, str]:
+    name = _name(name, "自助机名称")
+    kiosk_id, token = auth.register_kiosk(db, name)
+    with store.immediate(db):
+        _changed(db, actor_id, "kiosk", "registered", id=kiosk_id, name=name)
+    return kiosk_id, token
+
+
+def revoke_kiosk(db, actor_id, kiosk_id: int) -> int:
+    with store.immediate(db):
+        kiosk = store.get_kiosk(db, kiosk_id)
+        if not kiosk:
+            raise NotFound(f"没有编号为 {kiosk_id} 的自助机")
+        revoked = store.revoke_kiosk_tokens(db, kiosk_id, clock.to_iso(clock.utc_now()))
+        _changed(db, actor_id, "kiosk", "revoked", id=kiosk_id, name=kiosk["name"], tokens=revoked)
+    return revoked
+
+
+def kiosk_health(db, now: datetime | None = None) -> list[dict]:
+    """Every kiosk with `alerts`: silent (no heartbeat for a while), printer out of paper and so on."""
+    now = now or clock.utc_now()
+    kiosks = store.list_kiosks_with_tokens(db)
+    for kiosk in kiosks:
+        alerts = []
+        if not kiosk["live_tokens"]:
+            kiosk["alerts"] = []
+            kiosk["revoked"] = True
+            continue
+        kiosk["revoked"] = False
+        if not kiosk["last_seen_at"]:
+            alerts.append("从未上报心跳")
+        else:
+            silent = now - clock.from_iso(kiosk["last_seen_at"])
+            if silent > KIOSK_SILENT_AFTER:
+                alerts.append(f"已 {int(silent.total_seconds() // 60)} 分钟无心跳")
+        if kiosk["printer_status"] in PRINTER_ALERTS:
+            alerts.append(PRINTER_ALERTS[kiosk["printer_status"]])
+        kiosk["alerts"] = alerts
+    return kiosks
+
+
+# --- the hall's calendar --------------------------------------------------------
+
+def set_hall_day(db, actor_id, day: str, kind: str, note: str = ""):
+    """A holiday (大厅不办公) or a make-up workday (调休上班) on a weekend."""
+    try:
+        day = date.fromisoformat((day or "").strip()).isoformat()
+    except ValueError:
+        raise BadRequest("日期格式须为 YYYY-MM-DD")
+    if kind not in ("holiday", "workday"):
+        raise BadRequest("类型须为 holiday（节假日）或 workday（调休工作日）")
+    with store.immediate(db):
+        store.set_hall_day(db, day, kind, (note or "").strip()[:40])
+        _changed(db, actor_id, "hall_day", "set", day=day, kind=kind, name=(note or "").strip()[:40])
+
+
+def delete_hall_day(db, actor_id, day: str):
+    with store.immediate(db):
+        store.delete_hall_day(db, day)
+        _changed(db, actor_id, "hall_day", "deleted", day=day)
