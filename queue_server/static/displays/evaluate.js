@@ -99,6 +99,7 @@
     if (!w) return;
     $("eval-window-name").textContent = w.name;
     const photo = $("eval-photo"), key = w.staff ? `${w.staff.employee_no || w.staff.name}|${w.staff.photo || ""}` : "";
+    photo.hidden = !w.staff;
     if (photo.dataset.key !== key) {
       photo.dataset.key = key;
       photo.src = `/display/window/${number}/photo?v=${encodeURIComponent(key)}`;

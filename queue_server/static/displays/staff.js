@@ -134,6 +134,7 @@
     stateTag.className = "state-tag state-" + view.state;
     const current = view.current;
     $("current-number").textContent = current ? current.number : "—";
+    $("current-number").classList.toggle("empty", !current);
     $("current-info").textContent = current
       ? `${current.service} · ${STATUS_NAMES[current.status] || current.status}${current.call_count > 1 ? ` · 已呼叫 ${current.call_count} 次` : ""}`
       : (view.state === "paused" ? "窗口暂停中" : "暂无办理中的号票");
