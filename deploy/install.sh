@@ -142,7 +142,7 @@ owner() {
 
 install_venv() {
     local target="$SOURCE"
-    if has_role kiosk; then target="$SOURCE[kiosk]"; fi
+    if has_role kiosk; then target="${SOURCE}[kiosk]"; fi
     say "virtual environment: $VENV"
     run install -d -m 0755 "$(at $PREFIX)" "$(at $PREFIX/docs)"
     if [ ! -x "$(at $VENV/bin/python)" ]; then

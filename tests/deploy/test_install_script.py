@@ -280,3 +280,9 @@ def test_bad_arguments_are_refused(tmp_path):
         result = run_install(REPO, *args, check=False)
         assert result.returncode != 0, args
         assert "Usage" in result.stderr or "needs" in result.stderr, result.stderr
+
+
+def test_shell_scripts_pass_shellcheck():
+    scripts = [REPO / "deploy/install.sh", REPO / "deploy/govhall-wrapper.sh"]
+    result = subprocess.run(["shellcheck", *map(str, scripts)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
