@@ -30,7 +30,7 @@ class Background:
                 result = future.result()
             except Exception as error:  # noqa: BLE001 - every failure is reported, none kills the lane
                 if on_error is not None:
-                    self.report(lambda: on_error(error))
+                    self.report(lambda failure=error: on_error(failure))
                 else:
                     log.warning("background job %s failed: %s", getattr(job, "__name__", job), error)
                 return

@@ -84,6 +84,7 @@ class KioskApp(App):
         self._announcement_index = 0
         self._services_in_flight = False
         self._timers = []
+        self.idle_seconds = settings.idle_seconds
         self._idle_event = None
         self._done_event = None
 
@@ -118,7 +119,7 @@ class KioskApp(App):
             Clock.schedule_interval(lambda _dt: self.send_heartbeat(), self.settings.heartbeat_seconds),
             Clock.schedule_interval(lambda _dt: self.refresh_content(), self.settings.content_refresh_seconds),
         ]
-        self._idle_event = Clock.schedule_once(lambda _dt: self.idle_timeout(), self.settings.idle_seconds)
+        self._on_activity()
         self.refresh_services()
         self.refresh_content()
         self.send_heartbeat()
@@ -137,7 +138,7 @@ class KioskApp(App):
         """Any touch restarts the idle countdown (never consumes the touch)."""
         if self._idle_event is not None:
             self._idle_event.cancel()
-            self._idle_event()
+        self._idle_event = Clock.schedule_once(lambda _dt: self.idle_timeout(), self.idle_seconds)
 
     def _on_key(self, _window, key, *_args):
         self._on_activity()
@@ -215,7 +216,7 @@ class KioskApp(App):
     def idle_timeout(self):
         """Nobody touched the screen for a while: the next citizen starts fresh."""
         if self.manager.current != "home" or self.lang != "zh" or self.big_type:
-            log.info("idle for %ss: back to home", self.settings.idle_seconds)
+            log.info("idle for %ss: back to home", self.idle_seconds)
         self.go_home()
         self.lang = "zh"
         self.big_type = False

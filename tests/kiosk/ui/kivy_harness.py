@@ -1,7 +1,7 @@
 """Driving the real kiosk app in an offscreen Kivy window: start it, let frames pass,
 tap widgets with simulated touches, take screenshots.
 
-Import this only in a process of its own (tests/kiosk/ui/, run by test_kiosk_ui.py):
+Import this only in a process of its own (tests/kiosk/ui/, run by tests/kiosk/test_kiosk_ui.py):
 Kivy and its window belong to the whole process."""
 
 from __future__ import annotations
@@ -97,7 +97,16 @@ def find(app, kind: str | None = None, text: str | None = None, **props):
 
 
 def tap(widget, hold: float = 0.0):
-    """A finger down and up on the middle of `widget`, as the touch screen would send it."""
+    """A finger down and up on the middle of `widget`, as the touch screen would send it
+    (scrolled into view first, as a person would)."""
+    from kivy.uix.scrollview import ScrollView
+
+    node = widget.parent
+    while node is not None and node is not EventLoop.window and not isinstance(node, ScrollView):
+        node = node.parent  # (the window is its own parent)
+    if isinstance(node, ScrollView):
+        node.scroll_to(widget, padding=10, animate=False)
+        frames(3)
     x, y = widget.to_window(*widget.center)
     touch = UnitTestTouch(x, y)
     touch.touch_down()
