@@ -161,6 +161,8 @@ def database_in_use(path: str | os.PathLike) -> bool:
         fd = os.open(shm, os.O_RDWR)
     except FileNotFoundError:
         return False
+    except PermissionError as error:
+        raise BackupError(f"没有权限检查 {path} 是否在使用中（请以 govhall 用户运行，如 sudo govhall restore …）") from error
     try:
         fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, _SHM_DMS_OFFSET)
     except OSError:
