@@ -119,7 +119,7 @@ class ServerProcess:
         self.url = f"http://127.0.0.1:{port}"
         self.process = None
 
-    def start(self, timeout: float = 20):
+    def start(self, timeout: float = 40):
         env = dict(os.environ, GOVHALL_CONFIG=str(self.config_path))
         self.process = subprocess.Popen([sys.executable, "-m", "queue_server.cli", "serve", "--port", str(self.port)],
                                         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -128,9 +128,9 @@ class ServerProcess:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited: {self.process.stderr.read().decode()}")
             try:
-                if requests.get(self.url + "/api/v1/healthz", timeout=1).status_code == 200:
+                if requests.get(self.url + "/api/v1/healthz", timeout=2).status_code == 200:
                     return self
-            except requests.ConnectionError:
+            except requests.RequestException:  # refused while starting, or slow on a loaded machine
                 time.sleep(0.1)
         raise RuntimeError("server did not become healthy")
 
