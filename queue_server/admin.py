@@ -11,7 +11,7 @@ from flask import (Blueprint, Response, abort, current_app, flash, redirect, ren
                    send_from_directory, url_for)
 from flask_login import current_user
 
-from . import charts, clock, followup, hall_admin, report, stats, store
+from . import clock, followup, hall_admin, report, stats, store
 from .app import get_broker, get_db, get_queue
 from .auth import current_principal, require_role
 from .errors import QueueError
@@ -378,7 +378,7 @@ def statistics():
         flash(error.message, "error")
         period = stats.Period.parse(None, None, today=_today())
     figures = stats.hall_statistics(get_db(), _config(), period)
-    return _render("stats.html", figures=figures, period=period, charts=list(charts.CHARTS),
+    return _render("stats.html", figures=figures, period=period, charts=CHART_NAMES,
                    minutes=_minutes, percent=report.percent)
 
 
@@ -386,9 +386,15 @@ def _minutes(seconds) -> str:
     return "—" if seconds is None else f"{seconds / 60:.1f}"
 
 
+# the names of charts.CHARTS; charts (matplotlib) is imported only when a chart is drawn
+CHART_NAMES = ["categories", "satisfaction", "waiting", "windows", "heatmap", "daily"]
+
+
 @admin.get("/stats/chart/<name>.png")
 @require_role("admin")
 def chart(name):
+    from . import charts
+
     if name not in charts.CHARTS:
         abort(404)
     figures = stats.hall_statistics(get_db(), _config(), _period(), detail=name in ("heatmap", "daily", "windows"))
