@@ -34,7 +34,11 @@ def create_app(config: dict | None = None) -> Flask:
     store.migrate(db)
     db.conn.close()
 
-    app.extensions["govhall_broker"] = EventBroker(lambda: store.connect(database))
+    broker = EventBroker(lambda: store.connect(database))
+    # Opens the broker's own connection, held for the server's lifetime: `govhall restore`
+    # sees it and refuses to replace a database a running server is using.
+    broker.last_id
+    app.extensions["govhall_broker"] = broker
 
     csrf.init_app(app)
     login_manager.init_app(app)
