@@ -21,7 +21,10 @@ class EventBroker:
     def __init__(self, open_db, buffer_size: int = BUFFER_SIZE):
         self._open_db = open_db  # opens a connection to the hall database
         self._buffer: collections.deque = collections.deque(maxlen=buffer_size)
-        self._condition = threading.Condition()
+        self._buffer_lock = threading.Lock()
+        # set, and replaced by a fresh one, each time new events arrive: one Event wakes every
+        # subscriber at once (a Condition would release one lock per waiter)
+        self._arrived = threading.Event()
         self._last_id = None  # highest event id loaded into the buffer
         self._load_lock = threading.Lock()
         # The broker's own reads go through one connection held for the life of the process. Holding
@@ -55,14 +58,15 @@ class EventBroker:
                 fresh = store.events_after(db, after)
             if not fresh:
                 return
-            with self._condition:
+            with self._buffer_lock:
                 self._buffer.extend(fresh)
                 self._last_id = fresh[-1]["id"]
-                self._condition.notify_all()
+                arrived, self._arrived = self._arrived, threading.Event()
+            arrived.set()
 
     def events_after(self, event_id: int) -> list[dict]:
         """Everything after `event_id`, from memory when the buffer covers it, else from SQLite."""
-        with self._condition:
+        with self._buffer_lock:
             if self._buffer and self._buffer[0]["id"] <= event_id + 1:
                 # walk back from the newest: each woken subscriber costs O(new events), not O(buffer)
                 fresh = []
@@ -76,8 +80,11 @@ class EventBroker:
 
     def wait(self, event_id: int, timeout: float) -> bool:
         """Block until an event newer than `event_id` exists or `timeout` passes."""
-        with self._condition:
-            return self._condition.wait_for(lambda: (self._last_id or 0) > event_id, timeout=timeout)
+        arrived = self._arrived  # taken before the check: an event loaded after it sets this one
+        if (self._last_id or 0) > event_id:
+            return True
+        arrived.wait(timeout)
+        return (self._last_id or 0) > event_id
 
 
 def format_sse(event: dict) -> str:
