@@ -111,6 +111,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _die_with_parent():
+    """A test server must not outlive a test run that was killed (PR_SET_PDEATHSIG)."""
+    import ctypes
+    import signal
+
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
+
+
 class ServerProcess:
     """`govhall serve` (gunicorn + gevent) as a real subprocess."""
 
@@ -122,7 +130,8 @@ class ServerProcess:
     def start(self, timeout: float = 40):
         env = dict(os.environ, GOVHALL_CONFIG=str(self.config_path))
         self.process = subprocess.Popen([sys.executable, "-m", "queue_server.cli", "serve", "--port", str(self.port)],
-                                        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                        preexec_fn=_die_with_parent)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
