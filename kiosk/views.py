@@ -16,6 +16,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
 from kivy.uix.modalview import ModalView
 from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
+from kivy.uix.scrollview import ScrollView
 from kivy.uix.widget import Widget
 
 from content import ContentError
@@ -42,6 +43,20 @@ def app() -> "App":
 class WrapLabel(Label):
     """A label as wide as its parent and as tall as its text. Text from the website is shown
     as it is: markup stays off, so a "[b]" in a document is just characters."""
+
+
+class KioskScroll(ScrollView):
+    """A ScrollView that re-places its content whenever it or its content changes size
+    (lists are rebuilt and fonts grow in big type; a stale offset would show a blank area)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._replace = Clock.create_trigger(lambda _dt: self.update_from_scroll())
+        self.bind(size=lambda *_: self._replace())
+
+    def add_widget(self, widget, *args, **kwargs):
+        super().add_widget(widget, *args, **kwargs)
+        widget.bind(size=lambda *_: self._replace())
 
 
 class Tile(ButtonBehavior, BoxLayout):
@@ -109,7 +124,7 @@ class AdminExit(ModalView):
     def _key(self, label: str, action):
         key = Factory.PinKey(text=label)
         key.bind(on_release=lambda _key: action())
-        self.ids.keys.add_widget(key)
+        self.ids.pin_keys.add_widget(key)
 
     def press(self, digit: str):
         self.message = ""

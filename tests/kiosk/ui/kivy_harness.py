@@ -91,6 +91,7 @@ def find_all(app, kind: str | None = None, text: str | None = None, **props):
 
 
 def find(app, kind: str | None = None, text: str | None = None, **props):
+    frames(2)  # let a screen that was just switched to lay itself out
     matches = [w for w in find_all(app, kind, text, **props) if visible(w)]
     assert matches, f"no visible {kind or 'widget'} with text {text!r} {props or ''} on screen {app.manager.current}"
     return matches[0]
