@@ -19,10 +19,18 @@ from .queue import EVALUATION_LEVELS
 
 admin = Blueprint("admin", __name__, url_prefix="/admin")
 
-NAV = [("admin.dashboard", "概览"), ("admin.departments", "部门"), ("admin.services", "事项"),
-       ("admin.windows", "窗口"), ("admin.staff_list", "人员"), ("admin.kiosks", "自助机"),
-       ("admin.calendar", "节假日"), ("admin.statistics", "统计"), ("admin.followup_cases", "差评回访"),
-       ("admin.ranking", "窗口评比"), ("admin.events", "操作日志")]
+# (page, label, the endpoints that light it up in the menu)
+NAV = [("admin.dashboard", "概览", ("admin.dashboard",)),
+       ("admin.departments", "部门", ("admin.departments",)),
+       ("admin.services", "事项", ("admin.services", "admin.service_form")),
+       ("admin.windows", "窗口", ("admin.windows", "admin.window_form")),
+       ("admin.staff_list", "人员", ("admin.staff_list", "admin.staff_form", "admin.issue_token")),
+       ("admin.kiosks", "自助机", ("admin.kiosks", "admin.register_kiosk")),
+       ("admin.calendar", "节假日", ("admin.calendar",)),
+       ("admin.statistics", "统计", ("admin.statistics",)),
+       ("admin.followup_cases", "差评回访", ("admin.followup_cases", "admin.followup_case")),
+       ("admin.ranking", "窗口评比", ("admin.ranking",)),
+       ("admin.events", "操作日志", ("admin.events",))]
 
 
 def _config() -> dict:
@@ -39,6 +47,14 @@ def _today() -> str:
 
 def _render(template, **context):
     return render_template(f"admin/{template}", hall=_config()["hall"]["name"], nav=NAV, **context)
+
+
+@admin.app_template_filter("hall_time")
+def hall_time(iso: str | None) -> str:
+    """A stored UTC timestamp as the hall's local time, to the second."""
+    if not iso:
+        return "—"
+    return clock.local(clock.from_iso(iso), _config()["hall"]["timezone"]).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def admin_action(view):

@@ -115,7 +115,7 @@ def windows(figures: dict) -> bytes:
 def waiting(figures: dict) -> bytes:
     """Waiting and handling time per category: mean, median and p90 in minutes."""
     rows = figures["by_category"]
-    figure = Figure(figsize=(9, 4.5))
+    figure = Figure(figsize=(11, 4.6), layout="constrained")
     axes_wait, axes_handle = figure.subplots(1, 2, sharey=False)
     any_data = False
     for axes, key, title in ((axes_wait, "wait", "等候时间（取号→叫号）"), (axes_handle, "handle", "办理时间（叫号→办结）")):
@@ -126,14 +126,14 @@ def waiting(figures: dict) -> bytes:
             values = [(row[key][stat] or 0) / 60 for row in rows]
             any_data = any_data or any(values)
             axes.bar([i + (offset - 1) * width for i in range(len(names))], values, width, label=label, color=colour)
-        axes.set_xticks(range(len(names)), names)
+        axes.set_xticks(range(len(names)), names, fontsize=11)
         axes.set_title(title)
         axes.set_ylabel("分钟")
     if not any_data:
         figure.clear()
         _no_data(figure.subplots())
         return _png(figure)
-    axes_wait.legend(frameon=False)
+    figure.legend(*axes_wait.get_legend_handles_labels(), loc="outside lower center", ncols=3, frameon=False)
     return _png(figure)
 
 
