@@ -25,3 +25,9 @@ def local(moment: datetime, zone: str) -> datetime:
 def local_day(moment: datetime, zone: str) -> str:
     """The hall's calendar day of an instant: 23:59 and 00:01 Beijing time differ."""
     return local(moment, zone).date().isoformat()
+
+
+def day_start_utc(day: str, zone: str) -> str:
+    """The UTC instant (ISO) at which the hall's day `YYYY-MM-DD` begins."""
+    midnight = datetime.fromisoformat(day).replace(tzinfo=ZoneInfo(zone))
+    return to_iso(midnight)

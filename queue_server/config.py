@@ -45,7 +45,7 @@ DEFAULTS: dict = {
     "voice": {
         "repeat": 2,
         "call": "请{number}号到{window}号窗口办理",
-        "recall": "请{number}号到{window}号窗口办理",
+        "recall": "重呼，请{number}号到{window}号窗口办理",
         "pause": "{window}号窗口暂停服务",
     },
     "content": {

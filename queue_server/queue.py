@@ -414,7 +414,7 @@ class Queue:
             recent = [{"event_id": e["id"], "type": e["type"], "at": e["at"], "number": e["data"].get("number"),
                        "window": e["data"].get("window"), "window_name": e["data"].get("window_name"),
                        "service": e["data"].get("service")}
-                      for e in store.recent_call_events(self.db, calls)]
+                      for e in store.recent_call_events(self.db, clock.day_start_utc(day, self.zone), calls)]
             services = [{"service_id": s["id"], "service": s["name"], "prefix": s["prefix"],
                          "department": s["department"], "waiting": waiting.get(s["id"], 0)}
                         for s in store.list_services(self.db) if s["enabled"]]

@@ -512,16 +512,14 @@ def last_event_id(db) -> int:
     return db.execute("SELECT coalesce(max(id), 0) FROM event").fetchone()[0]
 
 
-def recent_call_events(db, limit) -> list[dict]:
+def recent_call_events(db, since_utc: str, limit) -> list[dict]:
+    """The newest calls at or after `since_utc` (the start of the hall's day), newest first."""
     found = rows(db.execute(
-        "SELECT * FROM event WHERE type IN ('ticket_called','ticket_recalled') ORDER BY id DESC LIMIT ?", [limit]))
+        "SELECT * FROM event WHERE type IN ('ticket_called','ticket_recalled') AND at >= ? ORDER BY id DESC LIMIT ?",
+        [since_utc, limit]))
     for event in found:
         event["data"] = json.loads(event["data"])
     return found
-
-
-def count_events_by_type(db, local_day_start_utc=None) -> dict:
-    return {r[0]: r[1] for r in db.execute("SELECT type, count(*) FROM event GROUP BY type")}
 
 
 # --- evaluations ----------------------------------------------------------------

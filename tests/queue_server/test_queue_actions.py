@@ -269,3 +269,21 @@ def test_cancel_only_waiting(queue, clock, hall_db):
     assert queue.cancel_by_token(ticket["token"])["status"] == "cancelled"
     with pytest.raises(WrongState):
         queue.cancel_by_token(ticket["token"])
+
+
+def test_display_shows_only_todays_calls(hall_config, hall_db):
+    wang = staff(hall_db, "王丽")
+    yesterday = Clock("2026-11-24T16:00:00+08:00")
+    queue = Queue(hall_db, hall_config, now=yesterday)
+    queue.open_window(1, wang)
+    queue.issue_ticket(sid(hall_db, "最低生活保障申请"))
+    queue.call_next(1, wang)
+    queue.finish(1, wang)
+    assert [c["number"] for c in queue.display()["calls"]] == ["A001"]
+    today = Clock("2026-11-25T08:31:00+08:00")
+    queue = Queue(hall_db, hall_config, now=today)
+    assert queue.display()["calls"] == []
+    queue.issue_ticket(sid(hall_db, "最低生活保障申请"))
+    queue.call_next(1, wang)
+    assert [(c["number"], c["window"]) for c in queue.display()["calls"]] == [("A001", 1)]
+    assert queue.display()["local_day"] == "2026-11-25"
