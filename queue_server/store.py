@@ -704,37 +704,50 @@ def ticket_facts(db, first_day, last_day) -> list[dict]:
 HISTOGRAM_DIMENSIONS = ("service_id", "window_id", "staff_id")
 
 
+# The time indexes are ordered by service, so they are read whole (the hall's history); a
+# short period reads only its own days instead, through ticket_day_service, and sorts them.
+SHORT_PERIOD_DAYS = 62
+
+
+def _short(first_day, last_day) -> bool:
+    from datetime import date
+
+    return (date.fromisoformat(last_day) - date.fromisoformat(first_day)).days < SHORT_PERIOD_DAYS
+
+
 def time_histogram(db, first_day, last_day, measure: str, dimension: str) -> list[tuple[int | None, int, int]]:
     """(dimension id, whole seconds, tickets) for measure 'wait' (called tickets) or 'handle'
     (finished tickets): enough for means, medians and percentiles of any group of that dimension.
 
-    Per service the index hands the rows over already grouped; per window or staff member (handling
-    only) SQLite sorts the period's rows."""
+    Over a long period, per service, the index hands the rows over already grouped; per window or
+    staff member (handling only) SQLite sorts the period's rows."""
     if dimension not in HISTOGRAM_DIMENSIONS:
         raise ValueError(dimension)
+    if measure == "wait" and dimension != "service_id":
+        raise ValueError("waiting times are kept per service")
     seconds = {"wait": WAIT_SECONDS_SQL, "handle": HANDLE_SECONDS_SQL}[measure]
-    if dimension == "service_id":
+    params = [first_day, last_day]
+    if dimension == "service_id" and not _short(first_day, last_day):
         # NULLs (not measured) are dropped here, not in SQL: a WHERE on them costs a second decode
         sql = (f"SELECT service_id, {seconds} AS s, count(*) FROM ticket INDEXED BY ticket_{measure}_by_service "
                f"WHERE local_day BETWEEN ? AND ? GROUP BY 1, 2")
-        return [(group, max(0, second), count) for group, second, count in db.execute(sql, [first_day, last_day])
+        return [(group, max(0, second), count) for group, second, count in db.execute(sql, params)
                 if second is not None]
-    if measure != "handle":
-        raise ValueError("waiting times are kept per service")
-    # read from the handling index (it carries window and staff), packed into one integer for a
-    # faster sort; spans over 11 days count as 999,999 s
+    # packed into one integer for a faster sort; spans over 11 days count as 999,999 s
+    index = "ticket_day_service" if _short(first_day, last_day) else "ticket_handle_by_service"
     sql = (f"SELECT coalesce({dimension}, 0) * 1000000 + max(0, min(999999, s)) AS k, count(*) FROM "
-           f"(SELECT {dimension}, {seconds} AS s FROM ticket INDEXED BY ticket_handle_by_service "
+           f"(SELECT {dimension}, {seconds} AS s FROM ticket INDEXED BY {index} "
            f"WHERE local_day BETWEEN ? AND ?) WHERE s IS NOT NULL GROUP BY k")
     return [(group or None, second, count) for (group, second), count in
-            ((divmod(k, 1000000), count) for k, count in db.execute(sql, [first_day, last_day]))]
+            ((divmod(k, 1000000), count) for k, count in db.execute(sql, params))]
 
 
 def arrivals_by_utc_hour(db, first_day, last_day) -> list[tuple[int, int]]:
     """(hours since 1970-01-01 00:00 UTC, tickets issued): the caller turns them into local hours."""
+    index = "ticket_day_service" if _short(first_day, last_day) else "ticket_wait_by_service"
     return [tuple(r) for r in db.execute(
         "SELECT CAST(round((julianday(issued_at) - 2440587.5) * 86400) AS INTEGER) / 3600 AS h, count(*) "
-        "FROM ticket INDEXED BY ticket_wait_by_service WHERE local_day BETWEEN ? AND ? GROUP BY h",
+        f"FROM ticket INDEXED BY {index} WHERE local_day BETWEEN ? AND ? GROUP BY h",
         [first_day, last_day])]
 
 
