@@ -108,7 +108,15 @@ def tap(widget, hold: float = 0.0):
     if isinstance(node, ScrollView):
         node.scroll_to(widget, padding=10, animate=False)
         frames(3)
+    # wait for the layout to settle (a list just rebuilt, fonts just grown): a person taps
+    # what stands still
     x, y = widget.to_window(*widget.center)
+    for _ in range(60):
+        frames(1)
+        now = widget.to_window(*widget.center)
+        if now == (x, y):
+            break
+        x, y = now
     touch = UnitTestTouch(x, y)
     touch.touch_down()
     frames(2)

@@ -105,4 +105,7 @@ def test_new_content_reaches_the_kiosk(at_home, hall):
         content.save_announcement({"title": "本周六上午大厅延时服务", "body": "办理社保卡业务的群众可前来。"})
     app.refresh_content()
     harness.wait_until(lambda: any("延时服务" in a for a in app._announcements), what="the new announcement")
-    assert app.content_version == ContentStore(hall.config["content"]["database"]).version()
+    with ContentStore(hall.config["content"]["database"]) as content:
+        server_version = content.version()
+    app.refresh_content()
+    harness.wait_until(lambda: app.content_version == server_version, what="the kiosk to hold the server's version")
