@@ -5,6 +5,7 @@ charts or followup, and redirects; a refused change comes back as a message on t
 from __future__ import annotations
 
 import functools
+import json
 from datetime import date
 
 from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
@@ -131,8 +132,6 @@ def services():
 
 
 def _json_hours(service) -> str:
-    import json
-
     return "、".join(json.loads(service["hours"]))
 
 
@@ -368,6 +367,36 @@ EVENT_NAMES = {
 }
 
 
+CHANGE_SUBJECTS = {"service": "事项", "department": "部门", "window": "窗口", "staff": "人员", "token": "令牌",
+                   "kiosk": "自助机", "hall_day": "日历"}
+CHANGE_ACTIONS = {"created": "新增", "updated": "修改", "deleted": "删除", "enabled": "恢复办理", "disabled": "暂停取号",
+                  "services": "调整办理事项", "password_reset": "重置密码", "photo": "更新照片", "issued": "签发",
+                  "revoked": "吊销", "registered": "登记", "set": "设置"}
+
+
+def describe_event(event: dict) -> str:
+    """One line of the audit trail in the hall's words."""
+    data, kind = event["data"], event["type"]
+    if kind == "hall_changed":
+        subject = data.get("name") or ""
+        if data.get("what") == "hall_day":
+            subject = f"{data.get('day')} {'节假日' if data.get('kind') == 'holiday' else '调休工作日' if data.get('kind') else ''}" \
+                      f"{(' ' + data['name']) if data.get('name') else ''}"
+        return f"{CHANGE_ACTIONS.get(data.get('action'), data.get('action'))}" \
+               f"{CHANGE_SUBJECTS.get(data.get('what'), data.get('what'))}：{subject.strip()}"
+    if kind.startswith("followup_"):
+        return f"工单 #{data.get('case_id')} · {data.get('ticket')} · {data.get('window') or '—'}号窗口 · " \
+               f"期限 {data.get('deadline')}"
+    if kind == "evaluation_recorded":
+        return f"{data.get('number')} · {data.get('level_name')}"
+    if kind.startswith("window_"):
+        return f"{data.get('window')}号窗口 {data.get('window_name') or ''}" + \
+            (f"（{data['pause_reason']}）" if data.get("pause_reason") else "")
+    if data.get("number"):
+        return f"{data['number']} {data.get('service') or ''}" + (f" · {data['window']}号窗口" if data.get("window") else "")
+    return json.dumps(data, ensure_ascii=False)
+
+
 @admin.get("/events")
 @require_role("admin")
 def events():
@@ -376,6 +405,7 @@ def events():
     before = request.args.get("before", type=int)
     found = store.list_events(db, before_id=before, types=[chosen] if chosen else None, limit=100)
     return _render("events.html", events=found, types=store.event_types(db), chosen=chosen, names=EVENT_NAMES,
+                   describe=describe_event,
                    older=found[-1]["id"] if len(found) == 100 else None)
 
 

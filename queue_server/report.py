@@ -8,10 +8,6 @@ import csv
 import io
 from datetime import date
 
-from openpyxl import Workbook
-from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
-
 from . import stats, store
 from .stats import Period
 
@@ -173,6 +169,10 @@ def read_csv(text: str) -> dict[str, list[list[str]]]:
 
 def to_xlsx(report_tables) -> bytes:
     """One sheet per table, header bold on a light fill, columns sized to their content."""
+    from openpyxl import Workbook  # imported here: `govhall report` in text starts faster without it
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
     book = Workbook()
     book.remove(book.active)
     for title, header, rows in report_tables:

@@ -175,5 +175,5 @@ def test_every_change_is_in_the_audit_trail(admin_browser):
     admin_browser.post("/admin/calendar", {"day": "2026-10-01", "kind": "holiday", "note": "国庆节"})
     admin_browser.post("/admin/staff", {"name": "吴敏", "employee_no": "HL011", "role": "staff", "password": "abc12345"})
     page = admin_browser.get("/admin/events?type=hall_changed").text
-    assert "hall_day set 国庆节" in page and "staff created 吴敏" in page and "周管理" in page
+    assert "设置日历：2026-10-01 节假日 国庆节" in page and "新增人员：吴敏" in page and "周管理" in page
     assert "2026-10-01" in admin_browser.get("/admin/calendar?year=2026").text
