@@ -1,0 +1,101 @@
+"""The kiosk's parts that need no window: the HTTP client, the service list, the content
+cache and the printer lane, against a real server on 127.0.0.1 and a `dummy:` printer."""
+
+from __future__ import annotations
+
+import socket
+import sys
+
+import pytest
+
+from conftest import bearer
+from content.demo import load_demo_content
+from content.store import ContentStore
+from kiosk.cache import ContentCache
+from kiosk.catalog import parse_services
+from kiosk.client import HallClient, ServerRejected, ServerUnreachable
+from kiosk.printing import PrinterStation, materials_slip, ticket_slip
+from printer import PaperOut, PrinterStatus
+
+
+def test_the_kiosk_package_needs_no_kivy_for_its_domain():
+    import kiosk.app  # noqa: F401 - `govhall kiosk` imports this before Kivy is configured
+    assert not any(name == "kivy.core.window" for name in sys.modules)
+
+
+def test_services_issue_and_rejections(live_server, tokens, hall_db):
+    client = HallClient(live_server.url, tokens["kiosk"])
+    departments = parse_services(client.services())
+    choice = departments[0].services[0]
+    assert choice.pickable and choice.status_text() == "无需等候"
+    ticket = client.issue_ticket(choice.id)
+    assert ticket["number"] == f"{ticket['number'][0]}001"
+    hall_db.execute("UPDATE service SET enabled = 0 WHERE id = ?", [choice.id])
+    hall_db.conn.commit()
+    with pytest.raises(ServerRejected) as refused:
+        client.issue_ticket(choice.id)
+    assert refused.value.code == "service_closed" and 400 <= refused.value.status < 500
+    closed = next(s for d in parse_services(client.services()) for s in d.services if s.id == choice.id)
+    assert not closed.pickable and "暂停取号" in closed.status_text()
+    assert closed.status_text("en").startswith("Not available")
+
+
+def test_daily_cap_is_explained(live_server, tokens, hall_db):
+    client = HallClient(live_server.url, tokens["kiosk"])
+    service_id = hall_db.execute("SELECT id FROM service WHERE name = '食品经营许可'").fetchone()[0]
+    hall_db.execute("UPDATE service SET daily_cap = 1 WHERE id = ?", [service_id])
+    hall_db.conn.commit()
+    client.issue_ticket(service_id)
+    with pytest.raises(ServerRejected) as refused:
+        client.issue_ticket(service_id)
+    assert refused.value.code == "daily_cap_reached"
+    full = next(s for d in parse_services(client.services()) for s in d.services if s.id == service_id)
+    assert full.cap_reached and "今日号源已取完" in full.status_text()
+
+
+def test_no_server_is_unreachable_not_a_crash():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(ServerUnreachable):
+        HallClient(f"http://127.0.0.1:{port}").services()
+
+
+def test_heartbeat_reaches_the_server(live_server, tokens):
+    client = HallClient(live_server.url, tokens["kiosk"])
+    me = client.whoami()
+    client.heartbeat(me["id"], "paper_out", 7, last_print_failure={"number": "A001", "error": "printer_paper_out"})
+    kiosks = HallClient(live_server.url, tokens["admin"])._call("GET", "/kiosks")["kiosks"]
+    assert kiosks[0]["printer_status"] == "paper_out" and kiosks[0]["content_version"] == 7
+
+
+def test_content_cache_follows_the_server(live_server, hall_config, tmp_path):
+    with ContentStore(hall_config["content"]["database"]) as content:
+        load_demo_content(content)
+        server_version = content.version()
+    cache = ContentCache(tmp_path / "cache")
+    assert cache.version() == 0
+    assert cache.refresh(HallClient(live_server.url)) == server_version
+    assert cache.reader.search("低保", limit=5)
+    assert cache.reader.guide_for_service("最低生活保障申请")["materials"]
+    with ContentStore(hall_config["content"]["database"]) as content:
+        content.delete_guide("临时救助申请")
+    cache.refresh(HallClient(live_server.url))
+    assert cache.reader.guide_for_service("临时救助申请") is None
+    cache.close()
+
+
+def test_printer_station_prints_and_reports_paper_out(live_server, tokens):
+    ticket = HallClient(live_server.url, tokens["kiosk"]).issue_ticket(1)
+    slip = ticket_slip(ticket, "和林格尔县政务服务中心", ["当日号票当日有效。"], "Asia/Shanghai")
+    station = PrinterStation("dummy:")
+    station.print_ticket(slip)
+    assert ticket["number"].encode() in station.output()
+    assert station.status() == PrinterStatus.READY
+    empty = PrinterStation("dummy:?status=paper_out")
+    with pytest.raises(PaperOut):
+        empty.print_ticket(slip)
+    assert empty.status() == PrinterStatus.PAPER_OUT
+    guide = {"service": "临时救助申请", "department": "县民政局", "materials": ["临时救助申请书"], "contact": "12345"}
+    station.print_materials(materials_slip(guide, "和林格尔县政务服务中心"))
+    assert "临时救助申请书".encode("gb18030") in station.output()
