@@ -10,7 +10,7 @@ import json
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 from werkzeug.security import generate_password_hash
 
 from . import auth, clock, store
@@ -18,7 +18,7 @@ from .errors import BadRequest, Conflict, NotFound
 from .hall import parse_days, parse_hours
 
 PHOTO_SIZE = (360, 480)  # 3:4, the 监督岗牌 portrait
-KIOSK_SILENT_AFTER = timedelta(minutes=3)  # a kiosk beats every minute
+KIOSK_SILENT_AFTER = timedelta(minutes=3)  # a kiosk beats every 30 s ([kiosk] heartbeat_seconds)
 PRINTER_ALERTS = {"paper_out": "缺纸", "cover_open": "纸仓盖未关", "offline": "打印机离线或故障",
                   "paper_near_end": "纸将用尽"}
 
@@ -233,8 +233,6 @@ def save_photo(db, config, actor_id, staff_id: int, data: bytes) -> str:
         raise BadRequest("照片须为 JPEG 或 PNG 图片")
     if image.width < 60 or image.height < 80:
         raise BadRequest("照片太小（至少 60×80 像素）")
-    from PIL import ImageOps
-
     portrait = ImageOps.fit(ImageOps.exif_transpose(image).convert("RGB"), PHOTO_SIZE)
     name = f"{staff_id}.jpg"
     with store.immediate(db):

@@ -8,7 +8,6 @@ import json
 import re
 from datetime import timedelta
 
-import pytest
 import requests
 from PIL import Image
 

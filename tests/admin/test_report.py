@@ -13,7 +13,7 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from queue_server import clock, report, stats, store
+from queue_server import report, stats, store
 from queue_server.cli import cli
 
 from ..conftest import bearer
