@@ -39,6 +39,7 @@ def create_app(config: dict | None = None) -> Flask:
     # sees it and refuses to replace a database a running server is using.
     broker.last_id
     app.extensions["govhall_broker"] = broker
+    app.extensions["govhall_db_pool"] = store.ConnectionPool(database)
 
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -78,7 +79,7 @@ def _secret_key(config: dict) -> str:
 
 def get_db():
     if "db" not in g:
-        g.db = store.connect(current_app.config["GOVHALL"]["server"]["database"])
+        g.db = current_app.extensions["govhall_db_pool"].take()
     return g.db
 
 
@@ -96,4 +97,4 @@ def get_queue() -> Queue:
 def _close_db(_exc):
     db = g.pop("db", None)
     if db is not None:
-        db.conn.close()
+        current_app.extensions["govhall_db_pool"].give_back(db)

@@ -162,6 +162,29 @@ def connect(path: str | Path) -> sqlite_utils.Database:
     return sqlite_utils.Database(conn)
 
 
+
+class ConnectionPool:
+    """Connections reused from request to request: a fresh one re-parses the schema and starts
+    with a cold page cache, which cost more than a ticket's own queries."""
+
+    def __init__(self, path, keep: int = 16):
+        self.path, self.keep = path, keep
+        self._idle: list = []  # list.pop/append are atomic under the GIL and never yield under gevent
+
+    def take(self) -> sqlite_utils.Database:
+        try:
+            return self._idle.pop()
+        except IndexError:
+            return connect(self.path)
+
+    def give_back(self, db: sqlite_utils.Database):
+        if db.conn.in_transaction:  # a request that failed half-way must not leak its transaction
+            db.conn.execute("ROLLBACK")
+        if len(self._idle) < self.keep:
+            self._idle.append(db)
+        else:
+            db.conn.close()
+
 def migrate(db: sqlite_utils.Database) -> int:
     """Apply the migrations not yet applied; returns the schema version."""
     with immediate(db):
