@@ -324,6 +324,7 @@ class DisclosureScreen(KioskScreen):
         self.heading = kiosk.tr("disclosure.list", category=category or kiosk.tr("disclosure.all"), count=self.total)
         self.empty_text = kiosk.tr("disclosure.empty")
         self.ids.results.clear_widgets()
+        self.ids.results_scroller.scroll_y = 1  # a new list starts at its top
         self.shown = 0
         self._select_chips()
         self.more()
@@ -357,6 +358,7 @@ class DisclosureScreen(KioskScreen):
         self.empty_text = kiosk.tr("disclosure.none")
         self.total = self.shown = len(results)
         self.ids.results.clear_widgets()
+        self.ids.results_scroller.scroll_y = 1
         self._select_chips()
         for hit in results:
             if hit["kind"] == "guide":
