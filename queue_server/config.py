@@ -41,6 +41,13 @@ DEFAULTS: dict = {
         "printer": "preview://var/tickets",
         "idle_seconds": 60,
         "cache_dir": "var/kiosk",
+        # the way out of kiosk mode: hold the top-left corner 3 s, then this PIN (set it in a real hall)
+        "admin_pin": "",
+        "heartbeat_seconds": 30,
+        "services_refresh_seconds": 5,
+        "content_refresh_seconds": 300,
+        "ticket_done_seconds": 15,
+        "font": "",  # a CJK font file; empty: found on the system (WenQuanYi, Noto Sans CJK SC)
     },
     "voice": {
         "repeat": 2,

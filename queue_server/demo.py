@@ -19,6 +19,7 @@ from .config import load_config
 from .hall import load_hall
 
 DEMO_PASSWORD = "demo1234"
+DEMO_KIOSK_PIN = "2468"
 DEMO_HALL = Path(__file__).resolve().parent.parent / "content" / "demo" / "hall.toml"
 
 CONFIG_TEMPLATE = """\
@@ -39,6 +40,7 @@ server = "http://127.0.0.1:{port}"
 token = "{token}"
 printer = "preview://tickets"
 cache_dir = "kiosk"
+admin_pin = "{pin}"
 
 [content]
 database = "content.db"
@@ -49,7 +51,7 @@ def write_demo_config(demo_dir: Path, port: int) -> Path:
     """Create var/ with the demo hall: database, staff passwords, a kiosk and its token."""
     demo_dir.mkdir(parents=True, exist_ok=True)
     config_path = demo_dir / "govhall.toml"
-    config_path.write_text(CONFIG_TEMPLATE.format(port=port, token=""), encoding="utf-8")
+    config_path.write_text(CONFIG_TEMPLATE.format(port=port, token="", pin=DEMO_KIOSK_PIN), encoding="utf-8")
     config = load_config(config_path, environ={})
     db = store.connect(config["server"]["database"])
     store.migrate(db)
@@ -59,7 +61,7 @@ def write_demo_config(demo_dir: Path, port: int) -> Path:
     store.open_all_day(db)  # so the demo can be tried at any hour; real halls keep their hours
     _, token = register_kiosk(db, "大厅1号自助机")
     db.conn.close()
-    config_path.write_text(CONFIG_TEMPLATE.format(port=port, token=token), encoding="utf-8")
+    config_path.write_text(CONFIG_TEMPLATE.format(port=port, token=token, pin=DEMO_KIOSK_PIN), encoding="utf-8")
     return config_path
 
 
@@ -119,6 +121,7 @@ def print_urls(config, echo=click.echo):
     echo(f"  演示账号（密码均为 {DEMO_PASSWORD}）：")
     for person in people:
         echo(f"    {person['name']}  工号 {person['employee_no']}  {'管理员' if person['role'] == 'admin' else '窗口人员'}")
+    echo(f"  自助机退出：长按屏幕左上角 3 秒，输入 PIN {DEMO_KIOSK_PIN}")
     echo("")
 
 
