@@ -55,6 +55,10 @@ DEFAULTS: dict = {
         "recall": "重呼，请{number}号到{window}号窗口办理",
         "pause": "{window}号窗口暂停服务",
     },
+    "backup": {
+        "dir": "var/backups",
+        "keep": 14,  # backups kept per database
+    },
     "content": {
         "database": "var/content.db",
         "site": "",
@@ -63,7 +67,7 @@ DEFAULTS: dict = {
 
 # Keys whose values are paths, resolved relative to the config file.
 PATH_KEYS = {("server", "database"), ("server", "voice_dir"), ("kiosk", "cache_dir"), ("content", "site"),
-             ("content", "database")}
+             ("content", "database"), ("backup", "dir")}
 
 
 def _coerce(raw: str, like):
