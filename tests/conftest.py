@@ -16,7 +16,7 @@ from werkzeug.serving import make_server
 
 from queue_server import store
 from queue_server.app import create_app
-from queue_server.auth import add_staff, issue_staff_token, register_kiosk
+from queue_server.auth import issue_staff_token, register_kiosk
 from queue_server.config import load_config
 from queue_server.hall import load_hall
 
@@ -127,7 +127,9 @@ class ServerProcess:
         self.url = f"http://127.0.0.1:{port}"
         self.process = None
 
-    def start(self, timeout: float = 40):
+    def start(self, timeout: float = 60):
+        """Start and wait until healthy. gunicorn listens before its gevent worker has booted,
+        so on a busy machine the first answers can take seconds: wait them out."""
         env = dict(os.environ, GOVHALL_CONFIG=str(self.config_path))
         self.process = subprocess.Popen([sys.executable, "-m", "queue_server.cli", "serve", "--port", str(self.port)],
                                         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -137,16 +139,15 @@ class ServerProcess:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited: {self.process.stderr.read().decode()}")
             try:
-                if requests.get(self.url + "/api/v1/healthz", timeout=2).status_code == 200:
+                if requests.get(self.url + "/api/v1/healthz", timeout=5).status_code == 200:
                     return self
             except requests.RequestException:  # refused while starting, or slow on a loaded machine
                 time.sleep(0.1)
+        self.stop()
         raise RuntimeError("server did not become healthy")
 
     def kill(self, sig=9):
         """SIGKILL the whole server (gunicorn master and its worker)."""
-        import signal
-
         children = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True).stdout.split()
         os.kill(self.process.pid, sig)
         for child in children:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
 import sys
 import threading
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -20,37 +18,10 @@ from queue_server.auth import register_kiosk
 from queue_server.backup import (BackupError, DatabaseInUse, backup_database, database_in_use, list_backups,
                                  restore_database, restore_hall)
 from queue_server.cli import cli
-from conftest import ServerProcess, bearer, free_port, make_hall
+from conftest import bearer, make_hall
 
 
-class PatientServer(ServerProcess):
-    """`govhall serve` as a subprocess, waiting out slow answers on a busy machine."""
 
-    def start(self, timeout: float = 60):
-        env = dict(os.environ, GOVHALL_CONFIG=str(self.config_path))
-        self.process = subprocess.Popen([sys.executable, "-m", "queue_server.cli", "serve", "--port", str(self.port)],
-                                        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.process.stderr.read().decode()}")
-            try:
-                if requests.get(self.url + "/api/v1/healthz", timeout=5).status_code == 200:
-                    return self
-            except requests.RequestException:
-                time.sleep(0.2)
-        raise RuntimeError("server did not become healthy")
-
-
-@pytest.fixture
-def served_hall(tmp_path):
-    """The demo hall served by the production server on a free port."""
-    port = free_port()
-    config = make_hall(tmp_path, port=port)
-    server = PatientServer(tmp_path / "govhall.toml", port).start()
-    server.config = config
-    yield server
-    server.stop()
 
 
 def ticket_numbers(path: Path) -> dict[int, str]:

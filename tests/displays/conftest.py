@@ -3,9 +3,6 @@ headless Chromium (Debian's, at /usr/bin/chromium) driven by Playwright."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -170,22 +167,5 @@ def evaluator_key(config, window) -> str:
 
 
 
-class PatientServerProcess(ServerProcess):
-    """`govhall serve` that may take more than a second to answer its first request: gunicorn
-    listens before its gevent worker has booted, which on a busy machine is a read timeout."""
+PatientServerProcess = ServerProcess  # the shared one waits out a slow first answer
 
-    def start(self, timeout: float = 30):
-        env = dict(os.environ, GOVHALL_CONFIG=str(self.config_path))
-        self.process = subprocess.Popen([sys.executable, "-m", "queue_server.cli", "serve", "--port", str(self.port)],
-                                        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.process.stderr.read().decode()}")
-            try:
-                if requests.get(self.url + "/api/v1/healthz", timeout=2).status_code == 200:
-                    return self
-            except requests.RequestException:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("server did not become healthy")
