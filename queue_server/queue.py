@@ -18,6 +18,7 @@ from .errors import (AlreadyEvaluated, BadRequest, DailyCapReached, Forbidden, Q
                      WrongState)
 from .hall import service_opening
 
+MIN_SAMPLES = 5  # finished tickets before a service's own handling time is trusted alone
 OUTCOMES = ("办结", "受理", "补齐补正", "不予受理", "咨询解答", "其他")
 EVALUATION_LEVELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
 
@@ -74,6 +75,7 @@ class Queue:
         """Departments with their services: open now or why not, waiting, estimated wait."""
         now, today = self.now(), self.today()
         waiting = store.count_waiting_by_service(self.db, today)
+        competing = store.count_competing_by_service(self.db, today)
         issued = store.count_issued_by_service(self.db, today)
         departments: dict[str, dict] = {}
         for service in store.list_services(self.db):
@@ -86,7 +88,9 @@ class Queue:
                 "open": opening.open and not full, "closed_reason": opening.reason or ("今日号源已取完" if full else ""),
                 "daily_cap": cap, "issued_today": issued.get(service["id"], 0), "cap_reached": full,
                 "waiting": waiting.get(service["id"], 0),
-                "estimated_wait_min": self.estimated_wait_min(service["id"], waiting.get(service["id"], 0)),
+                # a ticket taken now: everyone its windows will call first, of any service they serve
+                "ahead": competing.get(service["id"], 0),
+                "estimated_wait_min": self.estimated_wait_min(service["id"], competing.get(service["id"], 0)),
                 "hours": json.loads(service["hours"]), "days": service["days"],
             }
             departments.setdefault(service["department"], {"name": service["department"], "services": []})
@@ -145,12 +149,20 @@ class Queue:
         }
 
     def estimated_wait_min(self, service_id: int, ahead: int) -> int:
-        """People ahead × the recent median handling time ÷ windows open for the service."""
+        """People ahead × the recent handling time ÷ windows open for the service.
+
+        Until a service has MIN_SAMPLES finished tickets, the configured default fills the gap,
+        so one quick ticket in the morning does not promise everyone a one-minute wait."""
         if ahead <= 0:
             return 0
-        samples = [s for s in store.recent_handle_seconds(self.db, service_id, self.config["queue"]["estimate_sample"])
+        queue_config = self.config["queue"]
+        default = float(queue_config["default_handle_minutes"])
+        samples = [s / 60 for s in store.recent_handle_seconds(self.db, service_id, queue_config["estimate_sample"])
                    if s and s > 0]
-        minutes = statistics.median(samples) / 60 if samples else float(self.config["queue"]["default_handle_minutes"])
+        if len(samples) >= MIN_SAMPLES:
+            minutes = statistics.median(samples)
+        else:
+            minutes = (sum(samples) + default * (MIN_SAMPLES - len(samples))) / MIN_SAMPLES
         windows = store.windows_serving(self.db, service_id)
         serving = sum(1 for w in windows if w["state"] == "open") or max(1, len(windows))
         # round first: julianday arithmetic leaves 240.00001 s where 240 s was meant
@@ -201,7 +213,9 @@ class Queue:
     def open_window(self, number: int, actor) -> dict:
         with self._write():
             window = self._window(number, actor, must_own=False)
-            if window["state"] != "closed" and window["staff_id"] not in (None, actor.staff_id) and not actor.is_admin:
+            # nobody takes a window someone holds, admins included: they may act on any window without
+            # taking it, or close it for a staff member who left without logging out
+            if window["state"] != "closed" and window["staff_id"] not in (None, actor.staff_id):
                 holder = store.get_staff(self.db, window["staff_id"])
                 raise WindowTaken(f"{number} 号窗口已由 {holder['name']} 登录", window=number)
             if actor.staff_id is not None and not actor.is_admin:
@@ -308,13 +322,20 @@ class Queue:
             return self._ticket_event("ticket_finished", ticket["id"], window=window, actor=actor)
 
     def _back_in_line_key(self, ticket, after: int) -> float:
-        """A line key that puts the ticket after `after` others of its service (过号顺延)."""
-        keys = store.waiting_line_keys(self.db, ticket["service_id"], ticket["local_day"], after + 1)
-        if not keys:
-            return self.now().timestamp()
-        if len(keys) <= after:
-            return keys[-1] + 0.001
-        return (keys[after - 1] + keys[after]) / 2 if after > 0 else keys[0] - 0.001
+        """A line key that puts the ticket (going back as priority 0) after `after` of the tickets its
+        windows will call, in their call order (过号顺延). Priority tickets still go first."""
+        order = store.competitors_in_call_order(self.db, ticket)
+        before = [c["line_key"] for c in order[:after] if c["priority"] == 0]
+        behind = [c["line_key"] for c in order[after:] if c["priority"] == 0]
+        low = max(before) if before else None
+        high = min(behind) if behind else None
+        if low is not None and high is not None:
+            return (low + high) / 2
+        if low is not None:
+            return low + 0.001
+        if high is not None:
+            return high - 0.001
+        return self.now().timestamp()
 
     def hold(self, number: int, actor, after: int | None = None) -> dict:
         """Back in line after K others (missing documents, or 过号顺延)."""
@@ -355,8 +376,13 @@ class Queue:
             ticket = self._current(window, "called", "serving")
             new_service_id = ticket["service_id"]
             if service_id is not None:
-                if not isinstance(service_id, int) or not store.get_service(self.db, service_id):
+                target_service = store.get_service(self.db, service_id) if isinstance(service_id, int) else None
+                if not target_service:
                     raise UnknownService(f"没有编号为 {service_id} 的事项", service_id=service_id)
+                if not target_service["enabled"]:
+                    raise BadRequest(f"{target_service['name']} 已暂停办理，不能转入")
+                if not store.windows_serving(self.db, service_id):
+                    raise BadRequest(f"没有窗口办理 {target_service['name']}，转入后将无人叫号")
                 new_service_id = service_id
             target_window_id = None
             if to_window is not None:
@@ -427,17 +453,28 @@ class Queue:
 
     # --- evaluations ----------------------------------------------------------
 
+    def _staff_may_record_for(self, actor, ticket) -> bool:
+        """A window's staff record the citizen's rating for tickets they finished or that their window did."""
+        if ticket["staff_id"] == actor.staff_id:
+            return True
+        window = store.get_window_by_id(self.db, ticket["window_id"]) if ticket["window_id"] else None
+        return bool(window and window["staff_id"] == actor.staff_id)
+
     def evaluate(self, ticket_id, level, actor, comment: str | None = None) -> dict:
         if not isinstance(level, int) or isinstance(level, bool) or level not in EVALUATION_LEVELS:
             raise BadRequest("level 须为 1（非常不满意）到 5（非常满意）的整数")
         if not isinstance(ticket_id, int):
             raise BadRequest("ticket_id 必须是整数")
+        if comment is not None and not isinstance(comment, str):
+            raise BadRequest("comment 须为文字")
         with self._write():
             ticket = self._ticket(ticket_id)
             if ticket["status"] != "done":
                 raise WrongState(f"{ticket['number']} 尚未办结，不能评价")
             if actor.kind == "evaluator" and actor.window_id != ticket["window_id"]:
                 raise Forbidden("评价器只能评价本窗口办结的号票")
+            if actor.kind == "staff" and not actor.is_admin and not self._staff_may_record_for(actor, ticket):
+                raise Forbidden("只能为本人或本窗口办结的号票登记评价")
             if store.get_evaluation_for_ticket(self.db, ticket_id):
                 raise AlreadyEvaluated(f"{ticket['number']} 已评价过")
             comment = (comment or "").strip()[:500] or None

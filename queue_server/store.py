@@ -451,20 +451,45 @@ def list_callable_tickets(db, window_id, local_day, limit=50):
         {"window_id": window_id, "day": local_day, "limit": limit}))
 
 
-def waiting_line_keys(db, service_id, local_day, limit):
-    """Line keys of a service's waiting tickets in call order (for 过号顺延)."""
-    return [r[0] for r in db.execute(
-        "SELECT line_key FROM ticket WHERE status = 'waiting' AND service_id = ? AND local_day = ? "
-        "ORDER BY priority DESC, line_key, id LIMIT ?", [service_id, local_day, limit])]
+# A ticket's competitors: waiting tickets that a window able to call it may call instead, i.e.
+# tickets of any service that shares a window with it (respecting transfers reserved for a window).
+_COMPETES = (
+    "EXISTS (SELECT 1 FROM window_service mine JOIN window_service theirs ON theirs.window_id = mine.window_id "
+    "WHERE mine.service_id = :service_id AND (:target IS NULL OR mine.window_id = :target) "
+    "AND theirs.service_id = c.service_id "
+    "AND (c.target_window_id IS NULL OR c.target_window_id = mine.window_id))"
+)
+
+
+def competitors_in_call_order(db, ticket) -> list[dict]:
+    """The ticket's waiting competitors (itself excluded) in the order windows call them (for 过号顺延)."""
+    return rows(db.execute(
+        "SELECT c.id, c.priority, c.line_key FROM ticket c WHERE c.status = 'waiting' AND c.local_day = :day "
+        "AND c.id != :id AND " + _COMPETES + " ORDER BY c.priority DESC, c.line_key, c.id",
+        {"day": ticket["local_day"], "id": ticket["id"], "service_id": ticket["service_id"],
+         "target": ticket["target_window_id"]}))
 
 
 def count_ahead(db, ticket) -> int:
-    """Waiting tickets of the same service that will be called before this one."""
+    """Waiting tickets that the windows able to call this one will call first: of its own service and of
+    every service sharing a window with it, by priority then place in line."""
     return db.execute(
-        "SELECT count(*) FROM ticket WHERE status = 'waiting' AND service_id = ? AND local_day = ? "
-        "AND (priority > ? OR (priority = ? AND (line_key < ? OR (line_key = ? AND id < ?))))",
-        [ticket["service_id"], ticket["local_day"], ticket["priority"], ticket["priority"],
-         ticket["line_key"], ticket["line_key"], ticket["id"]]).fetchone()[0]
+        "SELECT count(*) FROM ticket c WHERE c.status = 'waiting' AND c.local_day = :day AND c.id != :id "
+        "AND (c.priority > :priority OR (c.priority = :priority AND (c.line_key < :line_key "
+        "OR (c.line_key = :line_key AND c.id < :id)))) AND " + _COMPETES,
+        {"day": ticket["local_day"], "id": ticket["id"], "priority": ticket["priority"],
+         "line_key": ticket["line_key"], "service_id": ticket["service_id"],
+         "target": ticket["target_window_id"]}).fetchone()[0]
+
+
+def count_competing_by_service(db, local_day) -> dict[int, int]:
+    """Per service: the waiting tickets a new ticket of that service would have ahead of it."""
+    return {r[0]: r[1] for r in db.execute(
+        "SELECT mine.service_id, count(DISTINCT c.id) FROM window_service mine "
+        "JOIN window_service theirs ON theirs.window_id = mine.window_id "
+        "JOIN ticket c ON c.service_id = theirs.service_id AND c.status = 'waiting' AND c.local_day = ? "
+        "AND (c.target_window_id IS NULL OR c.target_window_id = mine.window_id) "
+        "GROUP BY mine.service_id", [local_day])}
 
 
 def count_waiting_by_service(db, local_day) -> dict[int, int]:

@@ -229,17 +229,52 @@ def test_estimated_wait_uses_recent_handling_and_open_windows(queue, clock, hall
     wang = staff(hall_db, "王丽")
     queue.open_window(1, wang)
     service = sid(hall_db, "最低生活保障申请")
-    for _ in range(3):  # three tickets each handled in 4 minutes
+    assert hall_config["queue"]["default_handle_minutes"] == 6
+
+    def handle(seconds):
         issue(queue, clock, hall_db, "最低生活保障申请")
         queue.call_next(1, wang)
-        clock.tick(240)
+        clock.tick(seconds)
         queue.finish(1, wang)
+
+    handle(30)  # one quick ticket must not promise everyone a half-minute wait
+    # 1 sample of 0.5 min blended with 4 × the 6-minute default: 4.9 min a person
+    assert queue.estimated_wait_min(service, 10) == 49
+    for _ in range(4):
+        handle(240)
+    # five samples (0.5, 4, 4, 4, 4 min): the service's own median, 4 min
     for _ in range(4):
         issue(queue, clock, hall_db, "最低生活保障申请")
     last = issue(queue, clock, hall_db, "最低生活保障申请")
     assert last["ahead"] == 4
     assert last["estimated_wait_min"] == 16  # 4 ahead × 4 min ÷ 1 open window
     assert queue.estimated_wait_min(service, 0) == 0
+
+
+def test_people_ahead_counts_every_service_the_windows_call_first(queue, clock, hall_db):
+    # window 1 serves 最低生活保障申请 and 临时救助申请 (and 法律援助申请), calling by issue time across them
+    for _ in range(5):
+        issue(queue, clock, hall_db, "最低生活保障申请")
+    other = issue(queue, clock, hall_db, "临时救助申请")
+    assert other["ahead"] == 5
+    assert queue.ticket_status(other["token"])["ahead"] == 5
+    listed = {s["name"]: s for d in queue.services() for s in d["services"]}
+    assert listed["临时救助申请"]["waiting"] == 1 and listed["临时救助申请"]["ahead"] == 6
+    # a service on other windows is not held up by them
+    assert issue(queue, clock, hall_db, "失业登记")["ahead"] == 0
+
+
+def test_back_in_line_after_k_counts_priority_tickets_and_shared_services(queue, clock, hall_db):
+    wang = staff(hall_db, "王丽")
+    queue.open_window(1, wang)
+    tickets = [issue(queue, clock, hall_db, "最低生活保障申请") for _ in range(5)]
+    missed = queue.call_next(1, wang)
+    queue.no_show(1, wang)
+    green = issue(queue, clock, hall_db, "临时救助申请", appointment_code="YY-001")
+    queue.requeue(1, wang, missed["number"], after=1)
+    order = [t["number"] for t in queue.window_view(1)["waiting"]]
+    # after exactly one other: the appointment ticket, then the missed one, then the rest
+    assert order == [green["number"], missed["number"]] + [t["number"] for t in tickets[1:]]
 
 
 def test_evaluation_once_per_finished_ticket(queue, clock, hall_db):
@@ -287,3 +322,48 @@ def test_display_shows_only_todays_calls(hall_config, hall_db):
     queue.call_next(1, wang)
     assert [(c["number"], c["window"]) for c in queue.display()["calls"]] == [("A001", 1)]
     assert queue.display()["local_day"] == "2026-11-25"
+
+
+def test_staff_record_ratings_only_for_their_own_tickets(queue, clock, hall_db):
+    wang, zhao, admin = staff(hall_db, "王丽"), staff(hall_db, "赵建国"), staff(hall_db, "周管理")
+    queue.open_window(1, wang)
+    queue.open_window(2, zhao)
+    mine = issue(queue, clock, hall_db, "最低生活保障申请")
+    theirs = issue(queue, clock, hall_db, "失业登记")
+    queue.call_next(1, wang)
+    queue.finish(1, wang)
+    queue.call_next(2, zhao)
+    queue.finish(2, zhao)
+    with pytest.raises(Forbidden):
+        queue.evaluate(theirs["id"], 1, wang)  # no 差评 against a colleague
+    with pytest.raises(BadRequest):
+        queue.evaluate(mine["id"], 2, wang, comment=123)
+    assert queue.evaluate(mine["id"], 5, wang)["level"] == 5
+    assert queue.evaluate(theirs["id"], 4, admin)["level"] == 4
+
+
+def test_an_admin_does_not_take_a_window_someone_holds(queue, clock, hall_db):
+    wang, admin = staff(hall_db, "王丽"), staff(hall_db, "周管理")
+    queue.open_window(1, wang)
+    with pytest.raises(WindowTaken):
+        queue.open_window(1, admin)
+    issue(queue, clock, hall_db, "最低生活保障申请")
+    called = queue.call_next(1, admin)  # but may act on it
+    assert queue.window_view(1)["staff"]["name"] == "王丽"
+    queue.finish(1, admin)
+    queue.close_window(1, admin)  # and free it for someone who left without logging out
+    assert queue.window_view(1)["state"] == "closed" and called["window"] == 1
+
+
+def test_transfer_refuses_a_service_nobody_would_call(queue, clock, hall_db):
+    wang = staff(hall_db, "王丽")
+    queue.open_window(1, wang)
+    issue(queue, clock, hall_db, "最低生活保障申请")
+    queue.call_next(1, wang)
+    hall_db.execute("UPDATE service SET enabled = 0 WHERE name = '失业登记'")
+    with pytest.raises(BadRequest, match="暂停办理"):
+        queue.transfer(1, wang, service_id=sid(hall_db, "失业登记"))
+    hall_db.execute("DELETE FROM window_service WHERE service_id = ?", [sid(hall_db, "户籍迁入")])
+    with pytest.raises(BadRequest, match="没有窗口"):
+        queue.transfer(1, wang, service_id=sid(hall_db, "户籍迁入"))
+    assert queue.window_view(1)["current"]["status"] == "called"  # nothing moved
