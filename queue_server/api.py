@@ -6,12 +6,12 @@ from __future__ import annotations
 import logging
 import sqlite3
 
-from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, stream_with_context
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from . import clock, store
-from .app import get_broker, get_db, get_queue
+from .app import SQLITE_MAX_INT, get_broker, get_db, get_queue
 from .auth import current_principal, require
 from .errors import BadRequest, Forbidden, NotFound, QueueError
 from .events import format_sse
@@ -39,11 +39,22 @@ def _int(value, name, required=False):
         if required:
             raise BadRequest(f"缺少 {name} ({name} is required)")
         return None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, str) and value.strip().isdigit():
-            return int(value)
         raise BadRequest(f"{name} 须为整数 ({name} must be an integer)")
+    if not -SQLITE_MAX_INT <= value <= SQLITE_MAX_INT:
+        raise BadRequest(f"{name} 超出范围 ({name} out of range)")
     return value
+
+
+def _text(value, name, limit=100):
+    """An optional short text field: a string or nothing, never an object turned into text."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise BadRequest(f"{name} 须为文字 ({name} must be a string)")
+    return value.strip()[:limit] or None
 
 
 # --- public ---------------------------------------------------------------------
@@ -122,7 +133,7 @@ def issue_ticket():
     ticket = get_queue().issue_ticket(
         _int(data.get("service_id"), "service_id", required=True),
         priority=_int(data.get("priority", 0), "priority"),
-        appointment_code=(str(data["appointment_code"]).strip() or None) if data.get("appointment_code") else None,
+        appointment_code=_text(data.get("appointment_code"), "appointment_code", limit=40),
         kiosk_id=principal.kiosk_id)
     return jsonify(ticket), 201
 
@@ -178,7 +189,7 @@ def _window_action(number: int, action: str):
     if action == "close":
         return queue.close_window(number, principal)
     if action == "pause":
-        return queue.pause(number, principal, reason=str(data.get("reason", "")))
+        return queue.pause(number, principal, reason=_text(data.get("reason"), "reason") or "")
     if action == "resume":
         return queue.resume(number, principal)
     if action == "call-next":
@@ -194,9 +205,10 @@ def _window_action(number: int, action: str):
     if action == "requeue":
         if not data.get("number"):
             raise BadRequest("请提供要顺延的号码 number")
-        return queue.requeue(number, principal, data["number"], after=_int(data.get("after"), "after"))
+        return queue.requeue(number, principal, _text(data["number"], "number", limit=10),
+                             after=_int(data.get("after"), "after"))
     if action == "finish":
-        return queue.finish(number, principal, outcome=data.get("outcome"))
+        return queue.finish(number, principal, outcome=_text(data.get("outcome"), "outcome", limit=20))
     if action == "transfer":
         return queue.transfer(number, principal, service_id=_int(data.get("service_id"), "service_id"),
                               to_window=_int(data.get("to_window"), "to_window"))
@@ -235,6 +247,14 @@ def evaluate():
 
 # --- errors ---------------------------------------------------------------------
 
+HTTP_MESSAGES = {
+    400: "请求有误 (bad request)",
+    404: "没有这个页面或资源 (not found)",
+    405: "不支持此请求方法 (method not allowed)",
+    413: "提交的内容过大 (request too large)",
+}
+
+
 def register_error_handlers(app):
     """One place that turns every failure into the JSON error shape (API) or a plain page."""
 
@@ -253,10 +273,12 @@ def register_error_handlers(app):
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        code = (error.name or "error").lower().replace(" ", "_")
+        message = HTTP_MESSAGES.get(error.code, error.description)
         if wants_json():
-            code = (error.name or "error").lower().replace(" ", "_")
-            return jsonify({"error": code, "message": error.description}), error.code
-        return error
+            return jsonify({"error": code, "message": message}), error.code
+        return render_template("error.html", status=error.code, message=message,
+                               hall=current_app.config["GOVHALL"]["hall"]["name"]), error.code
 
     @app.errorhandler(sqlite3.OperationalError)
     def database_busy(error):

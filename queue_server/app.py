@@ -8,6 +8,7 @@ import secrets
 from pathlib import Path
 
 from flask import Flask, current_app, g
+from werkzeug.routing import IntegerConverter
 
 from . import store
 from .auth import csrf, login_manager, SessionUser
@@ -18,9 +19,21 @@ from .queue import Queue
 log = logging.getLogger(__name__)
 
 
+class BoundedIntegerConverter(IntegerConverter):
+    """`<int:...>` in every route: a number SQLite can hold, else the route does not match (404)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", SQLITE_MAX_INT)
+        super().__init__(map, *args, **kwargs)
+
+
+SQLITE_MAX_INT = 2**63 - 1
+
+
 def create_app(config: dict | None = None) -> Flask:
     config = config or load_config()
     app = Flask(__name__)
+    app.url_map.converters["int"] = BoundedIntegerConverter
     app.config["GOVHALL"] = config
     app.config["SECRET_KEY"] = config["server"].get("secret_key") or _secret_key(config)
     app.config["JSON_AS_ASCII"] = False

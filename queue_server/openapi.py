@@ -14,7 +14,7 @@ def _op(summary, who, request=None, response=None, status="200", params=None):
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": request}}}
     if params:
         op["parameters"] = params
-    if who not in ("anyone", "displays"):
+    if not who.startswith(("anyone", "displays")):
         op["security"] = [{"bearer": []}, {"session": []}]
     return op
 
@@ -80,9 +80,17 @@ def openapi_spec() -> dict:
                                              "properties": {"ticket_id": {"type": "integer"},
                                                             "level": {"type": "integer", "minimum": 1, "maximum": 5},
                                                             "comment": {"type": "string"}}})},
-            "/content": {"get": _op("Content changes since version V (?since=V)", "kiosk")},
-            "/content/search": {"get": _op("Documents and guides matching ?q=, best first", "kiosk")},
-            "/content/documents/{id}": {"get": _op("One disclosure document", "kiosk", params=[_path("id")])},
+            "/tickets/{id}/cancel-by-staff": {"post": _op("Cancel a waiting ticket", "staff", params=[_path("id")])},
+            "/kiosks/me": {"get": _op("This kiosk's own record (its id for the heartbeat)", "kiosk token")},
+            "/content": {"get": _op("Content changes since version V (?since=V)", "anyone (kiosks)")},
+            "/content/search": {"get": _op("Documents and guides matching ?q=, best first", "anyone (kiosks)")},
+            "/content/documents": {"get": _op("Disclosure documents, newest first (?category=&limit=&offset=)", "anyone (kiosks)")},
+            "/content/documents/{id}": {"get": _op("One disclosure document", "anyone (kiosks)", params=[_path("id")])},
+            "/content/categories": {"get": _op("Document categories with counts", "anyone (kiosks)")},
+            "/content/guides": {"get": _op("Every service guide (办事指南)", "anyone (kiosks)")},
+            "/content/guides/{service}": {"get": _op("The guide of one service, by its name", "anyone (kiosks)",
+                                                     params=[_path("service", "string")])},
+            "/content/announcements": {"get": _op("Announcements showing today", "anyone (kiosks)")},
             "/kiosks/{id}/heartbeat": {"post": _op("Kiosk liveness, printer status, content version", "kiosk token",
                                                    params=[_path("id")])},
             "/kiosks": {"get": _op("Every kiosk: last seen, printer, content version", "admin")},

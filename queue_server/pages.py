@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import flask_login
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
@@ -9,6 +11,17 @@ from .app import get_db
 from .auth import SessionUser, check_login
 
 pages = Blueprint("pages", __name__)
+
+
+def safe_next(target: str | None) -> str | None:
+    """A `next` that stays on this site: a path, no host, no scheme, nothing a browser would
+    read as one (browsers drop tabs and newlines and read backslashes as slashes: /%09/evil → //evil)."""
+    if not target or any(ch.isspace() or ord(ch) < 32 or ch == "\\" for ch in target):
+        return None
+    parsed = urlsplit(target)
+    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
 
 
 @pages.get("/")
@@ -26,9 +39,8 @@ def login():
         staff = check_login(get_db(), request.form.get("login", ""), request.form.get("password", ""))
         if staff:
             flask_login.login_user(SessionUser(staff), remember=True)
-            target = request.args.get("next") or ""
-            # only local paths, never an open redirect
-            if not target.startswith("/") or target.startswith("//"):
+            target = safe_next(request.args.get("next"))
+            if not target:
                 target = url_for("pages.index") if staff["role"] == "admin" else "/staff"
             return redirect(target)
         error = "账号或密码错误"

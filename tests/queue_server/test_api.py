@@ -211,3 +211,63 @@ def test_kiosk_heartbeat(live_server, tokens):
     kiosks = get(live_server, "/kiosks", tokens["admin"]).json()["kiosks"]
     mine = next(k for k in kiosks if k["id"] == kiosk_id)
     assert (mine["printer_status"], mine["content_version"]) == ("paper_out", 7) and mine["last_seen_at"]
+
+
+def test_numbers_too_big_for_sqlite_and_wrong_types_are_4xx(live_server, tokens):
+    huge = 10**30
+    assert_error(post(live_server, "/tickets", tokens["kiosk"], json={"service_id": huge}), 400, "bad_request")
+    assert_error(post(live_server, "/tickets", tokens["kiosk"], json={"service_id": "9" * 25}), 400, "bad_request")
+    assert_error(post(live_server, "/evaluations", tokens["admin"], json={"ticket_id": huge, "level": 5}), 400,
+                 "bad_request")
+    assert post(live_server, f"/windows/{'9' * 25}/open", tokens["staff1"]).status_code == 404
+    assert get(live_server, f"/windows/{'9' * 25}", tokens["staff1"]).status_code == 404
+    assert get(live_server, f"/content/documents/{'9' * 25}").status_code == 404
+    assert_error(post(live_server, "/tickets", tokens["kiosk"], json={"service_id": 1, "appointment_code": {"a": 1}}),
+                 400, "bad_request")
+    post(live_server, "/windows/1/open", tokens["staff1"])
+    assert_error(post(live_server, "/windows/1/pause", tokens["staff1"], json={"reason": {"x": 1}}), 400,
+                 "bad_request")
+    kiosk_id = get(live_server, "/kiosks/me", tokens["kiosk"]).json()["id"]
+    assert_error(post(live_server, f"/kiosks/{kiosk_id}/heartbeat", tokens["kiosk"], json={"content_version": huge}),
+                 400, "bad_request")
+
+
+def test_unknown_routes_answer_in_chinese(live_server):
+    missing = get(live_server, "/nothing-here")
+    assert missing.status_code == 404 and "没有" in missing.json()["message"]
+    wrong_method = requests.delete(live_server.url + API + "/services", timeout=10)
+    assert wrong_method.status_code == 405 and "不支持" in wrong_method.json()["message"]
+    page = requests.get(live_server.url + "/no-such-page", timeout=10)
+    assert page.status_code == 404 and "没有这个页面" in page.text and "Not Found" not in page.text
+
+
+@pytest.mark.parametrize("target", ["//evil.example", "/%09/evil.example", "/\t/evil.example", "/\\evil.example",
+                                    "https://evil.example/", " /x", "javascript:alert(1)"])
+def test_login_never_redirects_off_site(live_server, target):
+    from queue_server import store
+    from queue_server.auth import set_password
+
+    db = store.connect(live_server.config["server"]["database"])
+    set_password(db, "王丽", "secret123")
+    browser = requests.Session()
+    page = browser.get(live_server.url + "/login").text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    answer = browser.post(live_server.url + "/login", params={"next": target}, allow_redirects=False,
+                          data={"login": "王丽", "password": "secret123", "csrf_token": csrf})
+    assert answer.status_code == 302
+    from urllib.parse import urljoin, urlsplit
+
+    landed = urlsplit(urljoin(live_server.url + "/login", answer.headers["Location"]))
+    assert landed.netloc == urlsplit(live_server.url).netloc and landed.scheme == "http"
+
+
+def test_openapi_lists_every_api_route(live_server):
+    def shape(path):  # parameter names aside: /kiosks/{id}/heartbeat ~ /kiosks/<int:kiosk_id>/heartbeat
+        return re.sub(r"\{[^}]*\}", "{}", re.sub(r"<[^>]*>", "{}", path))
+
+    documented = {shape(p) for p in get(live_server, "/openapi.json").json()["paths"]}
+    routes = {shape(rule.rule[len(API):]) for rule in live_server.app.url_map.iter_rules()
+              if rule.rule.startswith(API + "/")}
+    # /windows/<n>/<action> is documented action by action
+    routes.discard("/windows/{}/{}")
+    assert routes - documented == set()
