@@ -9,6 +9,8 @@ import os
 import tomllib
 from pathlib import Path
 
+from .errors import ConfigError
+
 DEFAULTS: dict = {
     "hall": {
         "name": "和林格尔县政务服务中心",
@@ -94,9 +96,16 @@ def load_config(path: str | os.PathLike | None = None, environ: dict | None = No
     base = Path.cwd()
     if path:
         path = Path(path)
-        with open(path, "rb") as handle:
-            loaded = tomllib.load(handle)
+        try:
+            with open(path, "rb") as handle:
+                loaded = tomllib.load(handle)
+        except FileNotFoundError:
+            raise ConfigError(f"找不到配置文件 {path}（--config 或 GOVHALL_CONFIG）")
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"配置文件 {path} 不是有效的 TOML：{error}")
         base = path.resolve().parent
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"配置文件 {path} 的内容无效")
         for section, values in loaded.items():
             if isinstance(values, dict):
                 config.setdefault(section, {}).update(values)
@@ -110,7 +119,10 @@ def load_config(path: str | os.PathLike | None = None, environ: dict | None = No
             continue
         section, key = parts
         like = config.get(section, {}).get(key, "")
-        config.setdefault(section, {})[key] = _coerce(raw, like)
+        try:
+            config.setdefault(section, {})[key] = _coerce(raw, like)
+        except ValueError:
+            raise ConfigError(f"环境变量 {name}={raw!r} 应为{type(like).__name__}类型的值")
     for section, key in PATH_KEYS:
         value = config.get(section, {}).get(key)
         if value and not Path(value).is_absolute():

@@ -19,6 +19,13 @@ class QueueError(Exception):
         return body
 
 
+class ConfigError(QueueError):
+    """The configuration file or a GOVHALL_* variable is wrong."""
+
+    code = "config_error"
+    status = 500
+
+
 class BadRequest(QueueError):
     code = "bad_request"
     status = 400
