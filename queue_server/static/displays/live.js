@@ -3,23 +3,30 @@
 // The stream replays what was missed (Last-Event-ID), and on every (re)connection the page
 // also re-reads the snapshot, so a screen that was away (server restart, network cut, a night)
 // shows the true picture again. A periodic check catches a connection that died silently.
+//
+// The stream is read with fetch rather than EventSource: an EventSource delivers only the event
+// types a page names in advance, so a type it does not know (hall_changed from the admin, a type
+// added next year) would pass unseen, its id would never count as seen, and the picture would wait
+// for the next periodic check. Here every event advances the last id and refreshes the picture.
 "use strict";
 
 const GovhallLive = (() => {
-  const EVENT_TYPES = [
-    "ticket_issued", "ticket_called", "ticket_recalled", "ticket_serving", "ticket_no_show", "ticket_held",
-    "ticket_requeued", "ticket_transferred", "ticket_finished", "ticket_cancelled", "window_opened",
-    "window_closed", "window_paused", "window_resumed", "evaluation_recorded",
-  ];
+  const RETRY_MS = 2000;            // until the server says otherwise (`retry:`)
+  const HTTP_ERROR_RETRY_MAX_MS = 15000;
+  const SILENT_STREAM_MS = 40000;   // the server sends a keep-alive every 15 s; this long without one is a dead line
 
   class Feed {
-    // options: snapshotUrl (a string, or a function giving one), onSnapshot(snapshot), onEvent(event), fetchOptions, reconcileMs, onStatus(online)
+    // options: snapshotUrl (a string, or a function giving one), onSnapshot(snapshot), onEvent(event), fetchOptions,
+    // reconcileMs, refreshDelayMs, offlineNoticeMs, onStatus(online)
     constructor(options) {
-      this.options = Object.assign({ reconcileMs: 15000, refreshDelayMs: 120 }, options);
+      this.options = Object.assign({ reconcileMs: 15000, refreshDelayMs: 120, offlineNoticeMs: 4000 }, options);
       this.lastId = null;         // newest event id seen (stream or snapshot)
       this.snapshotId = 0;        // last_event_id of the snapshot on screen
-      this.source = null;
-      this.retryMs = 1000;
+      this.connection = null;     // AbortController of the stream being read
+      this.connects = 0;          // streams opened so far (a technician's and the tests' view of reconnects)
+      this.retryMs = RETRY_MS;
+      this.httpRetryMs = RETRY_MS;
+      this.online = null;
       this.refreshTimer = null;
       this.serverOffsetMs = 0;    // server clock minus this machine's clock
     }
@@ -27,7 +34,10 @@ const GovhallLive = (() => {
     start(initialSnapshot) {
       if (initialSnapshot) this._applySnapshot(initialSnapshot);
       this._connect();
-      setInterval(() => this.refresh(), this.options.reconcileMs);
+      setInterval(() => {
+        if (this.connection && Date.now() - this._lastByteAt > SILENT_STREAM_MS) this._reconnect(0);
+        this.refresh();
+      }, this.options.reconcileMs);
       window.addEventListener("online", () => this._reconnect(0));
       return this;
     }
@@ -44,50 +54,128 @@ const GovhallLive = (() => {
       this.options.onSnapshot(snapshot, this);
     }
 
+    // --- the stream ------------------------------------------------------------------
     _connect() {
       const url = "/api/v1/stream" + (this.lastId !== null ? "?last_event_id=" + this.lastId : "");
-      const source = new EventSource(url);
-      this.source = source;
-      const handle = (message) => this._handle(message);
-      EVENT_TYPES.forEach((type) => source.addEventListener(type, handle));
-      source.onopen = () => {
-        this.retryMs = 1000;
-        this._status(true);
-        this.refresh();
-      };
-      source.onerror = () => {
-        this._status(false);
-        // The browser retries by itself after a dropped connection; after an HTTP error it gives up.
-        if (source.readyState === EventSource.CLOSED) this._reconnect(this.retryMs);
-      };
+      const connection = new AbortController();
+      this.connection = connection;
+      this.connects += 1;
+      this._read(url, connection);
+    }
+
+    async _read(url, connection) {
+      let response;
+      try {
+        response = await fetch(url, { cache: "no-store", credentials: "same-origin", signal: connection.signal,
+                                      headers: { Accept: "text/event-stream" } });
+      } catch (error) {
+        this._dropped(connection, false);  // refused, unreachable, or aborted on purpose
+        return;
+      }
+      if (!response.ok || !response.body) {
+        this._dropped(connection, true);
+        return;
+      }
+      this._lastByteAt = Date.now();
+      this.httpRetryMs = RETRY_MS;
+      this._status(true);
+      this.refresh();
+      const reader = response.body.getReader();
+      const decoder = new TextDecoder();
+      let buffer = "";
+      this._message = { type: "", data: [], id: null };
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          this._lastByteAt = Date.now();
+          buffer = this._parse(buffer + decoder.decode(value, { stream: true }));
+        }
+      } catch (error) {
+        // the connection broke (server stopped, network cut) or was aborted on purpose
+      }
+      this._dropped(connection, false);
+    }
+
+    // Server-sent events, line by line (the text/event-stream format); returns the unfinished line.
+    _parse(text) {
+      let end;
+      while ((end = text.indexOf("\n")) >= 0) {
+        const line = text.slice(0, end).replace(/\r$/, "");
+        text = text.slice(end + 1);
+        const message = this._message;
+        if (line === "") {
+          if (message.data.length) this._handle(message.type || "message", message.data.join("\n"), message.id);
+          this._message = { type: "", data: [], id: null };
+          continue;
+        }
+        if (line.startsWith(":")) continue;  // a comment: "connected", "keep-alive"
+        const colon = line.indexOf(":");
+        const field = colon < 0 ? line : line.slice(0, colon);
+        const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
+        if (field === "data") message.data.push(value);
+        else if (field === "event") message.type = value;
+        else if (field === "id") message.id = value;
+        else if (field === "retry" && /^\d+$/.test(value)) this.retryMs = Number(value);
+      }
+      return text;
+    }
+
+    // The stream ended or never opened. A connection replaced on purpose is not a loss.
+    _dropped(connection, httpError) {
+      if (connection !== this.connection) return;
+      this.connection = null;
+      this._status(false);
+      let delayMs = this.retryMs;
+      if (httpError) {  // the server answered with an error: try again, less and less often
+        delayMs = this.httpRetryMs;
+        this.httpRetryMs = Math.min(this.httpRetryMs * 2, HTTP_ERROR_RETRY_MAX_MS);
+      }
+      clearTimeout(this._reconnectTimer);
+      this._reconnectTimer = setTimeout(() => this._connect(), delayMs);
     }
 
     _reconnect(delayMs) {
-      if (this.source) this.source.close();
-      this.source = null;
+      const old = this.connection;
+      this.connection = null;
+      if (old) old.abort();
       clearTimeout(this._reconnectTimer);
       this._reconnectTimer = setTimeout(() => this._connect(), delayMs);
-      this.retryMs = Math.min(this.retryMs * 2, 15000);
     }
 
-    _handle(message) {
+    // Every event counts, whatever its type: its id is seen, and the picture is re-read shortly
+    // after (a hall_changed renames a window, an unknown type may change anything).
+    _handle(type, data, fieldId) {
       let event;
-      try { event = JSON.parse(message.data); } catch (error) { return; }
-      if (this.lastId !== null && event.id <= this.lastId) return;  // replayed twice
-      this.lastId = event.id;
-      if (this._behindSince && event.id >= this.snapshotId) this._behindSince = null;
-      this.options.onEvent && this.options.onEvent(event, this);
+      try { event = JSON.parse(data); } catch (error) { event = null; }
+      const id = event && typeof event.id === "number" ? event.id : Number(fieldId);
+      if (!Number.isFinite(id)) return;
+      if (this.lastId !== null && id <= this.lastId) return;  // replayed twice
+      this.lastId = id;
+      if (this._behindSince && id >= this.snapshotId) this._behindSince = null;
+      if (event) {
+        if (!event.type) event.type = type;
+        if (!event.data) event.data = {};
+        this.options.onEvent && this.options.onEvent(event, this);
+      }
       this.scheduleRefresh();
     }
 
     _status(online) {
       document.documentElement.dataset.live = online ? "online" : "offline";
-      // a notice only when the break lasts: a reconnect within a few seconds goes unseen
+      // A notice only when the break lasts: a reconnect within a few seconds goes unseen. Every
+      // failed retry reports offline again; a notice already on its way is left to come.
       const notice = document.getElementById("offline");
-      clearTimeout(this._offlineTimer);
-      if (online) { if (notice) notice.classList.remove("shown"); }
-      else if (notice) this._offlineTimer = setTimeout(() => notice.classList.add("shown"), 4000);
-      this.options.onStatus && this.options.onStatus(online);
+      if (online) {
+        clearTimeout(this._offlineTimer);
+        this._offlineTimer = null;
+        if (notice) notice.classList.remove("shown");
+      } else if (notice && !this._offlineTimer) {
+        this._offlineTimer = setTimeout(() => notice.classList.add("shown"), this.options.offlineNoticeMs);
+      }
+      const changed = this.online !== online;
+      this.online = online;
+      if (changed && this.options.onStatus) this.options.onStatus(online);
     }
 
     scheduleRefresh(delayMs) {
