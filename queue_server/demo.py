@@ -1,12 +1,20 @@
 """`govhall demo`: a demo hall in var/, the server, the kiosk with a preview printer, and
-the URL of every page. Each part of govhall adds its own set-up step to `SETUP_STEPS`."""
+the URL of every page. Each part of govhall adds its own set-up step to `SETUP_STEPS`.
+
+The demo stands on its own, offline: a month of past hall history is replayed through the
+queue domain (statistics, ranking and 差评 cases have something to show), and a small county
+website (content/demo/site/) is served on 127.0.0.1 beside the server, so the admin's
+"立即同步" button and `govhall sync` have a site to read."""
 
 from __future__ import annotations
 
+import functools
+import http.server
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -20,7 +28,12 @@ from .hall import load_hall
 
 DEMO_PASSWORD = "demo1234"
 DEMO_KIOSK_PIN = "2468"
-DEMO_HALL = Path(__file__).resolve().parent.parent / "content" / "demo" / "hall.toml"
+DEMO_CONTENT = Path(__file__).resolve().parent.parent / "content" / "demo"
+DEMO_HALL = DEMO_CONTENT / "hall.toml"
+DEMO_SITE_DIR = DEMO_CONTENT / "site"          # the demo county website, static files
+DEMO_SITE_TOML = DEMO_CONTENT / "site.toml"    # its description, written for the address it is served at
+DEMO_SITE_ORIGIN = "http://127.0.0.1:8081"     # the address site.toml is written for
+HISTORY_WORKING_DAYS = 30
 
 CONFIG_TEMPLATE = """\
 # govhall 演示配置（由 govhall demo 生成；路径相对于本文件）
@@ -44,25 +57,69 @@ admin_pin = "{pin}"
 
 [content]
 database = "content.db"
+site = "site.toml"
 """
 
 
-def write_demo_config(demo_dir: Path, port: int) -> Path:
-    """Create var/ with the demo hall: database, staff passwords, a kiosk and its token."""
+def write_demo_config(demo_dir: Path, port: int, site_url: str = DEMO_SITE_ORIGIN) -> Path:
+    """Create var/ with the demo hall: database, staff passwords, a kiosk and its token, and the
+    description of the demo website served at `site_url`. The hall keeps its real opening hours
+    until the set-up steps have run (the history needs them); the last step opens it all day."""
     demo_dir.mkdir(parents=True, exist_ok=True)
     config_path = demo_dir / "govhall.toml"
     config_path.write_text(CONFIG_TEMPLATE.format(port=port, token="", pin=DEMO_KIOSK_PIN), encoding="utf-8")
+    write_site_description(demo_dir / "site.toml", site_url)
     config = load_config(config_path, environ={})
     db = store.connect(config["server"]["database"])
     store.migrate(db)
     load_hall(db, DEMO_HALL)
     for person in store.list_staff(db):
         set_password(db, person["name"], DEMO_PASSWORD)
-    store.open_all_day(db)  # so the demo can be tried at any hour; real halls keep their hours
     _, token = register_kiosk(db, "大厅1号自助机")
     db.conn.close()
     config_path.write_text(CONFIG_TEMPLATE.format(port=port, token=token, pin=DEMO_KIOSK_PIN), encoding="utf-8")
     return config_path
+
+
+def write_site_description(path: Path, site_url: str) -> Path:
+    """content/demo/site.toml, pointed at the address the demo website really has."""
+    text = DEMO_SITE_TOML.read_text(encoding="utf-8").replace(DEMO_SITE_ORIGIN, site_url.rstrip("/"))
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+class _QuietSiteHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # the sync's requests would drown the URLs in the terminal
+        pass
+
+
+class DemoWebsite:
+    """content/demo/site/ served on 127.0.0.1 by a threaded http.server inside the demo process,
+    standing in for the county website. It answers conditional GETs (Last-Modified) as a real
+    site's web server does, so a second sync finds every page unchanged."""
+
+    def __init__(self, directory: Path = DEMO_SITE_DIR):
+        self.directory = directory
+        self.server = None
+
+    def start(self, port: int) -> "DemoWebsite":
+        handler = functools.partial(_QuietSiteHandler, directory=str(self.directory))
+        try:
+            self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+        except OSError:  # the port beside the server is taken: any free one will do
+            self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, name="govhall-demo-website", daemon=True).start()
+        return self
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}"
+
+    def stop(self):
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
 
 
 def _setup_content(config):
@@ -78,10 +135,47 @@ def _setup_voice(config):
     build_default_pack(config)
 
 
-# (what, function(config)); a step whose part is not installed yet is reported and skipped
+def _setup_history(config):
+    """Needs the hall's real opening hours: runs before `_setup_open_all_day`."""
+    from .demo_history import make_history
+
+    db = store.connect(config["server"]["database"])
+    try:
+        summary = make_history(db, config, working_days=HISTORY_WORKING_DAYS)
+    finally:
+        db.conn.close()
+    return summary.text() if summary.days else "数据库中已有号票，未再添加"
+
+
+def _setup_website_sync(config):
+    from content import ContentError
+    from content.store import ContentStore
+    from content.sync import sync_site
+
+    try:
+        with ContentStore(config["content"]["database"]) as content_store:
+            report = sync_site(content_store, config["content"]["site"])
+    except ContentError as error:
+        return f"未能同步：{error.message}"
+    failed = "；".join(f"{item['message']} {item['url']}" for item in report.failed)
+    return (f"{report.site}：新增 {len(report.new)}，更新 {len(report.changed)}，未变 {report.unchanged}，"
+            f"失败 {len(report.failed)}" + (f"（{failed}）" if failed else ""))
+
+
+def _setup_open_all_day(config):
+    db = store.connect(config["server"]["database"])
+    store.open_all_day(db)  # so the demo can be tried at any hour; real halls keep their hours
+    db.conn.close()
+
+
+# (what, function(config) -> optional detail); a step whose part is not installed yet is reported
+# and skipped
 SETUP_STEPS = [
+    (f"过去 {HISTORY_WORKING_DAYS} 个工作日的办件历史", _setup_history),
     ("政务公开与办事指南演示内容", _setup_content),
     ("语音包（espeak-ng 离线生成）", _setup_voice),
+    ("从演示县政府网站同步政务公开", _setup_website_sync),
+    ("所有事项全天可取号（演示用）", _setup_open_all_day),
 ]
 
 
@@ -99,7 +193,7 @@ def _wait_healthy(url: str, process, seconds: float = 20) -> bool:
     return False
 
 
-def print_urls(config, echo=click.echo):
+def print_urls(config, echo=click.echo, website_url: str | None = None):
     base = config["server"]["public_url"].rstrip("/")
     db = store.connect(config["server"]["database"])
     windows = store.list_windows(db)
@@ -116,6 +210,10 @@ def print_urls(config, echo=click.echo):
         echo(f"  {window['number']:>2}号窗口屏 / 评价器  {base}/display/window/{window['number']}   {base}/evaluate/{window['number']}?key={evaluator_keys[window['number']]}")
     echo(f"  窗口工作台           {base}/staff")
     echo(f"  管理后台             {base}/admin")
+    echo(f"  统计 / 差评回访      {base}/admin/stats   {base}/admin/followup")
+    echo(f"  网站同步（立即同步） {base}/admin/content/sync")
+    if website_url:
+        echo(f"  县政府网站（演示）   {website_url}/   （同步来源：{website_url}/zwgk/index.html）")
     echo(f"  API 说明             {base}/api/v1/openapi.json")
     echo("")
     echo(f"  演示账号（密码均为 {DEMO_PASSWORD}）：")
@@ -125,26 +223,43 @@ def print_urls(config, echo=click.echo):
     echo("")
 
 
+def _die_with_the_demo():
+    """A `preexec_fn` for the children: a demo killed outright (SIGKILL) takes its server and
+    kiosk with it (Linux PR_SET_PDEATHSIG). prctl is looked up here, before the fork, so the
+    child only calls it."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    return lambda: prctl(1, signal.SIGTERM)
+
+
 def run_demo(demo_dir: Path, port: int = 8080, kiosk: bool = True):
-    config_path = write_demo_config(demo_dir, port)
-    config = load_config(config_path, environ={})
-    for what, step in SETUP_STEPS:
-        try:
-            step(config)
-            click.echo(f"已准备：{what}")
-        except ImportError as error:
-            click.echo(f"跳过：{what}（尚未安装：{error.name}）")
-    env = dict(os.environ, GOVHALL_CONFIG=str(config_path))
-    govhall = [sys.executable, "-m", "queue_server.cli"]
-    server = subprocess.Popen([*govhall, "serve"], env=env)
-    children = [server]
+    # SIGTERM (systemd, a test, `kill`) stops the demo like Ctrl-C: children are stopped below
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    die_with_the_demo = _die_with_the_demo()
+    website = DemoWebsite().start(port + 1)
+    children = []
     try:
+        config_path = write_demo_config(demo_dir, port, site_url=website.url)
+        config = load_config(config_path, environ={})
+        for what, step in SETUP_STEPS:
+            try:
+                detail = step(config)
+                click.echo(f"已准备：{what}" + (f"（{detail}）" if detail else ""))
+            except ImportError as error:
+                click.echo(f"跳过：{what}（尚未安装：{error.name}）")
+        env = dict(os.environ, GOVHALL_CONFIG=str(config_path))
+        govhall = [sys.executable, "-m", "queue_server.cli"]
+        server = subprocess.Popen([*govhall, "serve"], env=env, preexec_fn=die_with_the_demo)
+        children.append(server)
         if not _wait_healthy(config["server"]["public_url"], server):
             raise click.ClickException(f"服务未能启动（端口 {port} 是否被占用？）")
-        print_urls(config)
+        print_urls(config, website_url=website.url)
         if kiosk:
             if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
-                children.append(subprocess.Popen([*govhall, "kiosk"], env=env))
+                children.append(subprocess.Popen([*govhall, "kiosk"], env=env, preexec_fn=die_with_the_demo))
                 click.echo(f"自助机已打开；号票预览（PNG 与原始字节）写入 {demo_dir / 'tickets'}")
             else:
                 click.echo("没有图形显示（DISPLAY 未设置），自助机未打开；有屏幕时运行：")
@@ -162,3 +277,4 @@ def run_demo(demo_dir: Path, port: int = 8080, kiosk: bool = True):
                 child.wait(10)
             except subprocess.TimeoutExpired:
                 child.kill()
+        website.stop()
