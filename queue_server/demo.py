@@ -21,7 +21,7 @@ from pathlib import Path
 
 import click
 
-from . import store
+from . import clock, store
 from .auth import register_evaluator, register_kiosk, set_password
 from .config import load_config
 from .hall import load_hall
@@ -193,12 +193,14 @@ def _wait_healthy(url: str, process, seconds: float = 20) -> bool:
     return False
 
 
-def print_urls(config, echo=click.echo, website_url: str | None = None):
+def print_urls(config, echo=click.echo, website_url: str | None = None, config_path: Path | None = None):
     base = config["server"]["public_url"].rstrip("/")
     db = store.connect(config["server"]["database"])
     windows = store.list_windows(db)
     people = store.list_staff(db)
-    # a fresh evaluator token per window, so the printed links work on a tablet as they are
+    # a fresh evaluator token per window, so the printed links work on a tablet as they are;
+    # the previous run's are revoked rather than left to pile up
+    store.revoke_tokens(db, "evaluator", clock.to_iso(clock.utc_now()))
     evaluator_keys = {window["number"]: register_evaluator(db, window["number"]) for window in windows}
     db.conn.close()
     echo("")
@@ -221,6 +223,10 @@ def print_urls(config, echo=click.echo, website_url: str | None = None):
         echo(f"    {person['name']}  工号 {person['employee_no']}  {'管理员' if person['role'] == 'admin' else '窗口人员'}")
     echo(f"  自助机退出：长按屏幕左上角 3 秒，输入 PIN {DEMO_KIOSK_PIN}")
     echo("")
+    if config_path:
+        echo(f"  配置文件 {config_path}；其他命令请带上它，例如：")
+        echo(f"    GOVHALL_CONFIG={config_path} .venv/bin/govhall staff token 王丽")
+        echo("")
 
 
 def _die_with_the_demo():
@@ -256,7 +262,7 @@ def run_demo(demo_dir: Path, port: int = 8080, kiosk: bool = True):
         children.append(server)
         if not _wait_healthy(config["server"]["public_url"], server):
             raise click.ClickException(f"服务未能启动（端口 {port} 是否被占用？）")
-        print_urls(config, website_url=website.url)
+        print_urls(config, website_url=website.url, config_path=config_path)
         if kiosk:
             if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
                 children.append(subprocess.Popen([*govhall, "kiosk"], env=env, preexec_fn=die_with_the_demo))

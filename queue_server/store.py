@@ -368,6 +368,15 @@ def insert_token(db, token_hash, kind, created_at, staff_id=None, kiosk_id=None,
         [token_hash, kind, staff_id, kiosk_id, window_id, created_at]).lastrowid
 
 
+def revoke_tokens(db, kind, at, kiosk_id=None):
+    """Revoke every live token of a kind (of one kiosk, when given)."""
+    if kiosk_id is None:
+        db.execute("UPDATE api_token SET revoked_at = ? WHERE kind = ? AND revoked_at IS NULL", [at, kind])
+    else:
+        db.execute("UPDATE api_token SET revoked_at = ? WHERE kind = ? AND kiosk_id = ? AND revoked_at IS NULL",
+                   [at, kind, kiosk_id])
+
+
 def find_token(db, token_hash):
     return row(db.execute("SELECT * FROM api_token WHERE token_hash = ? AND revoked_at IS NULL", [token_hash]))
 
