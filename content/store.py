@@ -512,6 +512,25 @@ class ContentStore:
             self._unindex("guide", found["id"])
             self._tombstone("guide", found["id"], self._next_version())
 
+    def rename_guide(self, old_service: str, new_service: str) -> int | None:
+        """Carry a guide over when its queue service is renamed; returns its id, or None when
+        the service had no guide. The guide keeps its id and takes a new version, so kiosks
+        replace their copy on their next `changes_since`. Refuses (InvalidContent) when the
+        new name already has a guide of its own."""
+        new_service = (new_service or "").strip()
+        if not new_service:
+            raise InvalidContent("办事指南须写明事项名称")
+        with self._write():
+            found = self._row("SELECT id FROM guide WHERE service = ?", [old_service])
+            if not found or old_service == new_service:
+                return found["id"] if found else None
+            if self._row("SELECT id FROM guide WHERE service = ?", [new_service]):
+                raise InvalidContent(f"“{new_service}”已有办事指南，请先在内容管理中删除其中一份")
+            self.db["guide"].update(found["id"], {"service": new_service, "updated_at": utc_now_iso(),
+                                                  "version": self._next_version()})
+            self._index_guide(self.guide(found["id"]))
+            return found["id"]
+
     def guide_for_service(self, service_name: str) -> dict | None:
         return self._guide_out(self._row("SELECT * FROM guide WHERE service = ?", [service_name]))
 

@@ -169,7 +169,8 @@ class PoliteClient:
         self.sleep = sleep
         self.clock = clock
         self._last_request: dict[str, float] = {}
-        self._robots: dict[str, urllib.robotparser.RobotFileParser | None] = {}
+        # per host: the parsed rules, or why robots.txt could not be read (the site is unreachable)
+        self._robots: dict[str, urllib.robotparser.RobotFileParser | FetchFailed] = {}
         self._delay: dict[str, float] = {}
 
     def _wait_turn(self, host: str):
@@ -181,38 +182,45 @@ class PoliteClient:
                 self.sleep(pause)
         self._last_request[host] = self.clock()
 
-    def _robots_for(self, url: str):
+    def _robots_for(self, url: str) -> urllib.robotparser.RobotFileParser:
+        """The host's robots.txt rules, fetched once per run with the same retries as any page.
+        By the robots convention (RFC 9309): 404 and other 4xx mean no rules, 401/403 forbid
+        everything, and a site that cannot be reached (5xx, timeout, no connection) is reported
+        as unreachable — raised as that FetchFailed for every URL of the host — never as a ban."""
         parts = urlsplit(url)
         host = parts.netloc
-        if host in self._robots:
-            return self._robots[host]
-        robots_url = f"{parts.scheme}://{host}/robots.txt"
+        if host not in self._robots:
+            self._robots[host] = self._read_robots(f"{parts.scheme}://{host}/robots.txt")
+        found = self._robots[host]
+        if isinstance(found, FetchFailed):
+            raise FetchFailed(found.reason, f"{found.detail}（读取 robots.txt 时）")
+        return found
+
+    def _read_robots(self, robots_url: str) -> urllib.robotparser.RobotFileParser | FetchFailed:
         parser = urllib.robotparser.RobotFileParser(robots_url)
         try:
-            self._wait_turn(host)
-            self.report.requests += 1
-            response = self.session.get(robots_url, timeout=self.site.timeout_seconds)
-            if response.status_code in (401, 403):
+            fetched = self._fetch(robots_url, {})
+        except FetchFailed as failure:
+            if failure.reason == "not_found":
+                parser.allow_all = True
+            elif failure.reason == "http_error" and failure.detail in ("HTTP 401", "HTTP 403"):
                 parser.disallow_all = True
-            elif response.status_code >= 500:
-                parser = None  # unknown: crawl nothing this run rather than guess
-            elif response.status_code >= 400:
+            elif failure.reason == "http_error" and failure.detail.startswith("HTTP 4") and failure.detail != "HTTP 429":
                 parser.allow_all = True
             else:
-                parser.parse(decode_page(response.content, response.headers.get("Content-Type")).splitlines())
-        except requests.RequestException as error:
-            log.warning("robots.txt of %s unavailable: %s", host, error)
-            parser = None
-        self._robots[host] = parser
-        if parser is not None:
-            crawl_delay = parser.crawl_delay(self.site.user_agent)
-            if crawl_delay:
-                self._delay[host] = max(self.site.delay_seconds, float(crawl_delay))
+                log.warning("robots.txt at %s unreachable: %s", robots_url, failure)
+                return failure
+            return parser
+        parser.parse(decode_page(fetched.body, fetched.content_type).splitlines())
+        crawl_delay = parser.crawl_delay(self.site.user_agent)
+        if crawl_delay:
+            host = urlsplit(robots_url).netloc
+            self._delay[host] = max(self.site.delay_seconds, float(crawl_delay))
         return parser
 
     def allowed(self, url: str) -> bool:
-        parser = self._robots_for(url)
-        return parser is not None and parser.can_fetch(self.site.user_agent, url)
+        """Whether robots.txt lets govhall fetch `url` (FetchFailed when the site is unreachable)."""
+        return self._robots_for(url).can_fetch(self.site.user_agent, url)
 
     def get(self, url: str, state: dict | None) -> Fetched:
         """GET `url`, conditionally when `state` holds validators. Raises FetchFailed."""
@@ -223,6 +231,11 @@ class PoliteClient:
             headers["If-None-Match"] = state["etag"]
         if state and state.get("last_modified"):
             headers["If-Modified-Since"] = state["last_modified"]
+        return self._fetch(url, headers)
+
+    def _fetch(self, url: str, headers: dict) -> Fetched:
+        """One GET in its turn, retried with growing pauses after a timeout, a broken
+        connection, a cut-off transfer, a 5xx or a 429."""
         host = urlsplit(url).netloc
         attempt = 0
         while True:

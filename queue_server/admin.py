@@ -20,18 +20,23 @@ from .queue import EVALUATION_LEVELS
 
 admin = Blueprint("admin", __name__, url_prefix="/admin")
 
-# (page, label, the endpoints that light it up in the menu)
+# (page, label, the endpoints or blueprints that light it up in the menu)
 NAV = [("admin.dashboard", "概览", ("admin.dashboard",)),
        ("admin.departments", "部门", ("admin.departments",)),
        ("admin.services", "事项", ("admin.services", "admin.service_form")),
        ("admin.windows", "窗口", ("admin.windows", "admin.window_form")),
        ("admin.staff_list", "人员", ("admin.staff_list", "admin.staff_form", "admin.issue_token")),
        ("admin.kiosks", "自助机", ("admin.kiosks", "admin.register_kiosk")),
+       ("admin_content.overview", "内容管理", ("admin_content",)),  # a blueprint: every page of it
        ("admin.calendar", "节假日", ("admin.calendar",)),
        ("admin.statistics", "统计", ("admin.statistics",)),
        ("admin.followup_cases", "差评回访", ("admin.followup_cases", "admin.followup_case")),
        ("admin.ranking", "窗口评比", ("admin.ranking",)),
        ("admin.events", "操作日志", ("admin.events",))]
+
+# the largest numbers the forms take (hall_admin refuses more), for the inputs' max=
+FORM_LIMITS = {"daily_cap": hall_admin.MAX_DAILY_CAP, "window": hall_admin.MAX_WINDOW_NUMBER,
+               "sort_order": hall_admin.MAX_SORT_ORDER}
 
 
 def _config() -> dict:
@@ -47,7 +52,8 @@ def _today() -> str:
 
 
 def _render(template, **context):
-    return render_template(f"admin/{template}", hall=_config()["hall"]["name"], nav=NAV, **context)
+    return render_template(f"admin/{template}", hall=_config()["hall"]["name"], nav=NAV, limits=FORM_LIMITS,
+                           **context)
 
 
 @admin.app_template_filter("hall_time")
@@ -152,7 +158,8 @@ def service_form(service_id=None):
 @admin.post("/services/<int:service_id>")
 @admin_action
 def save_service(service_id=None):
-    service_id = hall_admin.save_service(get_db(), _me(), service_id, hall_admin.service_values(request.form))
+    service_id = hall_admin.save_service(get_db(), _me(), service_id, hall_admin.service_values(request.form),
+                                         content_database=_config()["content"]["database"])
     return _back("admin.services", "事项已保存")
 
 
@@ -201,8 +208,9 @@ def window_form(window_id):
 @admin_action
 def save_window(window_id):
     db = get_db()
+    service_ids = hall_admin.services_from_positions(request.form.items())  # refused before anything changes
     hall_admin.save_window(db, _me(), window_id, request.form.get("number"), request.form.get("name"))
-    hall_admin.set_window_services(db, _me(), window_id, hall_admin.services_from_positions(request.form.items()))
+    hall_admin.set_window_services(db, _me(), window_id, service_ids)
     return _back("admin.window_form", "窗口已保存", window_id=window_id)
 
 
@@ -334,7 +342,9 @@ def revoke_kiosk(kiosk_id):
 @admin.get("/calendar")
 @require_role("admin")
 def calendar():
-    year = request.args.get("year", type=int) or date.today().year
+    year = request.args.get("year", type=int)
+    if year is None or not stats.FIRST_REPORTABLE_DAY.year <= year <= stats.LAST_REPORTABLE_DAY.year:
+        year = date.today().year
     days = store.list_hall_days(get_db(), f"{year}-01-01", f"{year}-12-31")
     return _render("calendar.html", days=days, year=year)
 
@@ -350,8 +360,8 @@ def set_hall_day():
 @admin.post("/calendar/<day>/delete")
 @admin_action
 def delete_hall_day(day):
-    hall_admin.delete_hall_day(get_db(), _me(), day)
-    return _back("admin.calendar", "已删除", year=day[:4])
+    day = hall_admin.delete_hall_day(get_db(), _me(), day)
+    return _back("admin.calendar", f"已删除 {day}", year=day[:4])
 
 
 # --- the event log --------------------------------------------------------------
@@ -379,6 +389,8 @@ def describe_event(event: dict) -> str:
     data, kind = event["data"], event["type"]
     if kind == "hall_changed":
         subject = data.get("name") or ""
+        if data.get("renamed_from"):
+            subject += f"（原名“{data['renamed_from']}”）"
         if data.get("what") == "hall_day":
             subject = f"{data.get('day')} {'节假日' if data.get('kind') == 'holiday' else '调休工作日' if data.get('kind') else ''}" \
                       f"{(' ' + data['name']) if data.get('name') else ''}"
@@ -402,7 +414,7 @@ def describe_event(event: dict) -> str:
 def events():
     db = get_db()
     chosen = request.args.get("type") or None
-    before = request.args.get("before", type=int)
+    before = request.args.get("before", type=hall_admin.row_id)
     found = store.list_events(db, before_id=before, types=[chosen] if chosen else None, limit=100)
     return _render("events.html", events=found, types=store.event_types(db), chosen=chosen, names=EVENT_NAMES,
                    describe=describe_event,
@@ -412,7 +424,22 @@ def events():
 # --- statistics -----------------------------------------------------------------
 
 def _period() -> stats.Period:
+    """The ?from=&to= of the request; BadRequest (a message for the page) when out of range."""
     return stats.Period.parse(request.args.get("from"), request.args.get("to"), today=_today())
+
+
+def _downloads(view):
+    """A download of a refused period goes back to the statistics page with the message."""
+
+    @functools.wraps(view)
+    def run(*args, **kwargs):
+        try:
+            return view(*args, **kwargs)
+        except QueueError as error:
+            flash(error.message, "error")
+            return redirect(url_for("admin.statistics"))
+
+    return run
 
 
 @admin.get("/stats")
@@ -449,6 +476,7 @@ def chart(name):
 
 @admin.get("/stats/export.<fmt>")
 @require_role("admin")
+@_downloads
 def export(fmt):
     if fmt not in ("csv", "xlsx"):
         abort(404)
@@ -464,6 +492,7 @@ def export(fmt):
 
 @admin.get("/report.txt")
 @require_role("admin")
+@_downloads
 def report_text():
     return Response(report.render(get_db(), _config(), _period(), "text"), mimetype="text/plain; charset=utf-8")
 
@@ -498,7 +527,7 @@ def followup_case(case_id):
 def followup_action(case_id, action):
     db, form = get_db(), request.form
     if action == "assign":
-        followup.assign(db, case_id, int(form.get("assignee_id") or 0), _me())
+        followup.assign(db, case_id, hall_admin.whole_number(form.get("assignee_id"), "承办人", 1), _me())
     elif action == "callback":
         followup.record_callback(db, case_id, form.get("note"), _me())
     elif action == "resolve":

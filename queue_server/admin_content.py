@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 
-from content import ContentError
+from content import ContentError, ContentNotFound
 from content.store import GUIDE_FIELDS, ContentStore
 from content.sync import sync_in_background
 
 from . import store as hall_store
+from .admin import NAV
 from .app import get_db
 from .auth import require_role
+from .hall_admin import row_id
 
 admin_content = Blueprint("admin_content", __name__, url_prefix="/admin/content")
 
@@ -33,8 +35,9 @@ def _close(_exc):
 
 
 def render(template: str, **values):
+    """A page of the admin console (its menu included) from templates/admin/content/."""
     return render_template(f"admin/content/{template}", hall=current_app.config["GOVHALL"]["hall"]["name"],
-                           **values)
+                           nav=NAV, **values)
 
 
 def _site_path() -> str:
@@ -63,7 +66,7 @@ def _announcement_form() -> dict:
 @admin_content.get("/announcements")
 @require_role("admin")
 def announcements():
-    edit_id = request.args.get("edit", type=int)
+    edit_id = request.args.get("edit", type=row_id)
     editing = content_store().announcement(edit_id) if edit_id else None
     return render("announcements.html", announcements=content_store().announcements(), editing=editing)
 
@@ -71,7 +74,7 @@ def announcements():
 @admin_content.post("/announcements")
 @require_role("admin")
 def save_announcement():
-    announcement_id = request.form.get("id", type=int)
+    announcement_id = request.form.get("id", type=row_id)
     try:
         content_store().save_announcement(_announcement_form(), announcement_id)
     except ContentError as error:
@@ -103,25 +106,33 @@ def guides():
     return render("guides.html", services=services, existing=existing, orphans=orphans)
 
 
+def _guide_to_edit(service_name: str) -> dict:
+    """The guide of a queue service (a blank one when none is written yet), or an existing guide
+    whose service was renamed or removed; a name that is neither is refused (404)."""
+    service_name = (service_name or "").strip()
+    guide = content_store().guide_for_service(service_name)
+    if guide is not None:
+        return guide
+    service = hall_store.get_service_by_name(get_db(), service_name) if service_name else None
+    if not service:
+        raise ContentNotFound(f"没有名为“{service_name}”的服务事项，请从办事指南列表中选择事项" if service_name
+                              else "请从办事指南列表中选择事项")
+    department = next((d["name"] for d in hall_store.list_departments(get_db())
+                       if d["id"] == service["department_id"]), None)
+    return {"service": service_name, "department": department, "materials": [], "online_links": []}
+
+
 @admin_content.get("/guides/edit")
 @require_role("admin")
 def edit_guide():
-    service_name = request.args.get("service", "")
-    guide = content_store().guide_for_service(service_name)
-    if guide is None:
-        service = hall_store.get_service_by_name(get_db(), service_name)
-        department = None
-        if service:
-            department = next((d["name"] for d in hall_store.list_departments(get_db())
-                               if d["id"] == service["department_id"]), None)
-        guide = {"service": service_name, "department": department, "materials": [], "online_links": []}
-    return render("guide_form.html", guide=guide)
+    return render("guide_form.html", guide=_guide_to_edit(request.args.get("service", "")))
 
 
 @admin_content.post("/guides")
 @require_role("admin")
 def save_guide():
     values = {name: request.form.get(name, "") for name in GUIDE_FIELDS}
+    _guide_to_edit(values["service"])  # only for a service of the hall, or a guide that exists
     for name in ("materials", "online_links"):
         values[name] = values[name].splitlines()
     try:
@@ -148,10 +159,11 @@ def delete_guide():
 def documents():
     store = content_store()
     category = request.args.get("category") or None
-    page = max(1, request.args.get("page", 1, type=int))
     total = store.count_documents(category=category, include_hidden=True)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(request.args.get("page", 1, type=row_id), pages)
     return render("documents.html", category=category, categories=store.categories(), page=page,
-                  pages=max(1, -(-total // PAGE_SIZE)), total=total,
+                  pages=pages, total=total,
                   documents=store.documents(category=category, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
                                             include_hidden=True))
 

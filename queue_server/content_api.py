@@ -14,6 +14,7 @@ from content import ContentError, ContentNotFound
 from content.store import ContentStore
 
 from . import clock
+from .hall_admin import SQLITE_INTEGER_MAX
 
 content_api = Blueprint("content_api", __name__, url_prefix="/api/v1/content")
 
@@ -41,7 +42,7 @@ class BadParameter(ContentError):
     status = 400
 
 
-def _int_arg(name: str, default: int, low: int = 0, high: int | None = None) -> int:
+def _int_arg(name: str, default: int, low: int = 0, high: int = SQLITE_INTEGER_MAX) -> int:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
@@ -49,7 +50,7 @@ def _int_arg(name: str, default: int, low: int = 0, high: int | None = None) -> 
         value = int(raw)
     except ValueError:
         raise BadParameter(f"{name} 须为整数 ({name} must be an integer)") from None
-    if value < low or (high is not None and value > high):
+    if not low <= value <= high:
         raise BadParameter(f"{name} 超出范围 ({name} out of range)")
     return value
 

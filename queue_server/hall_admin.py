@@ -13,6 +13,9 @@ from pathlib import Path
 from PIL import Image, ImageOps, UnidentifiedImageError
 from werkzeug.security import generate_password_hash
 
+from content import ContentError
+from content.store import ContentStore
+
 from . import auth, clock, store
 from .errors import BadRequest, Conflict, NotFound
 from .hall import parse_days, parse_hours
@@ -39,13 +42,32 @@ def _name(value, what, limit=60) -> str:
     return text
 
 
-def _int(value, what, minimum=0) -> int:
+# Whole numbers typed into the admin forms stay within what the hall can use (and far inside
+# SQLite's 64-bit integers, beyond which a query fails instead of finding nothing).
+SQLITE_INTEGER_MAX = 2 ** 63 - 1
+MAX_DAILY_CAP = 9999        # tickets of one service a day
+MAX_WINDOW_NUMBER = 999     # the voice reads window numbers as words up to 九百九十九
+MAX_SORT_ORDER = 9999
+
+
+def whole_number(value, what, minimum=0, maximum=SQLITE_INTEGER_MAX) -> int:
     try:
         number = int(str(value).strip())
     except (TypeError, ValueError):
         raise BadRequest(f"{what}须为整数")
     if number < minimum:
         raise BadRequest(f"{what}不能小于 {minimum}")
+    if number > maximum:
+        raise BadRequest(f"{what}不能大于 {maximum}")
+    return number
+
+
+def row_id(value) -> int:
+    """A row id from a query string or form (`request.args.get(..., type=row_id)`): ValueError
+    when it is no positive whole number SQLite can hold, so Flask falls back to the default."""
+    number = int(str(value).strip())
+    if not 1 <= number <= SQLITE_INTEGER_MAX:
+        raise ValueError(value)
     return number
 
 
@@ -58,7 +80,7 @@ def _unique(db, table, column, value, own_id, what):
 # --- departments ----------------------------------------------------------------
 
 def save_department(db, actor_id, department_id: int | None, name: str, sort_order=0) -> int:
-    name, sort_order = _name(name, "部门名称"), _int(sort_order or 0, "排序")
+    name, sort_order = _name(name, "部门名称"), whole_number(sort_order or 0, "排序", maximum=MAX_SORT_ORDER)
     with store.immediate(db):
         _unique(db, "department", "name", name, department_id, "部门")
         if department_id is None:
@@ -102,15 +124,19 @@ def service_values(form: dict) -> dict:
     prefix = (form.get("prefix") or "").strip().upper()
     if not (1 <= len(prefix) <= 2 and prefix.isalnum() and prefix.isascii()):
         raise BadRequest("号段前缀须为 1-2 个字母或数字")
-    return {"name": _name(form.get("name"), "事项名称", 80), "department_id": _int(form.get("department_id"), "部门"),
+    return {"name": _name(form.get("name"), "事项名称", 80),
+            "department_id": whole_number(form.get("department_id"), "部门", 1),
             "prefix": prefix, "category": category, "days": days, "hours": json.dumps(hours),
-            "daily_cap": _int(form.get("daily_cap") or 0, "每日限号"),
-            "sort_order": _int(form.get("sort_order") or 0, "排序"),
+            "daily_cap": whole_number(form.get("daily_cap") or 0, "每日限号", maximum=MAX_DAILY_CAP),
+            "sort_order": whole_number(form.get("sort_order") or 0, "排序", maximum=MAX_SORT_ORDER),
             "enabled": 1 if form.get("enabled") in (True, 1, "1", "on", "true") else 0,
             "description": (form.get("description") or "").strip()[:2000]}
 
 
-def save_service(db, actor_id, service_id: int | None, values: dict) -> int:
+def save_service(db, actor_id, service_id: int | None, values: dict, content_database=None) -> int:
+    """Add or change a service. A renamed service keeps its 办事指南: the guide, keyed by the
+    service's name in the content store at `content_database`, moves to the new name."""
+    renamed_from = None
     with store.immediate(db):
         if not store.get_department(db, values["department_id"]):
             raise NotFound("所选部门不存在")
@@ -119,13 +145,27 @@ def save_service(db, actor_id, service_id: int | None, values: dict) -> int:
             service_id = db["service"].insert(values).last_pk
             action = "created"
         else:
-            if not store.get_service(db, service_id):
+            service = store.get_service(db, service_id)
+            if not service:
                 raise NotFound(f"没有编号为 {service_id} 的事项")
             db["service"].update(service_id, values)
             action = "updated"
+            if service["name"] != values["name"]:
+                renamed_from = service["name"]
         _changed(db, actor_id, "service", action, id=service_id, name=values["name"],
-                 enabled=bool(values["enabled"]))
+                 enabled=bool(values["enabled"]), **({"renamed_from": renamed_from} if renamed_from else {}))
+        if renamed_from and content_database:
+            # inside the hall's transaction: a guide that cannot move leaves the service unrenamed
+            _move_guide(content_database, renamed_from, values["name"])
     return service_id
+
+
+def _move_guide(content_database, old_name: str, new_name: str):
+    with ContentStore(content_database) as guides:
+        try:
+            guides.rename_guide(old_name, new_name)
+        except ContentError as error:
+            raise Conflict(error.message) from None
 
 
 def set_service_enabled(db, actor_id, service_id: int, enabled: bool):
@@ -142,7 +182,7 @@ def set_service_enabled(db, actor_id, service_id: int, enabled: bool):
 # --- windows --------------------------------------------------------------------
 
 def save_window(db, actor_id, window_id: int | None, number, name: str) -> int:
-    number, name = _int(number, "窗口号", 1), _name(name, "窗口名称")
+    number, name = whole_number(number, "窗口号", 1, MAX_WINDOW_NUMBER), _name(name, "窗口名称")
     with store.immediate(db):
         _unique(db, "window", "number", number, window_id, "窗口号")
         if window_id is None:
@@ -178,7 +218,8 @@ def services_from_positions(form_items) -> list[int]:
     positions = []
     for key, value in form_items:
         if key.startswith("position_") and str(value).strip():
-            positions.append((_int(value, "顺序", 1), int(key[len("position_"):])))
+            positions.append((whole_number(value, "顺序", 1, 999),
+                              whole_number(key[len("position_"):], "事项编号", 1)))
     return [service_id for _, service_id in sorted(positions)]
 
 
@@ -316,12 +357,16 @@ def kiosk_health(db, now: datetime | None = None) -> list[dict]:
 
 # --- the hall's calendar --------------------------------------------------------
 
+def _calendar_day(day) -> str:
+    try:
+        return date.fromisoformat(str(day or "").strip()).isoformat()
+    except ValueError:
+        raise BadRequest("日期格式须为 YYYY-MM-DD") from None
+
+
 def set_hall_day(db, actor_id, day: str, kind: str, note: str = ""):
     """A holiday (大厅不办公) or a make-up workday (调休上班) on a weekend."""
-    try:
-        day = date.fromisoformat((day or "").strip()).isoformat()
-    except ValueError:
-        raise BadRequest("日期格式须为 YYYY-MM-DD")
+    day = _calendar_day(day)
     if kind not in ("holiday", "workday"):
         raise BadRequest("类型须为 holiday（节假日）或 workday（调休工作日）")
     with store.immediate(db):
@@ -329,7 +374,12 @@ def set_hall_day(db, actor_id, day: str, kind: str, note: str = ""):
         _changed(db, actor_id, "hall_day", "set", day=day, kind=kind, name=(note or "").strip()[:40])
 
 
-def delete_hall_day(db, actor_id, day: str):
+def delete_hall_day(db, actor_id, day: str) -> str:
+    """Remove a day from the calendar; returns it as YYYY-MM-DD."""
+    day = _calendar_day(day)
     with store.immediate(db):
+        if store.hall_day(db, day) is None:
+            raise NotFound(f"日历中没有 {day}")
         store.delete_hall_day(db, day)
         _changed(db, actor_id, "hall_day", "deleted", day=day)
+    return day

@@ -28,28 +28,51 @@ SATISFIED_LEVELS = (5, 4, 3)
 WEEKDAY_NAMES = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"]
 
 
+# The days statistics can be asked about: the hall's records start this century, and outside
+# these bounds the local-day → UTC conversion would leave the calendar (year 1 or 9999).
+FIRST_REPORTABLE_DAY = date(2000, 1, 1)
+LAST_REPORTABLE_DAY = date(2099, 12, 31)
+
+
+def _reportable_day(text: str) -> date:
+    try:
+        day = date.fromisoformat(str(text).strip())
+    except ValueError:
+        raise BadRequest("日期格式须为 YYYY-MM-DD") from None
+    if not FIRST_REPORTABLE_DAY <= day <= LAST_REPORTABLE_DAY:
+        raise BadRequest(f"日期须在 {FIRST_REPORTABLE_DAY.isoformat()} 至 {LAST_REPORTABLE_DAY.isoformat()} 之间"
+                         f"（收到 {day.isoformat()}）")
+    return day
+
+
 @dataclass(frozen=True)
 class Period:
-    first_day: str  # local days, inclusive
+    """A range of local days, inclusive; every way of making one checks it (BadRequest)."""
+
+    first_day: str
     last_day: str
+
+    def __post_init__(self):
+        first, last = _reportable_day(self.first_day), _reportable_day(self.last_day)
+        if first > last:
+            raise BadRequest("结束日期不能早于起始日期")
+        # keep the canonical YYYY-MM-DD spelling (fromisoformat also takes 20260301)
+        object.__setattr__(self, "first_day", first.isoformat())
+        object.__setattr__(self, "last_day", last.isoformat())
 
     @classmethod
     def parse(cls, first: str | None, last: str | None, today: str | None = None) -> "Period":
-        try:
-            last_day = date.fromisoformat(last or today or date.today().isoformat())
-            first_day = date.fromisoformat(first) if first else last_day.replace(day=1)
-        except ValueError:
-            raise BadRequest("日期格式须为 YYYY-MM-DD")
-        if first_day > last_day:
-            raise BadRequest("起始日期不能晚于结束日期")
-        return cls(first_day.isoformat(), last_day.isoformat())
+        """From / to as typed (blank to: today; blank from: the first of to's month)."""
+        last_day = _reportable_day(last or today or date.today().isoformat())
+        return cls(first or last_day.replace(day=1).isoformat(), last_day.isoformat())
 
     @classmethod
     def month(cls, month: str) -> "Period":
         try:
-            first = datetime.strptime(month, "%Y-%m").date()
+            first = datetime.strptime(str(month).strip(), "%Y-%m").date()
         except ValueError:
             raise BadRequest("月份格式须为 YYYY-MM")
+        first = _reportable_day(first.isoformat())
         following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
         return cls(first.isoformat(), (following - timedelta(days=1)).isoformat())
 

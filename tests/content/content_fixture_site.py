@@ -288,6 +288,7 @@ class FixtureSite:
         self.responses: dict[str, Response] = {}
         self.slow: dict[str, float] = {}
         self.truncated: set[str] = set()
+        self.failing: dict[str, list[int]] = {}  # path -> statuses answered first, one per request
         self.log: list[Logged] = []
         self.lock = threading.Lock()
         site = self
@@ -327,7 +328,12 @@ class FixtureSite:
         if path in self.slow:
             time.sleep(self.slow[path])
         response = self.responses.get(path)
-        if response is None:
+        with self.lock:
+            failure = self.failing[path].pop(0) if self.failing.get(path) else None
+        if failure:
+            status, body, extra = failure, f"<html><body>HTTP {failure}</body></html>".encode(), {}
+            content_type = "text/html; charset=utf-8"
+        elif response is None:
             status, body, extra = 404, "<html><body>页面不存在</body></html>".encode(), {}
             content_type = "text/html; charset=utf-8"
         else:

@@ -64,3 +64,41 @@ def test_admin_pins_hides_and_announces(hall_config, live_server, browser_page):
     page.screenshot(path=str(ARTIFACTS / "admin_content_announcements.png"))
     titles = [a["title"] for a in requests.get(live_server.url + "/api/v1/content").json()["announcements"]]
     assert "本周六延时服务" in titles
+
+
+def test_admin_moves_between_console_and_content_by_the_menu(hall_config, live_server, browser_page):
+    db = hall_store.connect(hall_config["server"]["database"])
+    set_password(db, "周管理", "secret123")
+    db.conn.close()
+    page = browser_page
+    page.goto(live_server.url + "/login")
+    page.fill("input[name=login]", "周管理")
+    page.fill("input[name=password]", "secret123")
+    page.click("button[type=submit]")
+
+    page.goto(live_server.url + "/admin/content/guides")
+    menu = page.locator("nav.admin-nav")
+    assert menu.is_visible()
+    assert menu.locator("a.current").inner_text() == "内容管理"
+    assert page.locator("h1.page-title").inner_text() == "办事指南"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "admin_content_guides_menu.png"), full_page=True)
+
+    menu.get_by_role("link", name="统计", exact=True).click()
+    page.wait_for_url("**/admin/stats")
+    assert page.locator("nav.admin-nav a.current").inner_text() == "统计"
+    page.wait_for_load_state("networkidle")  # the charts
+    page.screenshot(path=str(ARTIFACTS / "admin_stats_menu.png"))
+    page.goto(live_server.url + "/admin/stats?from=2026-01-01&to=9999-12-31")
+    assert "日期须在 2000-01-01 至 2099-12-31 之间" in page.get_by_role("alert").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "admin_stats_out_of_range.png"))
+    page.goto(live_server.url + "/admin/content/guides/edit?service=nonexistent")
+    assert "没有名为“nonexistent”的服务事项" in page.get_by_role("alert").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "admin_content_unknown_service.png"))
+    page.locator("nav.admin-nav").get_by_role("link", name="内容管理").click()
+    page.wait_for_url("**/admin/content/")
+    page.locator("nav.subnav").get_by_role("link", name="网站同步").click()
+    page.wait_for_url("**/admin/content/sync")
+    page.locator("nav.admin-nav").get_by_role("link", name="窗口", exact=True).click()
+    page.wait_for_url("**/admin/windows")
+    assert page.locator("nav.admin-nav a.current").inner_text() == "窗口"

@@ -11,8 +11,6 @@ from click.testing import CliRunner
 import content_fixture_site as fixture
 from content.store import ContentStore
 from content.sync import sync_site
-from queue_server import store as hall_store
-from queue_server.auth import set_password
 from queue_server.cli import cli
 
 API = "/api/v1/content"
@@ -69,24 +67,13 @@ def test_search_documents_categories_and_guides(hall_config, live_server):
     assert bad.status_code == 400 and bad.json()["error"] == "bad_request"
 
 
-def _admin_session(live_server, hall_config) -> tuple[requests.Session, str]:
-    db = hall_store.connect(hall_config["server"]["database"])
-    set_password(db, "周管理", "secret123")
-    db.conn.close()
-    browser = requests.Session()
-    page = browser.get(live_server.url + "/login").text
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    browser.post(live_server.url + "/login", data={"login": "周管理", "password": "secret123", "csrf_token": csrf})
-    return browser, csrf
-
-
 def test_admin_pages_need_an_admin(live_server):
     response = requests.get(live_server.url + "/admin/content/announcements", allow_redirects=False)
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
-def test_admin_edits_reach_the_kiosk(hall_config, live_server):
-    browser, csrf = _admin_session(live_server, hall_config)
+def test_admin_edits_reach_the_kiosk(hall_config, live_server, admin_session):
+    browser, csrf = admin_session
     base = live_server.url + "/admin/content"
     version = requests.get(live_server.url + API).json()["version"]
 
@@ -122,9 +109,9 @@ def test_admin_edits_reach_the_kiosk(hall_config, live_server):
     assert changes["deleted"]["documents"] == [doc_id]
 
 
-def test_admin_starts_a_sync_and_reads_its_errors(hall_config, live_server, county_site, tmp_path):
+def test_admin_starts_a_sync_and_reads_its_errors(hall_config, live_server, county_site, tmp_path, admin_session):
     hall_config["content"]["site"] = fixture.site_toml(tmp_path, county_site)
-    browser, csrf = _admin_session(live_server, hall_config)
+    browser, csrf = admin_session
     base = live_server.url + "/admin/content"
     started = browser.post(base + "/sync", data={"csrf_token": csrf})
     assert "同步已开始" in started.text

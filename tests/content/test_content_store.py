@@ -126,3 +126,30 @@ def test_guides_are_keyed_by_service_name(content_store):
     assert content_store.guide_for_service("不存在的事项") is None
     with pytest.raises(InvalidContent):
         content_store.save_guide({"service": "", "materials": []})
+
+
+def test_a_guide_follows_its_service_to_a_new_name(content_store, tmp_path):
+    guide_id = content_store.save_guide(GUIDE)
+    kiosk = ContentStore(tmp_path / "kiosk-content.db")
+    kiosk.apply_changes(content_store.changes_since(0))
+    version = content_store.version()
+
+    assert content_store.rename_guide("最低生活保障申请", "城乡低保申请") == guide_id
+    assert content_store.version() == version + 1
+    assert content_store.guide_for_service("最低生活保障申请") is None
+    moved = content_store.guide_for_service("城乡低保申请")
+    assert moved["id"] == guide_id and moved["materials"] == GUIDE["materials"]
+    assert [g["service"] for g in content_store.search("城乡低保")] == ["城乡低保申请"]
+    # the kiosk's copy follows on its next update: one guide, under the new name
+    kiosk.apply_changes(content_store.changes_since(version))
+    assert [g["service"] for g in kiosk.guides()] == ["城乡低保申请"]
+    kiosk.close()
+
+    # a service without a guide: nothing to carry, nothing changes
+    assert content_store.rename_guide("户籍迁入", "户口迁入") is None
+    assert content_store.version() == version + 1
+    # the new name has a guide of its own: refused, both stay
+    content_store.save_guide(GUIDE | {"service": "临时救助申请"})
+    with pytest.raises(InvalidContent, match="“临时救助申请”已有办事指南"):
+        content_store.rename_guide("城乡低保申请", "临时救助申请")
+    assert content_store.guide_for_service("城乡低保申请")["id"] == guide_id

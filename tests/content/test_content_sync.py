@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import socket
+from pathlib import Path
+
 import pytest
+from click.testing import CliRunner
 
 import content_fixture_site as fixture
 from content import SiteConfigError, SyncBusy
+from content.store import ContentStore
 from content.sync import USER_AGENT, sync_site
+from queue_server.cli import cli
 
 ARTICLE_PATHS = [fixture.A1_PATH, fixture.A2_PATH, fixture.A3_PATH, fixture.A4_PATH, fixture.A5_PATH,
                  fixture.A6_PATH]
@@ -122,3 +128,68 @@ def test_bad_site_descriptions_are_explained(content_store, tmp_path, text, mess
     path.write_text(text, encoding="utf-8")
     with pytest.raises(SiteConfigError, match=message):
         sync_site(content_store, path)
+
+
+# --- robots.txt: a ban, no rules, or a site that cannot be reached --------------------
+
+def test_robots_txt_is_retried_like_any_request(content_store, county_site, tmp_path):
+    county_site.failing["/robots.txt"] = [503]
+    report = sync_site(content_store, fixture.site_toml(tmp_path, county_site))
+    assert [entry.status for entry in county_site.requests_to("/robots.txt")] == [503, 200]
+    assert len(report.new) == 6
+    # the rules read on the second try are obeyed
+    assert {item["reason"] for item in report.failed if item["url"].endswith(fixture.PRIVATE_PATH)} == {"robots"}
+
+
+def test_robots_txt_still_failing_means_the_site_is_unreachable_not_a_ban(content_store, county_site, tmp_path):
+    county_site.failing["/robots.txt"] = [503, 503, 503]
+    report = sync_site(content_store, fixture.site_toml(tmp_path, county_site))  # retries = 1
+    assert len(county_site.requests_to("/robots.txt")) == 2
+    assert county_site.requests_to(fixture.LIST_PATHS[0]) == []  # nothing crawled without the rules
+    (failure,) = report.failed
+    assert failure["reason"] == "http_error"
+    assert failure["message"] == "网站返回错误：HTTP 503（读取 robots.txt 时）"
+    assert "不允许" not in report.summary()
+
+
+def test_a_missing_robots_txt_means_no_rules(content_store, county_site, tmp_path):
+    del county_site.responses["/robots.txt"]
+    report = sync_site(content_store, fixture.site_toml(tmp_path, county_site))
+    assert [entry.status for entry in county_site.requests_to("/robots.txt")] == [404]
+    assert "robots" not in {item["reason"] for item in report.failed}
+    assert county_site.requests_to(fixture.PRIVATE_PATH)  # nothing forbids it now
+    assert len(report.new) == 7
+
+
+def test_a_robots_txt_behind_a_login_forbids_everything(content_store, county_site, tmp_path):
+    county_site.failing["/robots.txt"] = [403]
+    report = sync_site(content_store, fixture.site_toml(tmp_path, county_site))
+    assert [item["reason"] for item in report.failed] == ["robots"]
+    assert county_site.requests_to(fixture.LIST_PATHS[0]) == []
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_an_unreachable_site_is_reported_as_unreachable(hall_config, tmp_path):
+    site_file = tmp_path / "site.toml"
+    site_file.write_text(f'''name = "断网的站点"
+start_urls = ["http://127.0.0.1:{_closed_port()}/zwgk/index.html"]
+delay_seconds = 0
+timeout_seconds = 0.5
+retries = 2
+backoff_seconds = 0.01
+''', encoding="utf-8")
+    with ContentStore(tmp_path / "content.db") as store:
+        report = sync_site(store, site_file)
+    assert report.requests == 3  # robots.txt tried three times (retries = 2), then nothing else
+    (failure,) = report.failed
+    assert failure["reason"] == "connection" and failure["message"].startswith("无法连接网站")
+    assert "（读取 robots.txt 时）" in failure["message"]
+
+    result = CliRunner().invoke(cli, ["--config", str(Path(hall_config["_base_dir"]) / "govhall.toml"), "sync",
+                                      "--site", str(site_file)])
+    assert "无法连接网站" in result.output and "不允许抓取" not in result.output
