@@ -343,7 +343,7 @@ def revoke_kiosk(kiosk_id):
 @require_role("admin")
 def calendar():
     year = request.args.get("year", type=int)
-    if year is None or not stats.FIRST_REPORTABLE_DAY.year <= year <= stats.LAST_REPORTABLE_DAY.year:
+    if year is None or not hall_admin.FIRST_CALENDAR_YEAR <= year <= hall_admin.LAST_CALENDAR_YEAR:
         year = date.today().year
     days = store.list_hall_days(get_db(), f"{year}-01-01", f"{year}-12-31")
     return _render("calendar.html", days=days, year=year)

@@ -19,6 +19,7 @@ from content.store import ContentStore
 from . import auth, clock, store
 from .errors import BadRequest, Conflict, NotFound
 from .hall import parse_days, parse_hours
+from .stats import FIRST_REPORTABLE_DAY, LAST_REPORTABLE_DAY
 
 PHOTO_SIZE = (360, 480)  # 3:4, the 监督岗牌 portrait
 KIOSK_SILENT_AFTER = timedelta(minutes=3)  # a kiosk beats every 30 s ([kiosk] heartbeat_seconds)
@@ -48,6 +49,8 @@ SQLITE_INTEGER_MAX = 2 ** 63 - 1
 MAX_DAILY_CAP = 9999        # tickets of one service a day
 MAX_WINDOW_NUMBER = 999     # the voice reads window numbers as words up to 九百九十九
 MAX_SORT_ORDER = 9999
+# the calendar covers the years statistics can report on
+FIRST_CALENDAR_YEAR, LAST_CALENDAR_YEAR = FIRST_REPORTABLE_DAY.year, LAST_REPORTABLE_DAY.year
 
 
 def whole_number(value, what, minimum=0, maximum=SQLITE_INTEGER_MAX) -> int:
@@ -367,6 +370,8 @@ def _calendar_day(day) -> str:
 def set_hall_day(db, actor_id, day: str, kind: str, note: str = ""):
     """A holiday (大厅不办公) or a make-up workday (调休上班) on a weekend."""
     day = _calendar_day(day)
+    if not FIRST_CALENDAR_YEAR <= int(day[:4]) <= LAST_CALENDAR_YEAR:  # the years the calendar page shows
+        raise BadRequest(f"日期须在 {FIRST_CALENDAR_YEAR} 至 {LAST_CALENDAR_YEAR} 年之间")
     if kind not in ("holiday", "workday"):
         raise BadRequest("类型须为 holiday（节假日）或 workday（调休工作日）")
     with store.immediate(db):

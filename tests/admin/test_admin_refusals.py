@@ -118,6 +118,8 @@ def test_deleting_a_day_that_is_not_in_the_calendar_is_refused(live_server, admi
     assert "日历中没有 2026-10-02" in page and "已删除" not in page
     assert store.list_events(db, types=["hall_changed"]) == []  # nothing logged as deleted
 
+    admin_browser.post("/admin/calendar", {"day": "9999-10-01", "kind": "holiday", "note": "远年"})
+    assert "日期须在 2000 至 2099 年之间" in flashed(admin_browser, "/admin/calendar")
     admin_browser.post("/admin/calendar", {"day": "2026-10-01", "kind": "holiday", "note": "国庆节"})
     admin_browser.get("/admin/calendar")  # the flash of the save
     response = admin_browser.post("/admin/calendar/2026-10-01/delete")

@@ -393,7 +393,7 @@ def build_county_site() -> FixtureSite:
 
 def site_toml(directory, site: FixtureSite, patterns: bool = True, start: str = "/zwgk/index.html") -> str:
     """A site description for the fixture, with quick politeness settings for tests."""
-    lines = [f'name = "和林格尔县人民政府（测试）"', f'start_urls = ["{site.url}{start}"]',
+    lines = ['name = "和林格尔县人民政府（测试）"', f'start_urls = ["{site.url}{start}"]',
              "delay_seconds = 0", "timeout_seconds = 0.5", "retries = 1", "backoff_seconds = 0.01"]
     if patterns:
         lines += [r'article_pattern = "/t\\d{8}_\\d+\\.html$"', r'next_pattern = "/zwgk/index(_\\d+)?\\.html$"']

@@ -70,6 +70,8 @@ def test_numbers_too_big_in_query_strings_and_forms_are_no_500(live_server, admi
     documents = browser.get(f"{base}/admin/content/documents?page={HUGE}")
     assert documents.status_code == 200 and "关于调整办公时间的通知" in documents.text
     assert browser.get(f"{base}/admin/content/announcements?edit={HUGE}").status_code == 200
+    flags = browser.post(f"{base}/admin/content/documents/{HUGE}/flags", data={"hidden": "1", "csrf_token": csrf})
+    assert flags.status_code == 404
     saved = browser.post(f"{base}/admin/content/announcements", data={"id": HUGE, "title": "大数编号",
                                                                       "csrf_token": csrf})
     assert saved.status_code == 200 and "公告已保存" in saved.text  # an impossible id: saved as new
