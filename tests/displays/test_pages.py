@@ -98,3 +98,15 @@ def test_the_window_photo_is_served_from_var_only(client, hall, tmp_path):
     for outside in ("../../../../etc/passwd", "/etc/hostname", "govhall.db", "secret_key"):
         _set_photo(hall, outside)
         assert client.get("/display/window/1/photo").mimetype == "image/svg+xml", outside
+
+
+HUGE_IDS = ["99999999999999999999999", str(2**63), str(2**63 - 1)]  # past SQLite's integers, and its largest
+
+
+@pytest.mark.parametrize("huge", HUGE_IDS)
+def test_ids_too_big_for_the_database_are_404_not_500(client, hall, huge):
+    call_one(hall)
+    wav = client.get(f"/api/v1/announcements/{huge}.wav")
+    assert wav.status_code == 404 and wav.is_json and wav.json["error"] == "not_found"
+    for path in (f"/display/window/{huge}/photo", f"/display/window/{huge}", f"/evaluate/{huge}"):
+        assert client.get(path).status_code == 404, path

@@ -4,7 +4,7 @@
 "use strict";
 
 (() => {
-  const { Feed, pageData } = GovhallLive;
+  const { Feed, pageData, chineseMessage } = GovhallLive;
   const page = pageData();
   const number = page.window;
   const storageKey = `govhall.evaluator.${number}`;
@@ -70,7 +70,7 @@
       });
       const data = await response.json().catch(() => ({}));
       if (response.status === 409 && data.error === "already_evaluated") detail = `${ticket.number} 已评价过`;
-      else if (!response.ok) detail = data.message || `评价未能保存（${response.status}）`;
+      else if (!response.ok) detail = chineseMessage(data.message, response.status, "评价未能保存");
     } catch (error) {
       detail = "网络异常，评价未能保存";
     }

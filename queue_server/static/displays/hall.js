@@ -10,6 +10,9 @@
   const SPOKEN_TYPES = new Set(["ticket_called", "ticket_recalled", "window_paused"]);
   const SPEAK_IF_YOUNGER_THAN_S = 90;  // a display back after a break speaks recent calls, not old ones
   const RECENT_ROWS = 6;
+  // the smallest type a name may shrink to, in rem (a rem is 1/120 of the screen's width)
+  const MIN_NAME_REM = { sname: 1.2, wname: 1.5 };
+  const MIN_WAITING_ROW_REM = 3.2;  // room for a two-line name in the smallest type
 
   let calls = new Map();  // event_id → call, today's only
   let localDay = page.snapshot.local_day;
@@ -74,6 +77,7 @@
         state);
     });
     document.getElementById("windows").replaceChildren(...items);
+    fitNames("#windows .wname");
   }
 
   function renderWaiting(services) {
@@ -86,6 +90,56 @@
     });
     document.getElementById("waiting").replaceChildren(...items);
     document.getElementById("waiting-total").textContent = total;
+    layoutWaiting();
+  }
+
+  // Two columns of services; three, in a wider panel, when a hall has so many that two columns'
+  // rows would be too low for a two-line name.
+  function layoutWaiting() {
+    const list = document.getElementById("waiting");
+    const rem = parseFloat(getComputedStyle(document.documentElement).fontSize);
+    const gap = parseFloat(getComputedStyle(list).rowGap) || 0;
+    const rows = Math.max(1, Math.floor((list.clientHeight + gap) / (MIN_WAITING_ROW_REM * rem + gap)));
+    const columns = Math.max(2, Math.ceil(list.children.length / rows));
+    list.style.setProperty("--columns", columns);
+    document.querySelector(".hall-grid").classList.toggle("many-services", columns > 2);
+    fitNames("#waiting .sname");
+  }
+
+  // A name too big for its box gets smaller type rather than an ellipsis: first on one line, a
+  // little smaller; else on two lines (service names), as large as fits; never below MIN_NAME_REM,
+  // so "城乡居民养老保险参保登记" is read whole from across the hall.
+  function fitNames(selector) {
+    const rem = parseFloat(getComputedStyle(document.documentElement).fontSize);
+    const overflows = (node) => {
+      // the text's own width, to the fraction of a pixel (scrollWidth rounds off a sliver the ellipsis hides)
+      const range = document.createRange();
+      range.selectNodeContents(node);
+      return node.scrollHeight > node.clientHeight || range.getBoundingClientRect().width > node.clientWidth + 0.5;
+    };
+    const shrink = (node, from, to) => {
+      let size = from;
+      while (size > to && overflows(node)) {
+        size = Math.max(to, size - 0.05 * rem);
+        node.style.fontSize = size + "px";
+      }
+    };
+    document.querySelectorAll(selector).forEach((node) => {
+      node.style.fontSize = "";
+      node.classList.add("one-line");
+      const full = parseFloat(getComputedStyle(node).fontSize);
+      const smallest = MIN_NAME_REM[node.classList[0]] * rem;
+      shrink(node, full, Math.max(smallest, full * 0.9));
+      if (!overflows(node)) return;
+      node.classList.remove("one-line");
+      node.style.fontSize = "";
+      shrink(node, full, smallest);
+    });
+  }
+
+  function fitAllNames() {
+    layoutWaiting();
+    fitNames("#windows .wname");
   }
 
   function renderTicker(notices) {
@@ -100,8 +154,8 @@
   function onSnapshot(snapshot) {
     if (snapshot.local_day !== localDay) { localDay = snapshot.local_day; calls = new Map(); }
     mergeCalls(snapshot.calls || []);
+    renderWaiting(snapshot.waiting || []);  // first: many services take width from the window list
     renderWindows(snapshot.windows || []);
-    renderWaiting(snapshot.waiting || []);
     renderTicker(snapshot.notices);
   }
 
@@ -177,5 +231,7 @@
   const feed = new Feed({ snapshotUrl: "/api/v1/display", onSnapshot, onEvent });
   window.govhallFeed = feed;
   feed.start(page.snapshot);
+  window.addEventListener("resize", fitAllNames);
+  document.fonts.ready.then(fitAllNames);  // the first fit may have measured a fallback font
   startClock(feed, zone, document.getElementById("clock-date"), document.getElementById("clock-time"));
 })();

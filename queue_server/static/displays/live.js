@@ -264,5 +264,10 @@ const GovhallLive = (() => {
     waiting: "等候中", called: "已呼叫", serving: "办理中", done: "已办结", no_show: "过号", cancelled: "已取消",
   };
 
-  return { Feed, hallDay, hallTime, startClock, el, pageData, STATUS_NAMES };
+  // A server message fit for the screen: Chinese (the server's are), else a Chinese one with the HTTP status.
+  function chineseMessage(message, status, failed = "请求失败") {
+    return typeof message === "string" && /[\u4e00-\u9fff]/.test(message) ? message : `${failed}（${status}）`;
+  }
+
+  return { Feed, hallDay, hallTime, startClock, el, pageData, STATUS_NAMES, chineseMessage };
 })();

@@ -1,17 +1,44 @@
 // The window staff's workstation (虚拟呼叫器): take a window, then call, recall, start, no-show,
 // hold, transfer, pause/resume and finish — by button or by key. One action at a time: while a
 // request is in flight every action is refused, so a double click never calls two tickets.
+// An admin may also act on a window a staff member holds, without taking it from them (代为操作).
 "use strict";
 
 (() => {
-  const { Feed, el, pageData, hallTime, STATUS_NAMES } = GovhallLive;
+  const { Feed, el, pageData, hallTime, STATUS_NAMES, chineseMessage } = GovhallLive;
   const page = pageData();
   const csrfToken = document.querySelector('meta[name="csrf-token"]').content;
   const $ = (id) => document.getElementById(id);
 
-  let windowNumber = page.my_window;  // the window this person has taken, or null
+  const CONNECTION_LOST = "服务器连接中断，请稍后重试";
+  const DESK_KEY = "govhall.staff.window";  // an admin's window in this tab, kept across a reload
+  const isAdmin = page.me.role === "admin";
+
+  let windowNumber = page.my_window;  // the window on the desk: taken by this person, or an admin's held one
+  if (!windowNumber && isAdmin) windowNumber = Number(sessionStorage.getItem(DESK_KEY)) || null;
   let view = null;                    // GET /windows/<n>
   let busy = false;
+  let lastError = null;               // the code of the error on screen, if any
+
+  function setWindow(number) {
+    windowNumber = number;
+    if (!number) view = null;
+    if (number) sessionStorage.setItem(DESK_KEY, number);
+    else sessionStorage.removeItem(DESK_KEY);
+  }
+
+  // The staff member in a window listing (the display's, without ids) is this person.
+  function isMe(staff) {
+    if (!staff) return false;
+    if (staff.id !== undefined) return staff.id === page.me.id;
+    if (staff.employee_no && page.me.employee_no) return staff.employee_no === page.me.employee_no;
+    return staff.name === page.me.name;
+  }
+
+  // A window on the desk that someone else holds: an admin acting on it, not its holder.
+  function actingForOther() {
+    return Boolean(view && view.state !== "closed" && view.staff && !isMe(view.staff));
+  }
 
   const DONE_MESSAGES = {
     "call-next": (t) => `已呼叫 ${t.number}`, recall: (t) => `已重呼 ${t.number}`,
@@ -23,24 +50,32 @@
 
   // --- talking to the API ----------------------------------------------------------
   async function api(method, path, body) {
-    const response = await fetch("/api/v1" + path, {
-      method, credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    let response;
+    try {
+      response = await fetch("/api/v1" + path, {
+        method, credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (error) {  // no answer at all: the server is down or the network is cut
+      throw Object.assign(new Error(CONNECTION_LOST), { code: "connection_lost" });
+    }
     const data = await response.json().catch(() => ({}));
     if (!response.ok) {
       if (response.status === 401) location.href = "/login?next=/staff";
-      throw Object.assign(new Error(data.message || `请求失败（${response.status}）`), { code: data.error });
+      throw Object.assign(new Error(chineseMessage(data.message, response.status)), { code: data.error });
     }
     return data;
   }
 
-  function say(text, kind) {
+  function say(text, kind, code) {
     const box = $("message");
     box.textContent = text;
     box.className = "message " + (kind || "ok");
+    lastError = kind === "error" ? code || "error" : null;
   }
+
+  function sayError(error) { say(error.message, "error", error.code); }
 
   // Every action goes through here: the one gate against doing anything twice.
   async function act(action, body) {
@@ -51,9 +86,9 @@
     try {
       const result = await api("POST", `/windows/${windowNumber}/${action}`, body);
       say((DONE_MESSAGES[action] || (() => "已完成"))(result));
-      if (action === "close") { windowNumber = null; view = null; }
+      if (action === "close") setWindow(null);
     } catch (error) {
-      say(error.message, "error");
+      sayError(error);
     } finally {
       await load();
       busy = false;
@@ -66,23 +101,34 @@
   async function load() {
     try {
       if (windowNumber) view = await api("GET", `/windows/${windowNumber}`);
-      if (view && view.state === "closed") { windowNumber = null; view = null; }  // closed, here or elsewhere
-      else renderPicker((await api("GET", "/windows")).windows);
+      if (view && view.state === "closed") setWindow(null);  // closed, here or elsewhere
+      if (!windowNumber) renderPicker((await api("GET", "/windows")).windows);
     } catch (error) {
-      say(error.message, "error");
+      if (error.code === "unknown_window") setWindow(null);  // removed by the admin meanwhile
+      sayError(error);
     }
     paint();
   }
 
+  // Free windows can be taken; a window someone else holds stays theirs: an admin may act on it
+  // (代为操作), anyone else sees who holds it.
   function renderPicker(windows) {
     const items = windows.map((w) => {
-      const taken = w.state !== "closed" && w.staff && w.staff.name !== page.me.name;
-      const button = el("button", { type: "button", class: "primary", dataset: { window: w.number },
-                                    disabled: taken && page.me.role !== "admin" }, "登录此窗口");
-      button.addEventListener("click", () => takeWindow(w.number));
-      return el("li", { class: "state-" + w.state },
+      const holder = w.state !== "closed" ? w.staff : null;
+      let button;
+      if (!holder || isMe(holder)) {
+        button = el("button", { type: "button", class: "primary", dataset: { window: w.number } }, "登录此窗口");
+        button.addEventListener("click", () => takeWindow(w.number));
+      } else if (isAdmin) {
+        button = el("button", { type: "button", dataset: { window: w.number, acting: "1" } }, "代为操作");
+        button.addEventListener("click", () => actFor(w.number, holder.name));
+      } else {
+        button = el("button", { type: "button", disabled: true, dataset: { window: w.number } }, `已由 ${holder.name} 登录`);
+      }
+      const state = w.state === "paused" ? "暂停服务" : "开放";
+      return el("li", { class: "state-" + w.state, dataset: { window: w.number } },
         el("b", {}, `${w.number}号窗口`), el("span", {}, w.name),
-        el("span", { class: "holder" }, w.state === "closed" ? "未开放" : `${w.staff ? w.staff.name : ""}（${w.state === "paused" ? "暂停" : "开放"}）`),
+        el("span", { class: "holder" }, holder ? `${holder.name} 已登录（${state}）` : "未开放"),
         button);
     });
     $("window-list").replaceChildren(...items);
@@ -93,14 +139,24 @@
     busy = true;
     try {
       await api("POST", `/windows/${number}/open`);
-      windowNumber = number;
+      setWindow(number);
       say(`已登录 ${number} 号窗口`);
     } catch (error) {
-      say(error.message, "error");
+      // taken by someone a moment ago: the refreshed list shows by whom (and, for an admin, 代为操作)
+      sayError(error);
     } finally {
       busy = false;
       await load();
     }
+  }
+
+  // An admin at a held window: acts through the API (admins may act on any window); the
+  // window stays logged in to its staff member.
+  async function actFor(number, holderName) {
+    if (busy) return;
+    setWindow(number);
+    say(`正在代为操作 ${number} 号窗口（${holderName} 仍在登录中）`);
+    await load();
   }
 
   // Which actions make sense now; everything is off while a request is in flight.
@@ -126,6 +182,12 @@
     document.querySelector('[data-action="pause"]').hidden = view && view.state === "paused";
     document.querySelector('[data-action="resume"]').hidden = !(view && view.state === "paused");
     if (!view || !windowNumber) return;
+    const forOther = actingForOther();
+    $("desk-holder").hidden = !forOther;
+    $("desk-holder").textContent = forOther
+      ? `代为操作 · ${view.staff.name}${view.staff.employee_no ? `（${view.staff.employee_no}）` : ""} 已登录本窗口` : "";
+    $("leave-desk").hidden = !forOther;
+    $("close-window").textContent = forOther ? "关闭窗口" : "退出窗口";
     $("desk-window").textContent = `${view.number}号窗口`;
     $("desk-name").textContent = view.name;
     const stateTag = $("desk-state");
@@ -136,7 +198,7 @@
     $("current-number").textContent = current ? current.number : "—";
     $("current-number").classList.toggle("empty", !current);
     $("current-info").textContent = current
-      ? `${current.service} · ${STATUS_NAMES[current.status] || current.status}${current.call_count > 1 ? ` · 已呼叫 ${current.call_count} 次` : ""}`
+      ? `${current.service} · ${STATUS_NAMES[current.status] || "状态已更新"}${current.call_count > 1 ? ` · 已呼叫 ${current.call_count} 次` : ""}`
       : (view.state === "paused" ? "窗口暂停中" : "暂无办理中的号票");
     $("desk-services").textContent = "本窗口事项：" + view.services.map((s) => s.name).join("、");
     const rows = view.waiting.map((t) => el("tr", { dataset: { ticketId: t.id } },
@@ -205,12 +267,24 @@
   function trigger(action) {
     if (!allowed().has(action)) return;
     if (DIALOG_OF[action]) openDialog(DIALOG_OF[action]);
-    else if (action === "close") { if (confirm(`退出 ${windowNumber} 号窗口？`)) act("close"); }
+    else if (action === "close") {
+      const question = actingForOther() ? `关闭 ${windowNumber} 号窗口？${view.staff.name} 将退出该窗口。`
+        : `退出 ${windowNumber} 号窗口？`;
+      if (confirm(question)) act("close");
+    }
     else if (action !== "requeue") act(action);
   }
 
   document.querySelectorAll(".actions [data-action], #close-window").forEach((button) =>
     button.addEventListener("click", () => trigger(button.dataset.action)));
+
+  // back to the list without leaving the window (an admin's; its holder stays logged in)
+  $("leave-desk").addEventListener("click", () => {
+    if (busy) return;
+    setWindow(null);
+    say("");
+    load();
+  });
 
   document.addEventListener("keydown", (event) => {
     if (event.repeat || event.ctrlKey || event.altKey || event.metaKey) return;
@@ -232,7 +306,7 @@
       if (busy) return;  // the action in flight reloads when it is done
       if (windowNumber && snapshot.number === windowNumber) {
         view = snapshot;
-        if (view.state === "closed") { windowNumber = null; view = null; feed.refresh(); }
+        if (view.state === "closed") { setWindow(null); feed.refresh(); }
       }
       else if (!windowNumber && snapshot.windows) renderPicker(snapshot.windows);
       paint();
@@ -240,6 +314,7 @@
     onStatus: (online) => {
       $("live-state").textContent = online ? "实时连接正常" : "连接中断，正在重连…";
       $("live-state").className = "live-state " + (online ? "online" : "offline");
+      if (online && lastError === "connection_lost") say("服务器连接已恢复，可以继续操作");
     },
   });
   window.govhallFeed = feed;

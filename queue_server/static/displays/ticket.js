@@ -19,7 +19,7 @@
     $("ticket").dataset.status = ticket.status;
     $("t-number").textContent = ticket.number;
     $("t-service").textContent = ticket.service;
-    $("t-status").textContent = (MESSAGES[ticket.status] || (() => ticket.status))(ticket);
+    $("t-status").textContent = (MESSAGES[ticket.status] || (() => "状态已更新，请留意大厅叫号"))(ticket);
     const waiting = ticket.status === "waiting";
     $("f-ahead").hidden = !waiting;
     $("f-wait").hidden = !waiting;
