@@ -91,6 +91,9 @@ _FIELDS = {
     "day": {"date": ((str, date), True), "note": (str, False)},
 }
 _TOP_LEVEL = {"department", "window", "staff", "holiday", "workday"}
+# Limits of the hall's structure, shared by the hall file and the admin pages
+MAX_DAILY_CAP = 9999        # tickets of one service a day
+MAX_WINDOW_NUMBER = 999     # the voice reads window numbers as words up to 九百九十九
 _PREFIX = re.compile(r"^[A-Z]{1,2}$")
 _TYPE_NAMES = {str: "文字", int: "整数", list: "列表", bool: "true/false"}
 
@@ -146,8 +149,8 @@ def read_hall_file(path) -> dict:
                 raise BadRequest(f"{where}：prefix 须为 1 到 2 个大写字母，实际为 {service['prefix']!r}")
             if service.get("category", "公共服务") not in store.CATEGORIES:
                 raise BadRequest(f"{where}：类别 {service['category']!r} 不是 {'/'.join(store.CATEGORIES)} 之一")
-            if not 0 <= service.get("daily_cap", 0) <= 100_000:
-                raise BadRequest(f"{where}：daily_cap 须为 0（不限）到 100000 之间的整数")
+            if not 0 <= service.get("daily_cap", 0) <= MAX_DAILY_CAP:
+                raise BadRequest(f"{where}：daily_cap 须为 0（不限）到 {MAX_DAILY_CAP} 之间的整数")
             hours = service.get("hours", ["08:30-12:00", "14:30-17:30"])
             if not all(isinstance(h, str) for h in hours):
                 raise BadRequest(f"{where}：hours 应为 [\"08:30-12:00\", ...] 这样的列表")
@@ -158,8 +161,8 @@ def read_hall_file(path) -> dict:
                 raise BadRequest(f"{where}：{error.message}")
     for w_index, window in enumerate(hall.get("window", []), start=1):
         _check(window, "window", f"第 {w_index} 个窗口")
-        if not 1 <= window["number"] <= 9999 or window["number"] in seen_windows:
-            raise BadRequest(f"第 {w_index} 个窗口：窗口号 {window['number']} 须为 1 到 9999 且不重复")
+        if not 1 <= window["number"] <= MAX_WINDOW_NUMBER or window["number"] in seen_windows:
+            raise BadRequest(f"第 {w_index} 个窗口：窗口号 {window['number']} 须为 1 到 {MAX_WINDOW_NUMBER} 且不重复")
         seen_windows.add(window["number"])
         if not all(isinstance(name, str) for name in window.get("services", [])):
             raise BadRequest(f"{window['number']} 号窗口：services 应为事项名称的列表")

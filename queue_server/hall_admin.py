@@ -18,7 +18,7 @@ from content.store import ContentStore
 
 from . import auth, clock, store
 from .errors import BadRequest, Conflict, NotFound
-from .hall import parse_days, parse_hours
+from .hall import MAX_DAILY_CAP, MAX_WINDOW_NUMBER, parse_days, parse_hours
 from .stats import FIRST_REPORTABLE_DAY, LAST_REPORTABLE_DAY
 
 PHOTO_SIZE = (360, 480)  # 3:4, the 监督岗牌 portrait
@@ -46,8 +46,6 @@ def _name(value, what, limit=60) -> str:
 # Whole numbers typed into the admin forms stay within what the hall can use (and far inside
 # SQLite's 64-bit integers, beyond which a query fails instead of finding nothing).
 SQLITE_INTEGER_MAX = 2 ** 63 - 1
-MAX_DAILY_CAP = 9999        # tickets of one service a day
-MAX_WINDOW_NUMBER = 999     # the voice reads window numbers as words up to 九百九十九
 MAX_SORT_ORDER = 9999
 # the calendar covers the years statistics can report on
 FIRST_CALENDAR_YEAR, LAST_CALENDAR_YEAR = FIRST_REPORTABLE_DAY.year, LAST_REPORTABLE_DAY.year
