@@ -41,6 +41,7 @@ def test_the_connection_lost_notice_shows_while_the_server_is_down(hall, tokens,
             expect(page.locator("#offline")).to_be_visible()
             expect(page.locator("#offline")).to_have_text("网络连接中断，正在自动重连…")
         screenshot(display, "hall-display-offline-1920x1080")
+        screenshot(window1, "window-display-offline-1280x720")
 
         # the hall goes on while the screens are cut off
         db = db_of(hall)
