@@ -909,5 +909,6 @@ MIGRATIONS.append("""
 # Waiting tickets by day first: tickets never called on earlier days stay 'waiting' for ever, and
 # the people-ahead count walks today's, service by service, in call order.
 MIGRATIONS.append("""
-    CREATE INDEX IF NOT EXISTS ticket_waiting_today ON ticket(status, local_day, service_id, priority, line_key);
+    CREATE INDEX IF NOT EXISTS ticket_waiting_today
+        ON ticket(status, local_day, service_id, priority, line_key, target_window_id);
 """)
