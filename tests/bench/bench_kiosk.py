@@ -10,6 +10,7 @@ start <= 3 s, idle CPU <= 2 % of a core."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import statistics
 import subprocess
@@ -37,6 +38,7 @@ def demo_hall(directory: Path):
     from queue_server import store
     from queue_server.auth import register_kiosk
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # its access log would bury the table
     config = make_hall(directory)
     with ContentStore(config["content"]["database"]) as content:
         load_demo_content(content)
