@@ -8,7 +8,8 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
+
+from printer.uri import resolve_printer_uri
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,8 @@ class KioskSettings:
         return cls(
             server=(server or kiosk.get("server") or "http://127.0.0.1:8080").rstrip("/"),
             token=kiosk.get("token", ""),
-            printer=_absolute_preview(printer_uri, config.get("_base_dir")),
+            # a relative preview:// or file:// path means next to the config file, like every other path
+            printer=resolve_printer_uri(printer_uri, config["_base_dir"]) if config.get("_base_dir") else printer_uri,
             cache_dir=kiosk.get("cache_dir") or "var/kiosk",
             hall_name=hall.get("name") or cls.hall_name,
             timezone=hall.get("timezone") or cls.timezone,
@@ -54,15 +56,6 @@ class KioskSettings:
             ticket_done_seconds=float(kiosk.get("ticket_done_seconds") or 15),
             font=str(kiosk.get("font") or ""),
         )
-
-
-def _absolute_preview(uri: str, base_dir: str | None) -> str:
-    """`preview://tickets` in govhall.toml means next to the config file, like every other path."""
-    prefix = "preview://"
-    if base_dir and uri.startswith(prefix) and not uri[len(prefix):].startswith("/"):
-        folder, _, query = uri[len(prefix):].partition("?")
-        return prefix + str(Path(base_dir) / folder) + ("?" + query if query else "")
-    return uri
 
 
 def configure_kivy(kiosk_mode: bool = True, size: tuple[int, int] | None = None, kivy_home: str | None = None):

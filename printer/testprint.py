@@ -48,20 +48,6 @@ def sample_materials() -> MaterialsSlip:
     )
 
 
-def resolve_printer_uri(uri: str, base_dir: str | Path) -> str:
-    """A preview:// or file:// URI with a relative path, made absolute against `base_dir`
-    (the config file's folder), as every other path in the config is."""
-    for scheme in ("preview://", "file://"):
-        if uri.startswith(scheme):
-            path, query = uri[len(scheme):], ""
-            if "?" in path:
-                path, query = path.split("?", 1)
-                query = "?" + query
-            if path and not Path(path).is_absolute():
-                return f"{scheme}{Path(base_dir) / path}{query}"
-    return uri
-
-
 def print_test(uri: str, echo: Callable[[str], object] = print) -> int:
     """Print the sample ticket; the exit code is 0 only when it went to the printer."""
     try:

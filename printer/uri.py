@@ -14,6 +14,7 @@ and on any of them `profile=NAME` (a python-escpos printer profile), `mode=text|
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 from escpos.capabilities import get_profile
@@ -155,3 +156,17 @@ def parse_printer_uri(uri: str) -> PrinterConfig:
                 raise InvalidPrinterURI(uri, f"{name} must be a positive number of milliseconds")
             values[key] = milliseconds / 1000
     return PrinterConfig(**values)
+
+
+def resolve_printer_uri(uri: str, base_dir: str | Path) -> str:
+    """A preview:// or file:// URI with a relative path, made absolute against `base_dir`
+    (the config file's folder), as every other path in the config is."""
+    for scheme in ("preview://", "file://"):
+        if uri.startswith(scheme):
+            path, query = uri[len(scheme):], ""
+            if "?" in path:
+                path, query = path.split("?", 1)
+                query = "?" + query
+            if path and not Path(path).is_absolute():
+                return f"{scheme}{Path(base_dir) / path}{query}"
+    return uri

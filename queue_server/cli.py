@@ -247,7 +247,8 @@ def sync(ctx, site_file):
 @click.pass_context
 def print_test_command(ctx, printer):
     """Print a sample ticket; with preview://DIR write DIR/A001.png and DIR/A001.bin."""
-    from printer.testprint import print_test, resolve_printer_uri
+    from printer.testprint import print_test
+    from printer.uri import resolve_printer_uri
 
     config = config_of(ctx)
     sys.exit(print_test(printer or resolve_printer_uri(config["kiosk"]["printer"], config["_base_dir"]), echo=click.echo))

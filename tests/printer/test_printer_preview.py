@@ -10,7 +10,8 @@ from click.testing import CliRunner
 from PIL import Image
 
 from printer import PaperOut, PrinterStatus, open_printer
-from printer.testprint import SAMPLE_NUMBER, print_test, resolve_printer_uri
+from printer.testprint import SAMPLE_NUMBER, print_test
+from printer.uri import resolve_printer_uri
 from queue_server.cli import cli
 
 
