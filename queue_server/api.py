@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from . import clock, store
-from .app import SQLITE_MAX_INT, get_broker, get_db, get_queue
+from .app import get_broker, get_db, get_queue
 from .auth import current_principal, require
 from .errors import BadRequest, Forbidden, NotFound, QueueError
 from .events import format_sse
@@ -43,7 +43,7 @@ def _int(value, name, required=False):
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise BadRequest(f"{name} 须为整数 ({name} must be an integer)")
-    if not -SQLITE_MAX_INT <= value <= SQLITE_MAX_INT:
+    if not -store.MAX_INTEGER <= value <= store.MAX_INTEGER:
         raise BadRequest(f"{name} 超出范围 ({name} out of range)")
     return value
 

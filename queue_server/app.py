@@ -23,11 +23,8 @@ class BoundedIntegerConverter(IntegerConverter):
     """`<int:...>` in every route: a number SQLite can hold, else the route does not match (404)."""
 
     def __init__(self, map, *args, **kwargs):
-        kwargs.setdefault("max", SQLITE_MAX_INT)
+        kwargs.setdefault("max", store.MAX_INTEGER)
         super().__init__(map, *args, **kwargs)
-
-
-SQLITE_MAX_INT = 2**63 - 1
 
 
 def create_app(config: dict | None = None) -> Flask:

@@ -13,8 +13,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 from content import ContentError, ContentNotFound
 from content.store import ContentStore
 
-from . import clock
-from .hall_admin import SQLITE_INTEGER_MAX
+from . import clock, store
 
 content_api = Blueprint("content_api", __name__, url_prefix="/api/v1/content")
 
@@ -42,7 +41,7 @@ class BadParameter(ContentError):
     status = 400
 
 
-def _int_arg(name: str, default: int, low: int = 0, high: int = SQLITE_INTEGER_MAX) -> int:
+def _int_arg(name: str, default: int, low: int = 0, high: int = store.MAX_INTEGER) -> int:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default

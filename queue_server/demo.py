@@ -193,15 +193,23 @@ def _wait_healthy(url: str, process, seconds: float = 20) -> bool:
     return False
 
 
-def print_urls(config, echo=click.echo, website_url: str | None = None, config_path: Path | None = None):
+def issue_evaluator_keys(config) -> dict[int, str]:
+    """A fresh evaluator token per window, so the printed links work on a tablet as they are;
+    the previous run's are revoked rather than left to pile up."""
+    db = store.connect(config["server"]["database"])
+    try:
+        store.revoke_tokens(db, "evaluator", clock.to_iso(clock.utc_now()))
+        return {window["number"]: register_evaluator(db, window["number"]) for window in store.list_windows(db)}
+    finally:
+        db.conn.close()
+
+
+def print_urls(config, evaluator_keys: dict[int, str], echo=click.echo, website_url: str | None = None,
+               config_path: Path | None = None):
     base = config["server"]["public_url"].rstrip("/")
     db = store.connect(config["server"]["database"])
     windows = store.list_windows(db)
     people = store.list_staff(db)
-    # a fresh evaluator token per window, so the printed links work on a tablet as they are;
-    # the previous run's are revoked rather than left to pile up
-    store.revoke_tokens(db, "evaluator", clock.to_iso(clock.utc_now()))
-    evaluator_keys = {window["number"]: register_evaluator(db, window["number"]) for window in windows}
     db.conn.close()
     echo("")
     echo(f"== {config['hall']['name']}（演示） ==")
@@ -262,7 +270,7 @@ def run_demo(demo_dir: Path, port: int = 8080, kiosk: bool = True):
         children.append(server)
         if not _wait_healthy(config["server"]["public_url"], server):
             raise click.ClickException(f"服务未能启动（端口 {port} 是否被占用？）")
-        print_urls(config, website_url=website.url, config_path=config_path)
+        print_urls(config, issue_evaluator_keys(config), website_url=website.url, config_path=config_path)
         if kiosk:
             if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
                 children.append(subprocess.Popen([*govhall, "kiosk"], env=env, preexec_fn=die_with_the_demo))

@@ -45,13 +45,12 @@ def _name(value, what, limit=60) -> str:
 
 # Whole numbers typed into the admin forms stay within what the hall can use (and far inside
 # SQLite's 64-bit integers, beyond which a query fails instead of finding nothing).
-SQLITE_INTEGER_MAX = 2 ** 63 - 1
 MAX_SORT_ORDER = 9999
 # the calendar covers the years statistics can report on
 FIRST_CALENDAR_YEAR, LAST_CALENDAR_YEAR = FIRST_REPORTABLE_DAY.year, LAST_REPORTABLE_DAY.year
 
 
-def whole_number(value, what, minimum=0, maximum=SQLITE_INTEGER_MAX) -> int:
+def whole_number(value, what, minimum=0, maximum=store.MAX_INTEGER) -> int:
     try:
         number = int(str(value).strip())
     except (TypeError, ValueError):
@@ -67,7 +66,7 @@ def row_id(value) -> int:
     """A row id from a query string or form (`request.args.get(..., type=row_id)`): ValueError
     when it is no positive whole number SQLite can hold, so Flask falls back to the default."""
     number = int(str(value).strip())
-    if not 1 <= number <= SQLITE_INTEGER_MAX:
+    if not 1 <= number <= store.MAX_INTEGER:
         raise ValueError(value)
     return number
 

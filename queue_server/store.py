@@ -14,6 +14,7 @@ from pathlib import Path
 import sqlite_utils
 
 BUSY_TIMEOUT_MS = 10_000
+MAX_INTEGER = 2**63 - 1  # SQLite's largest integer: anything bigger from a client is refused, not a 500
 
 CATEGORIES = ("行政许可", "非行政许可", "公共服务", "咨询")
 TICKET_STATES = ("waiting", "called", "serving", "done", "no_show", "cancelled")
@@ -440,6 +441,7 @@ TICKET_SELECT = (
 # Waiting tickets a window may call: its services, not reserved for another window.
 _CALLABLE = (
     "FROM ticket t JOIN window_service ws ON ws.service_id = t.service_id AND ws.window_id = :window_id "
+    "JOIN service s ON s.id = t.service_id "
     "WHERE t.status = 'waiting' AND t.local_day = :day "
     "AND (t.target_window_id IS NULL OR t.target_window_id = :window_id) "
 )
@@ -454,8 +456,7 @@ def next_callable_ticket(db, window_id, local_day):
 
 def list_callable_tickets(db, window_id, local_day, limit=50):
     return rows(db.execute(
-        "SELECT t.id, t.number, t.priority, t.issued_at, t.service_id, s.name AS service " + _CALLABLE.replace(
-            "WHERE", "JOIN service s ON s.id = t.service_id WHERE") +
+        "SELECT t.id, t.number, t.priority, t.issued_at, t.service_id, s.name AS service " + _CALLABLE +
         "ORDER BY t.priority DESC, t.line_key, t.id LIMIT :limit",
         {"window_id": window_id, "day": local_day, "limit": limit}))
 

@@ -80,7 +80,7 @@ def test_whole_number_bounds():
         hall_admin.whole_number("十二", "窗口号")
     with pytest.raises(BadRequest, match="不能大于"):
         hall_admin.whole_number(HUGE, "部门")
-    assert hall_admin.row_id(str(hall_admin.SQLITE_INTEGER_MAX)) == hall_admin.SQLITE_INTEGER_MAX
+    assert hall_admin.row_id(str(store.MAX_INTEGER)) == store.MAX_INTEGER
     for bad in (HUGE, "0", "-1", "x"):
         with pytest.raises(ValueError):
             hall_admin.row_id(bad)
