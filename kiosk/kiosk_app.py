@@ -20,7 +20,7 @@ from kivy.properties import BooleanProperty, ListProperty, NumericProperty, Obje
     StringProperty
 
 from . import text
-from .app import KioskSettings
+from .settings import KioskSettings
 from .background import Background
 from .cache import ContentCache
 from .catalog import ServiceChoice, parse_services
@@ -318,7 +318,10 @@ class KioskApp(App):
                             on_error=lambda error: self._ticket_print_failed(flow, ticket, error))
 
     def _ticket_printed(self, flow: int):
-        self.printer_status = self.printer.last_status.value
+        said = self.printer.last_status.value
+        if said != self.printer_status:  # e.g. paper near end: the staff hear it now, not in 30 s
+            self.printer_status = said
+            self.send_heartbeat(refresh_printer=False)
         if flow != self.flow:
             return
         self.print_state = "printed"

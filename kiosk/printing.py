@@ -61,8 +61,7 @@ class PrinterStation:
         except PrinterError as error:
             self._forget_on(error)
             raise
-        self.last_error = None
-        self.last_status = PrinterStatus.READY
+        self._after_print()
         return data
 
     def print_materials(self, slip: MaterialsSlip) -> bytes:
@@ -71,8 +70,14 @@ class PrinterStation:
         except PrinterError as error:
             self._forget_on(error)
             raise
-        self.last_error = None
+        self._after_print()
         return data
+
+    def _after_print(self):
+        """What the printer itself said after the job: paper near end, or nothing at all
+        (unknown) for a printer that never answers — never a "ready" it did not say."""
+        self.last_error = None
+        self.last_status = PrinterStatus(getattr(self.device, "last_status", PrinterStatus.UNKNOWN))
 
     def output(self) -> bytes:
         """Everything sent so far, for `dummy:` and `preview:` printers (b"" for real ones)."""

@@ -19,7 +19,7 @@ from printer import PaperOut, PrinterStatus
 
 
 def test_the_kiosk_package_needs_no_kivy_for_its_domain():
-    import kiosk.app  # noqa: F401 - `govhall kiosk` imports this before Kivy is configured
+    import kiosk.launch  # noqa: F401 - `govhall kiosk` imports this before Kivy is configured
     assert not any(name == "kivy.core.window" for name in sys.modules)
 
 
@@ -99,3 +99,19 @@ def test_printer_station_prints_and_reports_paper_out(live_server, tokens):
     guide = {"service": "临时救助申请", "department": "县民政局", "materials": ["临时救助申请书"], "contact": "12345"}
     station.print_materials(materials_slip(guide, "和林格尔县政务服务中心"))
     assert "临时救助申请书".encode("gb18030") in station.output()
+
+
+def test_after_a_print_the_station_repeats_what_the_printer_said(live_server, tokens, tmp_path):
+    """The heartbeat carries the printer's own word: paper near end stays near end after a
+    good print, and a printer that never answers stays unknown — never a "ready" it did not say."""
+    ticket = HallClient(live_server.url, tokens["kiosk"]).issue_ticket(1)
+    slip = ticket_slip(ticket, "和林格尔县政务服务中心", [], "Asia/Shanghai")
+    low = PrinterStation("dummy:?status=paper_near_end")
+    low.print_ticket(slip)
+    assert low.last_status == PrinterStatus.PAPER_NEAR_END
+    one_way = PrinterStation(f"file://{tmp_path / 'lp0'}")
+    one_way.print_ticket(slip)
+    assert (tmp_path / "lp0").read_bytes() and one_way.last_status == PrinterStatus.UNKNOWN
+    answering = PrinterStation("dummy:")
+    answering.print_ticket(slip)
+    assert answering.last_status == PrinterStatus.READY
