@@ -19,7 +19,8 @@ def ticket_slip(ticket: dict, hall_name: str, notices: list[str], timezone: str)
                       department=ticket.get("department") or "", ahead=int(ticket.get("ahead") or 0),
                       estimated_wait_min=ticket.get("estimated_wait_min"),
                       issued_at=datetime.fromisoformat(ticket["issued_at"]), status_url=ticket["status_url"],
-                      notices=list(notices), timezone=timezone)
+                      notices=list(notices), timezone=timezone,
+                      windows=tuple(int(number) for number in ticket.get("windows") or ()))
 
 
 def materials_slip(guide: dict, hall_name: str) -> MaterialsSlip:

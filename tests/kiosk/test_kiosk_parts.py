@@ -27,7 +27,7 @@ def test_services_issue_and_rejections(live_server, tokens, hall_db):
     client = HallClient(live_server.url, tokens["kiosk"])
     departments = parse_services(client.services())
     choice = departments[0].services[0]
-    assert choice.pickable and choice.status_text() == "无需等候"
+    assert choice.pickable and choice.status_text() == "前面没有人"
     ticket = client.issue_ticket(choice.id)
     assert ticket["number"] == f"{ticket['number'][0]}001"
     hall_db.execute("UPDATE service SET enabled = 0 WHERE id = ?", [choice.id])
@@ -36,8 +36,8 @@ def test_services_issue_and_rejections(live_server, tokens, hall_db):
         client.issue_ticket(choice.id)
     assert refused.value.code == "service_closed" and 400 <= refused.value.status < 500
     closed = next(s for d in parse_services(client.services()) for s in d.services if s.id == choice.id)
-    assert not closed.pickable and "暂停取号" in closed.status_text()
-    assert closed.status_text("en").startswith("Not available")
+    assert not closed.pickable and closed.status_text() == "该事项暂停办理"
+    assert closed.status_text("en") == "This service is suspended"
 
 
 def test_daily_cap_is_explained(live_server, tokens, hall_db):
@@ -50,7 +50,8 @@ def test_daily_cap_is_explained(live_server, tokens, hall_db):
         client.issue_ticket(service_id)
     assert refused.value.code == "daily_cap_reached"
     full = next(s for d in parse_services(client.services()) for s in d.services if s.id == service_id)
-    assert full.cap_reached and "今日号源已取完" in full.status_text()
+    assert full.cap_reached and full.status_text() == "今日已停止取号" and full.remaining_today == 0
+    assert full.status_text("en") == "No more tickets today"
 
 
 def test_no_server_is_unreachable_not_a_crash():
