@@ -15,8 +15,8 @@ import requests
 from werkzeug.serving import make_server
 
 from queue_server import store
-from queue_server.app import create_app
-from queue_server.auth import issue_staff_token, register_kiosk
+from queue_server.web.app import create_app
+from queue_server.accounts import issue_staff_token, register_kiosk
 from queue_server.config import load_config
 from queue_server.hall import load_hall
 
@@ -131,7 +131,7 @@ class ServerProcess:
         """Start and wait until healthy. gunicorn listens before its gevent worker has booted,
         so on a busy machine the first answers can take seconds: wait them out."""
         env = dict(os.environ, GOVHALL_CONFIG=str(self.config_path))
-        self.process = subprocess.Popen([sys.executable, "-m", "queue_server.cli", "serve", "--port", str(self.port)],
+        self.process = subprocess.Popen([sys.executable, "-m", "queue_server", "serve", "--port", str(self.port)],
                                         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                         preexec_fn=_die_with_parent)
         deadline = time.monotonic() + timeout

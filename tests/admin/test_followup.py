@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import pytest
 
 from queue_server import followup, hall_admin, stats, store
-from queue_server.auth import Principal
+from queue_server.accounts import Principal
 from queue_server.errors import WrongState
 from queue_server.queue import Queue
 

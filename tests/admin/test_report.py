@@ -13,8 +13,9 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from queue_server import report, stats, store
-from queue_server.cli import cli
+from queue_server import stats, store
+from queue_server.ops import report
+from queue_server.ops.cli import cli
 
 from ..conftest import bearer
 

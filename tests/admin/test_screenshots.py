@@ -11,8 +11,9 @@ import requests
 from PIL import Image
 from playwright.sync_api import sync_playwright
 
-from queue_server import charts, followup, stats, store
-from queue_server.admin import CHART_NAMES
+from queue_server import followup, stats, store
+from queue_server.ops import charts
+from queue_server.web.admin import CHART_NAMES
 
 from ..conftest import ARTIFACTS, bearer
 from .conftest import PASSWORD

@@ -36,7 +36,7 @@ def demo_hall(directory: Path):
     from content.demo import load_demo_content
     from content.store import ContentStore
     from queue_server import store
-    from queue_server.auth import register_kiosk
+    from queue_server.accounts import register_kiosk
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # its access log would bury the table
     config = make_hall(directory)

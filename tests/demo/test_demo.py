@@ -19,7 +19,7 @@ from conftest import ARTIFACTS, REPO
 from content.store import ContentStore
 from queue_server import clock, store
 from queue_server.config import load_config
-from queue_server.demo import DEMO_PASSWORD, HISTORY_WORKING_DAYS
+from queue_server.ops.demo import DEMO_PASSWORD, HISTORY_WORKING_DAYS
 
 from .conftest import alive, descendants, login
 
@@ -42,7 +42,7 @@ def _hall_today() -> str:
 
 def _report(demo, first: str, last: str) -> str:
     env = dict(os.environ, GOVHALL_CONFIG=str(demo.config_path))
-    result = subprocess.run([sys.executable, "-m", "queue_server.cli", "report", "--from", first, "--to", last,
+    result = subprocess.run([sys.executable, "-m", "queue_server", "report", "--from", first, "--to", last,
                              "--format", "text"], cwd=REPO, env=env, capture_output=True, timeout=120)
     assert result.returncode == 0, result.stderr.decode()
     return result.stdout.decode()

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from conftest import free_port
 from queue_server import clock, store
-from queue_server.auth import Principal
+from queue_server.accounts import Principal
 from queue_server.queue import Queue
 
 from .conftest import Api, PatientServerProcess, db_of, open_page, screenshot, service_id

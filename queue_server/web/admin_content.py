@@ -4,34 +4,21 @@ runs with their errors, and a button to start one). Server-rendered, admin login
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from content import ContentError, ContentNotFound
-from content.store import GUIDE_FIELDS, ContentStore
+from content.store import GUIDE_FIELDS
 from content.sync import sync_in_background
 
-from . import store as hall_store
+from .. import store as hall_store
 from .admin import NAV
-from .app import get_db
+from .context import get_content_store as content_store, get_db
 from .auth import require_role
-from .hall_admin import row_id
+from ..hall_admin import row_id
 
 admin_content = Blueprint("admin_content", __name__, url_prefix="/admin/content")
 
 PAGE_SIZE = 50
-
-
-def content_store() -> ContentStore:
-    if "admin_content_store" not in g:
-        g.admin_content_store = ContentStore(current_app.config["GOVHALL"]["content"]["database"])
-    return g.admin_content_store
-
-
-@admin_content.teardown_app_request
-def _close(_exc):
-    found = g.pop("admin_content_store", None)
-    if found is not None:
-        found.close()
 
 
 def render(template: str, **values):

@@ -22,7 +22,7 @@ import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .errors import Conflict, QueueError
+from ..errors import Conflict, QueueError
 
 DEFAULT_KEEP = 14
 BUSY_TIMEOUT_SECONDS = 30

@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from . import clock, followup, store
-from .auth import Principal
-from .errors import DailyCapReached, QueueEmpty, ServiceClosed
-from .hall import parse_days, parse_hours
-from .queue import Queue
+from .. import clock, followup, store
+from ..accounts import Principal
+from ..errors import DailyCapReached, QueueEmpty, ServiceClosed
+from ..hall import parse_days, parse_hours
+from ..queue import Queue
 
 # arrivals by local hour (relative weights), within each service's own opening hours
 HOURLY = {8: 6, 9: 15, 10: 16, 11: 10, 12: 1, 13: 1, 14: 6, 15: 12, 16: 10, 17: 3}

@@ -10,11 +10,11 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from . import clock, store
-from .app import get_broker, get_db, get_queue
+from .. import clock, store
+from .context import get_broker, get_db, get_queue
 from .auth import current_principal, require
-from .errors import BadRequest, Forbidden, NotFound, QueueError
-from .events import format_sse
+from ..errors import BadRequest, Forbidden, NotFound, QueueError
+from ..events import format_sse
 from .openapi import openapi_spec
 
 log = logging.getLogger(__name__)

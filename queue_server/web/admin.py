@@ -12,11 +12,12 @@ from flask import (Blueprint, Response, abort, current_app, flash, redirect, ren
                    send_from_directory, url_for)
 from flask_login import current_user
 
-from . import clock, followup, hall_admin, report, stats, store
-from .app import get_broker, get_db, get_queue
+from .. import clock, followup, hall_admin, stats, store
+from ..ops import report
+from .context import get_broker, get_db, get_queue
 from .auth import current_principal, require_role
-from .errors import QueueError
-from .queue import EVALUATION_LEVELS
+from ..errors import QueueError
+from ..queue import EVALUATION_LEVELS
 
 admin = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -466,7 +467,7 @@ CHART_NAMES = ["categories", "satisfaction", "waiting", "windows", "heatmap", "d
 @admin.get("/stats/chart/<name>.png")
 @require_role("admin")
 def chart(name):
-    from . import charts
+    from ..ops import charts
 
     if name not in charts.CHARTS:
         abort(404)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from . import store
-from .config import load_config
-from .errors import QueueError
+from .. import store
+from ..config import load_config
+from ..errors import QueueError
 
 
 def _db(config):
@@ -58,7 +58,7 @@ def init(ctx):
 @click.pass_context
 def load_hall_command(ctx, hall_file):
     """Load a hall description (TOML): update what exists by name, add what is new."""
-    from .hall import load_hall
+    from ..hall import load_hall
 
     counts = load_hall(_db(config_of(ctx)), hall_file)
     click.echo("已载入：部门 {departments} 个，事项 {services} 个，窗口 {windows} 个，人员 {staff} 名".format(**counts))
@@ -91,7 +91,7 @@ def staff():
 @click.pass_context
 def staff_add(ctx, name, role, employee_no, password):
     """Add (or update) a staff member."""
-    from .auth import add_staff
+    from ..accounts import add_staff
 
     if password is None:
         password = click.prompt("密码", hide_input=True, confirmation_prompt=True)
@@ -105,7 +105,7 @@ def staff_add(ctx, name, role, employee_no, password):
 @click.pass_context
 def staff_password(ctx, name, password):
     """Set a staff member's password."""
-    from .auth import set_password
+    from ..accounts import set_password
 
     set_password(_db(config_of(ctx)), name, password)
     click.echo(f"已更新 {name} 的密码")
@@ -116,7 +116,7 @@ def staff_password(ctx, name, password):
 @click.pass_context
 def staff_token(ctx, name):
     """Print a new API token for a staff member (shown once)."""
-    from .auth import issue_staff_token
+    from ..accounts import issue_staff_token
 
     click.echo(issue_staff_token(_db(config_of(ctx)), name))
 
@@ -139,7 +139,7 @@ def kiosk(ctx, server, printer):
 @click.pass_context
 def kiosk_register(ctx, name):
     """Register a kiosk and print its token (put it in [kiosk] token)."""
-    from .auth import register_kiosk
+    from ..accounts import register_kiosk
 
     kiosk_id, token = register_kiosk(_db(config_of(ctx)), name)
     click.echo(token)
@@ -156,7 +156,7 @@ def evaluator():
 @click.pass_context
 def evaluator_register(ctx, window):
     """Print a token for the evaluator of a window."""
-    from .auth import register_evaluator
+    from ..accounts import register_evaluator
 
     click.echo(register_evaluator(_db(config_of(ctx)), window))
 
@@ -187,7 +187,7 @@ def voice():
 @click.pass_context
 def voice_build(ctx, recordings):
     """Build the voice pack into [server] voice_dir: espeak-ng offline, or from recordings."""
-    from .voice import build_default_pack, import_recorded_pack, load_pack
+    from ..voice import build_default_pack, import_recorded_pack, load_pack
 
     config = config_of(ctx)
     folder = import_recorded_pack(recordings, config) if recordings else build_default_pack(config)
@@ -263,7 +263,7 @@ def print_test_command(ctx, printer):
 def report_command(ctx, first_day, last_day, format_, output):
     """The hall's figures for a range of days: the summary paragraph, or tables as CSV / XLSX."""
     from .report import render
-    from .stats import Period
+    from ..stats import Period
 
     config = config_of(ctx)
     result = render(_db(config), config, Period.parse(first_day, last_day), format_)

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import click
 
-from . import clock, store
-from .auth import register_evaluator, register_kiosk, set_password
-from .config import load_config
-from .hall import load_hall
+from .. import clock, store
+from ..accounts import register_evaluator, register_kiosk, set_password
+from ..config import load_config
+from ..hall import load_hall
 
 DEMO_PASSWORD = "demo1234"
 DEMO_KIOSK_PIN = "2468"
@@ -130,7 +130,7 @@ def _setup_content(config):
 
 
 def _setup_voice(config):
-    from .voice import build_default_pack
+    from ..voice import build_default_pack
 
     build_default_pack(config)
 
@@ -265,7 +265,7 @@ def run_demo(demo_dir: Path, port: int = 8080, kiosk: bool = True):
             except ImportError as error:
                 click.echo(f"跳过：{what}（尚未安装：{error.name}）")
         env = dict(os.environ, GOVHALL_CONFIG=str(config_path))
-        govhall = [sys.executable, "-m", "queue_server.cli"]
+        govhall = [sys.executable, "-m", "queue_server"]
         server = subprocess.Popen([*govhall, "serve"], env=env, preexec_fn=die_with_the_demo)
         children.append(server)
         if not _wait_healthy(config["server"]["public_url"], server):
