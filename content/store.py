@@ -14,17 +14,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import sqlite3
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-import sqlite_utils
+import storage
 
 from . import ContentNotFound, InvalidContent, SyncBusy
 from .textindex import index_tokens, match_expression, needles, snippet
-
-BUSY_TIMEOUT_MS = 10_000
 
 DOCUMENT_FIELDS = ("title", "index_no", "doc_no", "written_on", "publisher", "category",
                    "published_on", "repealed_on", "validity", "body", "attachments", "source_url")
@@ -181,15 +178,9 @@ class ContentStore:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                               check_same_thread=False)
-        conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        self.db = sqlite_utils.Database(conn)
-        self._migrate()
+        # No foreign keys in this schema; tombstones outlive the rows they name.
+        self.db = storage.connect(self.path, foreign_keys=False)
+        storage.migrate(self.db, MIGRATIONS)
 
     # --- connection -------------------------------------------------------------
 
@@ -202,32 +193,9 @@ class ContentStore:
     def __exit__(self, *exc):
         self.close()
 
-    def _migrate(self):
-        conn = self.db.conn
-        if conn.execute("PRAGMA user_version").fetchone()[0] >= len(MIGRATIONS):
-            return
-        with self._write():
-            applied = conn.execute("PRAGMA user_version").fetchone()[0]
-            for number, script in enumerate(MIGRATIONS[applied:], start=applied + 1):
-                for statement in _statements(script):
-                    conn.execute(statement)
-                conn.execute(f"PRAGMA user_version={number}")
-
-    @contextmanager
     def _write(self):
         """One write transaction, lock taken up front; nested calls join the outer one."""
-        conn = self.db.conn
-        if conn.in_transaction:
-            yield
-            return
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        else:
-            conn.execute("COMMIT")
+        return storage.immediate(self.db)
 
     @contextmanager
     def batch(self):
@@ -740,12 +708,3 @@ class ContentStore:
             found["report"] = json.loads(found["report"] or "{}")
         return out
 
-
-def _statements(script: str):
-    buffer = ""
-    for line in script.splitlines(keepends=True):
-        buffer += line
-        if sqlite3.complete_statement(buffer):
-            if buffer.strip():
-                yield buffer
-            buffer = ""

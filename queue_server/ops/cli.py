@@ -12,8 +12,10 @@ from ..config import load_config
 from ..errors import QueueError
 
 
-def _db(config):
-    db = store.connect(config["server"]["database"])
+def hall_db(ctx):
+    """The hall database, migrated, closed when the command ends (as sqlite-utils' commands do)."""
+    db = store.connect(config_of(ctx)["server"]["database"])
+    ctx.call_on_close(db.conn.close)
     store.migrate(db)
     return db
 
@@ -30,6 +32,7 @@ class GovhallGroup(click.Group):
 
 
 @click.group(cls=GovhallGroup)
+@click.version_option(package_name="govhall", prog_name="govhall", message="%(prog)s %(version)s")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), envvar="GOVHALL_CONFIG",
               help="govhall.toml (default: $GOVHALL_CONFIG, else built-in defaults with var/ in the current folder)")
 @click.pass_context
@@ -49,7 +52,7 @@ def config_of(ctx) -> dict:
 def init(ctx):
     """Create or migrate the database."""
     config = config_of(ctx)
-    db = _db(config)
+    db = hall_db(ctx)
     click.echo(f"数据库已就绪：{config['server']['database']}（版本 {db.execute('PRAGMA user_version').fetchone()[0]}）")
 
 
@@ -60,7 +63,7 @@ def load_hall_command(ctx, hall_file):
     """Load a hall description (TOML): update what exists by name, add what is new."""
     from ..hall import load_hall
 
-    counts = load_hall(_db(config_of(ctx)), hall_file)
+    counts = load_hall(hall_db(ctx), hall_file)
     click.echo("已载入：部门 {departments} 个，事项 {services} 个，窗口 {windows} 个，人员 {staff} 名".format(**counts))
 
 
@@ -74,7 +77,7 @@ def serve(ctx, host, port, access_log):
     from .serve import serve as run_server
 
     config = config_of(ctx)
-    _db(config)
+    hall_db(ctx)
     run_server(config, host, port, access_log=access_log)
 
 
@@ -95,7 +98,7 @@ def staff_add(ctx, name, role, employee_no, password):
 
     if password is None:
         password = click.prompt("密码", hide_input=True, confirmation_prompt=True)
-    add_staff(_db(config_of(ctx)), name, role, password=password, employee_no=employee_no)
+    add_staff(hall_db(ctx), name, role, password=password, employee_no=employee_no)
     click.echo(f"已保存人员 {name}（{role}）")
 
 
@@ -107,7 +110,7 @@ def staff_password(ctx, name, password):
     """Set a staff member's password."""
     from ..accounts import set_password
 
-    set_password(_db(config_of(ctx)), name, password)
+    set_password(hall_db(ctx), name, password)
     click.echo(f"已更新 {name} 的密码")
 
 
@@ -118,7 +121,7 @@ def staff_token(ctx, name):
     """Print a new API token for a staff member (shown once)."""
     from ..accounts import issue_staff_token
 
-    click.echo(issue_staff_token(_db(config_of(ctx)), name))
+    click.echo(issue_staff_token(hall_db(ctx), name))
 
 
 @cli.group(invoke_without_command=True)
@@ -141,7 +144,7 @@ def kiosk_register(ctx, name):
     """Register a kiosk and print its token (put it in [kiosk] token)."""
     from ..accounts import register_kiosk
 
-    kiosk_id, token = register_kiosk(_db(config_of(ctx)), name)
+    kiosk_id, token = register_kiosk(hall_db(ctx), name)
     click.echo(token)
     click.echo(f"# 自助机编号 {kiosk_id}", err=True)
 
@@ -158,7 +161,7 @@ def evaluator_register(ctx, window):
     """Print a token for the evaluator of a window."""
     from ..accounts import register_evaluator
 
-    click.echo(register_evaluator(_db(config_of(ctx)), window))
+    click.echo(register_evaluator(hall_db(ctx), window))
 
 
 @cli.command()
@@ -262,11 +265,11 @@ def print_test_command(ctx, printer):
 @click.pass_context
 def report_command(ctx, first_day, last_day, format_, output):
     """The hall's figures for a range of days: the summary paragraph, or tables as CSV / XLSX."""
-    from .report import render
     from ..stats import Period
+    from .report import render
 
     config = config_of(ctx)
-    result = render(_db(config), config, Period.parse(first_day, last_day), format_)
+    result = render(hall_db(ctx), config, Period.parse(first_day, last_day), format_)
     data = result.encode("utf-8") if isinstance(result, str) else result
     if output:
         Path(output).write_bytes(data)

@@ -11,10 +11,11 @@ from content.store import GUIDE_FIELDS
 from content.sync import sync_in_background
 
 from .. import store as hall_store
-from .admin import NAV
-from .context import get_content_store as content_store, get_db
-from .auth import require_role
 from ..hall_admin import row_id
+from .admin import NAV
+from .auth import require_role
+from .context import get_content_store as content_store
+from .context import get_db
 
 admin_content = Blueprint("admin_content", __name__, url_prefix="/admin/content")
 

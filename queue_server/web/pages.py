@@ -7,9 +7,9 @@ from urllib.parse import urlsplit
 import flask_login
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
-from .context import get_db
 from ..accounts import check_login
 from .auth import SessionUser
+from .context import get_db
 
 pages = Blueprint("pages", __name__)
 

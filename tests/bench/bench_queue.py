@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO))
 
-from conftest import ServerProcess, free_port, make_hall  # noqa: E402
+from helpers import ServerProcess, free_port, make_hall  # noqa: E402
 
 from queue_server import store  # noqa: E402
 from queue_server.accounts import issue_staff_token, register_kiosk  # noqa: E402

@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO))
 
 from admin.synthetic import generate  # noqa: E402
-from conftest import make_hall  # noqa: E402
+from helpers import make_hall  # noqa: E402
 
 from queue_server import stats, store  # noqa: E402
 from queue_server.ops import charts, report  # noqa: E402

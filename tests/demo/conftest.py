@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import REPO, _die_with_parent, free_port
+from helpers import REPO, _die_with_parent, free_port
 
 READY = "按 Ctrl-C 停止演示。"
 

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 import requests
 from playwright.sync_api import sync_playwright
 
-from conftest import ARTIFACTS, REPO
+from helpers import ARTIFACTS, REPO
 
 from content.store import ContentStore
 from queue_server import clock, store

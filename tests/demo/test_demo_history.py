@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from conftest import make_hall
+from helpers import make_hall
 
 from queue_server import clock, followup, stats, store
 from queue_server.ops import demo_history

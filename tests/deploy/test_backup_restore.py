@@ -18,7 +18,7 @@ from queue_server.accounts import register_kiosk
 from queue_server.ops.backup import (BackupError, DatabaseInUse, backup_database, database_in_use, list_backups,
                                  restore_database, restore_hall)
 from queue_server.ops.cli import cli
-from conftest import bearer, make_hall
+from helpers import bearer, make_hall
 
 
 

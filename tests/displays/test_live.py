@@ -8,7 +8,7 @@ import re
 
 from playwright.sync_api import expect
 
-from conftest import free_port
+from helpers import free_port
 from queue_server import clock, hall_admin, store
 from queue_server.web.context import get_broker
 from queue_server.accounts import Principal

@@ -9,7 +9,7 @@ import threading
 import pytest
 import requests
 
-from conftest import bearer
+from helpers import bearer
 
 API = "/api/v1"
 

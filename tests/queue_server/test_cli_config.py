@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from conftest import DEMO_HALL, write_config
+from helpers import DEMO_HALL, write_config
 from queue_server import store
 from queue_server.accounts import principal_from_token
 from queue_server.ops.cli import cli

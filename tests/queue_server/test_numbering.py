@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import requests
 
-from conftest import bearer
+from helpers import bearer
 from queue_server import store
 from queue_server.config import load_config
 from queue_server.queue import Queue

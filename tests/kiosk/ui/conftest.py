@@ -18,7 +18,7 @@ else:
     import requests
     from werkzeug.serving import make_server
 
-    from conftest import bearer, free_port, make_hall
+    from helpers import bearer, free_port, make_hall
     from content.demo import load_demo_content
     from content.store import ContentStore
     from queue_server import store
