@@ -144,7 +144,8 @@ def make_history(db, config: dict, working_days: int = 30, per_day: int = 80, se
     replay = _Replay(db, config, zone, random.Random(seed), summary)
     planted = {days[int(len(days) * share)] for share in PLANTED_BAD_RATINGS}
     for index, day in enumerate(days):
-        replay.run_day(day, per_day, later_days=days[index + 1:], bad_rating_due=day in planted)
+        with store.immediate(db):  # a past day is written whole: one commit instead of thousands
+            replay.run_day(day, per_day, later_days=days[index + 1:], bad_rating_due=day in planted)
     summary.cases = len(store.list_followup_cases(db))
     return summary
 

@@ -169,7 +169,7 @@ def test_period_checks_every_way_it_is_made():
         with pytest.raises(BadRequest, match="日期须在"):
             make()
     with pytest.raises(BadRequest, match="日期格式"):
-        stats.Period.parse("2026-02-30", None)
+        stats.Period.parse("2026-02-30", None, today="2026-11-30")
 
 
 def test_report_command_explains_a_bad_period_without_a_traceback(hall_config):

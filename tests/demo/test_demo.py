@@ -4,6 +4,8 @@ the demo website, the statistics page looks right in Chromium, and SIGTERM stops
 
 from __future__ import annotations
 
+import pytest
+
 import os
 import re
 import subprocess
@@ -22,6 +24,8 @@ from queue_server.config import load_config
 from queue_server.ops.demo import DEMO_PASSWORD, HISTORY_WORKING_DAYS
 
 from .conftest import alive, descendants, login
+
+pytestmark = pytest.mark.calendar  # also run at fixed moments of the hall's clock (Makefile)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

@@ -12,6 +12,8 @@ from queue_server.errors import (AlreadyEvaluated, BadRequest, DailyCapReached, 
                                  UnknownService, UnknownWindow, WindowClosed, WindowPaused, WindowTaken, WrongState)
 from queue_server.queue import Queue
 
+pytestmark = pytest.mark.calendar  # also run at fixed moments of the hall's clock (Makefile)
+
 
 class Clock:
     """A hand-moved clock so issue times differ and estimates are deterministic."""
