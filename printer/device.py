@@ -15,11 +15,12 @@ from .errors import (
     PrinterNotFound,
     PrinterNotTakingData,
     PrinterTimeout,
+    UnprintableText,
     error_for_status,
 )
-from .escpos_text import write_text_job
-from .layout import Block, materials_layout, ticket_layout
-from .raster import draw_slip, to_print_bits, write_image_job
+from .escpos_text import printer_font_has, write_text_job
+from .layout import Block, QrCode, TextLine, materials_layout, ticket_layout
+from .raster import draw_slip, missing_characters, to_print_bits, write_image_job
 from .slips import MaterialsSlip, TicketSlip
 from .status import STATUS_REQUESTS, PrinterStatus, decode_status, status_causes
 from .transports import Job, Transport, make_backend_dummy, make_transport
@@ -68,6 +69,7 @@ class TicketPrinter:
         self._overrun_error: PrinterError = PrinterTimeout(config.uri)
         self.last_status = PrinterStatus.UNKNOWN
         self.last_error: PrinterError | None = None
+        self.last_warnings: list[str] = []  # characters of the last slip that print as empty boxes
 
     # -- what the kiosk calls
     def status(self) -> PrinterStatus:
@@ -111,13 +113,25 @@ class TicketPrinter:
 
     # -- bytes
     def render(self, blocks: list[Block], name: str) -> Job:
-        """The bytes of a slip in this printer's mode, and the picture of the paper."""
+        """The bytes of a slip in this printer's mode, and the picture of the paper.
+
+        Every character reaches the paper or is named in `last_warnings` (and the log):
+        text mode draws the lines its font lacks, image mode falls back through the
+        installed fonts; only a character no installed font has is left as an empty box."""
+        refuse_unprintable(self.uri, blocks)
+        rare_lines = [block for block in blocks if isinstance(block, TextLine) and not printer_font_has(block.text)]
+        as_image = self.config.mode == "image" or (self.config.rare == "slip" and bool(rare_lines))
+        drawn = [block for block in blocks if isinstance(block, TextLine)] if as_image else rare_lines
+        self.last_warnings = [missing_character_warning(char) for char in
+                              missing_characters("".join(line.text for line in drawn))]
+        for warning in self.last_warnings:
+            log.warning("printer %s, slip %s: %s", self.uri, name, warning)
         backend = make_backend_dummy(self.config)
-        if self.config.mode == "image":
+        if as_image:
             bits = to_print_bits(draw_slip(blocks, self.config.width))
-            write_image_job(backend, bits)
+            write_image_job(backend, bits, self.config.dpi, self.config.cut)
             return Job(name, backend.output, lambda: bits)
-        write_text_job(backend, blocks)
+        write_text_job(backend, blocks, self.config.width, self.config.dpi, self.config.cut)
         return Job(name, backend.output, lambda: to_print_bits(draw_slip(blocks, self.config.width)))
 
     # -- the steps of a job
@@ -257,6 +271,22 @@ class TicketPrinter:
             self._transport.reset(discard=True)  # reopen on the next call (unplugged, reset, ...)
             raise self._transport.translate(error) from error
         return outcome["value"]
+
+
+def refuse_unprintable(device: str, blocks: list[Block]) -> None:
+    """A lone surrogate (half of a character, from a broken decoder) has no bytes in any
+    encoding and no glyph: say so as a PrinterError rather than fail deep in an encoder."""
+    for block in blocks:
+        text = block.text if isinstance(block, TextLine) else block.data if isinstance(block, QrCode) else ""
+        for position, char in enumerate(text):
+            if "\ud800" <= char <= "\udfff":
+                raise UnprintableText(device, f"lone surrogate U+{ord(char):04X} at {position} in {text!r}")
+
+
+def missing_character_warning(char: str) -> str:
+    return (f"没有已安装的字体含有“{char}”（U+{ord(char):04X}），票面上该字将是空框；请安装 fonts-hanazono。"
+            f" / No installed font has {char} (U+{ord(char):04X}): it prints as an empty box;"
+            f" install fonts-hanazono.")
 
 
 def describe(error: BaseException) -> str:
