@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import select
 import threading
-import time
 import tty
 
 from .card import IdCard, read_answer_data
@@ -153,7 +152,7 @@ class CardReaderSimulator:
             if self.read_seconds:
                 self._lock.release()
                 try:
-                    time.sleep(self.read_seconds)
+                    self._stopping.wait(self.read_seconds)
                 finally:
                     self._lock.acquire()
             if self.remove_during_read:
