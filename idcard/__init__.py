@@ -11,6 +11,7 @@ from .errors import (
     IdCardError,
     InvalidReaderURI,
     NoCard,
+    ReaderBusy,
     ReaderFault,
     ReaderNotFound,
     ReaderSilent,
@@ -21,7 +22,7 @@ from .uri import parse_reader_uri
 
 __all__ = [
     "BackgroundCardReader", "IdCard", "IdCardReader", "parse_text_block", "parse_reader_uri",
-    "IdCardError", "InvalidReaderURI", "ReaderNotFound", "ReaderSilent", "ReaderFault", "BadFrame",
+    "IdCardError", "InvalidReaderURI", "ReaderNotFound", "ReaderBusy", "ReaderSilent", "ReaderFault", "BadFrame",
     "NoCard", "CardRemoved", "CardReadFailed",
     "age_on", "id_number_hash", "is_valid_id_number", "mask_id_number", "mask_name",
 ]

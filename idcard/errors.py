@@ -43,6 +43,14 @@ class ReaderNotFound(IdCardError):
     advice_en = "Check that the reader's cable is plugged in and the device address is right, then retry."
 
 
+class ReaderBusy(IdCardError):
+    code = "idcard_reader_busy"
+    what_zh = "身份证阅读器正被其他程序占用"
+    what_en = "ID card reader is in use by another program"
+    advice_zh = "取号机程序运行时会占用阅读器；请先停止取号机（或等它释放）再试。"
+    advice_en = "The kiosk app holds the reader while it runs; stop the kiosk (or wait for it) and retry."
+
+
 class ReaderSilent(IdCardError):
     code = "idcard_reader_silent"
     what_zh = "身份证阅读器没有应答"

@@ -21,6 +21,7 @@ from .errors import (
     CardRemoved,
     IdCardError,
     NoCard,
+    ReaderBusy,
     ReaderFault,
     ReaderNotFound,
     ReaderSilent,
@@ -79,6 +80,8 @@ class IdCardReader:
             self._port = serial.Serial(device, baudrate=self.config.baudrate, timeout=SLICE_S,
                                        write_timeout=self.config.timeout_s, exclusive=True)
         except (serial.SerialException, OSError, ValueError) as error:
+            if "exclusively lock" in str(error):
+                raise ReaderBusy(self.uri, f"{device}: {error}") from None
             raise ReaderNotFound(self.uri, f"{device}: {error}") from None
         return self
 

@@ -16,6 +16,7 @@ from idcard import (
     IdCardReader,
     InvalidReaderURI,
     NoCard,
+    ReaderBusy,
     ReaderFault,
     ReaderNotFound,
     ReaderSilent,
@@ -149,8 +150,9 @@ def test_a_missing_device_and_a_busy_one(simulator, tmp_path):
         IdCardReader(f"serial://{tmp_path}/ttyUSB9").open()
     assert "找不到身份证阅读器" in raised.value.message
     with IdCardReader(simulator.uri):
-        with pytest.raises(ReaderNotFound):  # the kiosk holds the port: a second user is refused
+        with pytest.raises(ReaderBusy) as raised:  # the kiosk holds the port: a second user is refused
             IdCardReader(simulator.uri).open()
+    assert "占用" in raised.value.message
 
 
 @pytest.mark.parametrize("uri, field, value", [
