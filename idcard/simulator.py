@@ -42,9 +42,10 @@ SELECT_ANSWER_DATA = bytes(8)
 
 
 class CardReaderSimulator:
-    def __init__(self, card: IdCard | None = None, read_seconds: float = 0.0):
+    def __init__(self, card: IdCard | None = None, read_seconds: float = 0.0, baudrate: int | None = None):
         self.card = card
         self.read_seconds = read_seconds  # how long the module takes to read a card
+        self.baudrate = baudrate  # None: answers arrive at once; else as fast as a UART sends them
         self.silent = False  # takes commands, answers nothing
         self.bad_checksum = False  # every answer's checksum is off by one bit
         self.remove_during_read = False  # the next card read loses its card half way
@@ -103,8 +104,11 @@ class CardReaderSimulator:
             self._received += data
             for frame in self._complete_frames():
                 reply = self._answer(frame)
-                if reply is not None:
-                    os.write(self._master, reply)
+                if reply is None:
+                    continue
+                if self.baudrate:  # 10 bits a byte on the wire (start, 8 data, stop)
+                    self._stopping.wait(len(reply) * 10 / self.baudrate)
+                os.write(self._master, reply)
 
     def _complete_frames(self):
         """Whole command frames from the bytes received so far; noise before a frame is dropped."""
