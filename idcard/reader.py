@@ -8,6 +8,7 @@ One IdCardReader is used by one thread at a time; the kiosk uses BackgroundCardR
 
 from __future__ import annotations
 
+import errno
 import logging
 import threading
 import time
@@ -82,7 +83,10 @@ class IdCardReader:
         except (serial.SerialException, OSError, ValueError) as error:
             if "exclusively lock" in str(error):
                 raise ReaderBusy(self.uri, f"{device}: {error}") from None
-            raise ReaderNotFound(self.uri, f"{device}: {error}") from None
+            detail = f"{device}: {error}"
+            if getattr(error, "errno", None) == errno.EACCES:
+                detail += " — no permission: the user must be in the dialout group (docs/idcard.md)"
+            raise ReaderNotFound(self.uri, detail) from None
         return self
 
     def close(self) -> None:
