@@ -53,7 +53,7 @@ class CardReaderSimulator:
         # down again (the card stays in its active state and ignores the find).
         self.card_quiet_after_read = False
         self._card_read = False
-        self.raw_replies: list[bytes] = []  # sent instead of the next answers, one each
+        self.raw_replies: list[bytes] = []  # sent instead of the next answers, one each (b"": none)
         self.commands: list[tuple[int, int]] = []  # every well-formed command, in order
         self._received = bytearray()
         self._lock = threading.Lock()
