@@ -193,7 +193,9 @@ class TicketPrinter:
             self._transport.deliver(job)
             self._transport.wait_sent(time.monotonic() + once)
             phase[0] = "status"
-            after = self._read_status(first_wait_s=self.config.status_timeout_s + transfer_s)
+            # The slip is out: a connection lost now (some network printers close it after each
+            # job) is reopened to ask the status, never to send the slip again (no doubles).
+            after = self._reconnecting(lambda: self._read_status(first_wait_s=self.config.status_timeout_s + transfer_s))
             if before.answered and not after.answered:
                 # It answered before the slip and not after it: the slip is stuck in front of the
                 # question, in a printer that stopped reading its input.
