@@ -119,10 +119,14 @@ def test_a_ticket_with_a_rare_name_keeps_every_other_line_as_text(ticket):
     assert len(data) < 4096  # a line as a picture, not the slip
 
 
-def test_profile_switch_prints_the_whole_slip_as_an_image(ticket):
-    rare = dataclasses.replace(ticket, service="户籍登记（刘䶮）")
-    data = open_printer("dummy:?rare=slip").print_ticket(rare)
+def test_profile_switch_prints_the_whole_slip_as_an_image(ticket, tmp_path, artifacts):
+    rare = dataclasses.replace(ticket, service="户籍登记（刘䶮）", department="𠀀村便民服务站")
+    printer = open_printer(f"preview://{tmp_path}?rare=slip")
+    data = printer.print_ticket(rare)
+    assert printer.last_warnings == []
     assert data.startswith(ESC + b"@" + GS + b"P") and FS + b"&" not in data
+    with Image.open(tmp_path / "B027.png") as paper:
+        paper.save(artifacts / "rare-slip-as-image.png")
     plain = open_printer("dummy:?rare=slip").print_ticket(ticket)
     assert plain.startswith(ESC + b"@" + FS + b"&")  # only slips that need it
 
