@@ -8,6 +8,7 @@ One IdCardReader is used by one thread at a time; the kiosk uses BackgroundCardR
 
 from __future__ import annotations
 
+import errno
 import logging
 import threading
 import time
@@ -30,6 +31,7 @@ from .protocol import (
     COMMAND_NAMES,
     FIND_CARD,
     MAX_LENGTH,
+    MIN_LENGTH,
     PREAMBLE,
     READ_BASIC,
     SELECT_CARD,
@@ -82,7 +84,10 @@ class IdCardReader:
         except (serial.SerialException, OSError, ValueError) as error:
             if "exclusively lock" in str(error):
                 raise ReaderBusy(self.uri, f"{device}: {error}") from None
-            raise ReaderNotFound(self.uri, f"{device}: {error}") from None
+            detail = f"{device}: {error}"
+            if getattr(error, "errno", None) == errno.EACCES:
+                detail += " — no permission: the user must be in the dialout group (docs/idcard.md)"
+            raise ReaderNotFound(self.uri, detail) from None
         return self
 
     def close(self) -> None:
@@ -113,7 +118,7 @@ class IdCardReader:
         except (serial.SerialException, OSError) as error:
             self.close()
             raise ReaderNotFound(self.uri, f"writing: {error}") from None
-        return self._receive(command, time.monotonic() + timeout_s)
+        return self._receive(command, timeout_s)
 
     def _read(self, count: int, deadline: float) -> bytes:
         """Up to `count` bytes, fewer only when the deadline passed."""
@@ -130,7 +135,8 @@ class IdCardReader:
                 raise ReaderNotFound(self.uri, f"reading: {error}") from None
         return bytes(data)
 
-    def _receive(self, command: tuple[int, int], deadline: float) -> Response:
+    def _receive(self, command: tuple[int, int], timeout_s: float) -> Response:
+        deadline = time.monotonic() + timeout_s
         what = COMMAND_NAMES.get(command, f"command {command[0]:02X} {command[1]:02X}")
         window = b""
         skipped = 0
@@ -139,7 +145,7 @@ class IdCardReader:
             if not byte:
                 if skipped:
                     raise BadFrame(self.uri, f"{what}: {skipped} byte(s) without a frame start, then nothing")
-                raise ReaderSilent(self.uri, f"{what}: no answer within {self.config.timeout_s:g} s")
+                raise ReaderSilent(self.uri, f"{what}: no answer within {timeout_s:g} s")
             window = (window + byte)[-len(PREAMBLE):]
             skipped += 1
             if skipped > MAX_LENGTH:
@@ -152,7 +158,7 @@ class IdCardReader:
             body = self._read(expected, deadline)
             if len(body) < expected:
                 raise FrameError(f"length field says {expected} bytes, only {len(body)} came")
-            if expected < 4:
+            if expected < MIN_LENGTH:
                 raise FrameError(f"length {expected} leaves no room for the status bytes")
             payload = split_body(length, body)
         except FrameError as error:

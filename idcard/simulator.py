@@ -42,13 +42,18 @@ SELECT_ANSWER_DATA = bytes(8)
 
 
 class CardReaderSimulator:
-    def __init__(self, card: IdCard | None = None, read_seconds: float = 0.0):
+    def __init__(self, card: IdCard | None = None, read_seconds: float = 0.0, baudrate: int | None = None):
         self.card = card
         self.read_seconds = read_seconds  # how long the module takes to read a card
+        self.baudrate = baudrate  # None: answers arrive at once; else as fast as a UART sends them
         self.silent = False  # takes commands, answers nothing
         self.bad_checksum = False  # every answer's checksum is off by one bit
         self.remove_during_read = False  # the next card read loses its card half way
-        self.raw_replies: list[bytes] = []  # sent instead of the next answers, one each
+        # Some readers stop finding a card once it has been read, until it is lifted and laid
+        # down again (the card stays in its active state and ignores the find).
+        self.card_quiet_after_read = False
+        self._card_read = False
+        self.raw_replies: list[bytes] = []  # sent instead of the next answers, one each (b"": none)
         self.commands: list[tuple[int, int]] = []  # every well-formed command, in order
         self._received = bytearray()
         self._lock = threading.Lock()
@@ -79,11 +84,11 @@ class CardReaderSimulator:
 
     def place(self, card: IdCard) -> None:
         with self._lock:
-            self.card = card
+            self.card, self._card_read = card, False
 
     def remove(self) -> None:
         with self._lock:
-            self.card = None
+            self.card, self._card_read = None, False
 
     def count(self, command: tuple[int, int]) -> int:
         with self._lock:
@@ -103,8 +108,11 @@ class CardReaderSimulator:
             self._received += data
             for frame in self._complete_frames():
                 reply = self._answer(frame)
-                if reply is not None:
-                    os.write(self._master, reply)
+                if reply is None:
+                    continue
+                if self.baudrate:  # 10 bits a byte on the wire (start, 8 data, stop)
+                    self._stopping.wait(len(reply) * 10 / self.baudrate)
+                os.write(self._master, reply)
 
     def _complete_frames(self):
         """Whole command frames from the bytes received so far; noise before a frame is dropped."""
@@ -145,7 +153,9 @@ class CardReaderSimulator:
     def _carry_out(self, command: tuple[int, int]) -> tuple[int, bytes]:
         """The status and data a SAM module answers `command` with (the lock is held)."""
         if command == FIND_CARD:
-            return (STATUS_CARD_FOUND, FIND_ANSWER_DATA) if self.card else (STATUS_FIND_FAILED, b"")
+            if self.card is None or (self.card_quiet_after_read and self._card_read):
+                return STATUS_FIND_FAILED, b""
+            return STATUS_CARD_FOUND, FIND_ANSWER_DATA
         if command == SELECT_CARD:
             return (STATUS_SUCCESS, SELECT_ANSWER_DATA) if self.card else (STATUS_SELECT_FAILED, b"")
         if command == READ_BASIC:
@@ -160,5 +170,35 @@ class CardReaderSimulator:
                 self.card = None
             if self.card is None:
                 return STATUS_READ_FAILED, b""
+            self._card_read = True
             return STATUS_SUCCESS, read_answer_data(self.card)
         return STATUS_BAD_COMMAND, b""
+
+
+def main() -> None:
+    """`python -m idcard.simulator`: a pretend reader for working on the kiosk by hand.
+    Enter lays the next sample card on it or takes the card away; Ctrl-D ends."""
+    from .samples import ADULT, ELDER, LEAP_CHILD
+
+    cards = [ELDER, ADULT, LEAP_CHILD]
+    with CardReaderSimulator() as simulator:
+        print(f"身份证阅读器模拟器 / ID card reader simulator: {simulator.uri}")
+        print("回车：放卡/取卡 · Enter: place / remove a card · Ctrl-D: quit")
+        placed = 0
+        try:
+            while True:
+                input()
+                if simulator.card is None:
+                    card = cards[placed % len(cards)]
+                    placed += 1
+                    simulator.place(card)
+                    print(f"放卡 / placed: {card!r}")
+                else:
+                    simulator.remove()
+                    print("取卡 / removed")
+        except (EOFError, KeyboardInterrupt):
+            pass
+
+
+if __name__ == "__main__":
+    main()

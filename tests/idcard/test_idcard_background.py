@@ -68,6 +68,23 @@ def test_each_placed_card_is_handed_over_once(simulator):
     assert reader.last_error is None
 
 
+def test_a_reader_that_stops_finding_a_card_once_read_hands_it_over_only_once(simulator):
+    events = Events()
+    simulator.card_quiet_after_read = True
+    reader = start(simulator, events)
+    try:
+        simulator.place(ELDER)
+        assert events.wait_for(1) == [("card", ELDER)]
+        time.sleep(0.6)  # lying there, unseen by find: taken for gone, never read twice
+        assert [event for event in events.seen if event[0] == "card"] == [("card", ELDER)]
+        assert simulator.count(READ_BASIC) == 1
+        simulator.remove()
+        simulator.place(ELDER)  # lifted and laid down again: a new placement
+        assert events.wait_for(3)[2] == ("card", ELDER)
+    finally:
+        assert reader.stop()
+
+
 def test_a_card_removed_while_read_is_not_handed_over(simulator):
     events = Events()
     simulator.place(ELDER)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import date
 
 import pytest
@@ -12,6 +12,7 @@ from idcard.samples import ADULT, ELDER, LEAP_CHILD
 
 from idcard.card import (
     NATIONS,
+    IdCard,
     CardDataError,
     encode_text_block,
     parse_read_answer,
@@ -162,3 +163,9 @@ def test_id_hash_is_keyed_and_never_the_number():
     assert id_number_hash("11010519491231002x", "k") == id_number_hash("11010519491231002X ", "k")
     with pytest.raises(ValueError, match="secret"):
         id_number_hash(ELDER.id_number, "")
+
+
+def test_the_photo_is_skipped_not_kept():
+    photo = bytes(range(256)) * 4  # whatever the photo holds, nothing of it is parsed or kept
+    assert parse_read_answer(read_answer_data(ELDER, photo)) == ELDER
+    assert not any("photo" in field.name for field in fields(IdCard))
