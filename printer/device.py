@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Callable, TypeVar
 
 from .errors import (
+    JobInProgress,
     PrinterError,
     PrinterLost,
     PrinterNotFound,
@@ -33,16 +34,6 @@ log = logging.getLogger(__name__)
 JOB_SLACK_S = 2.0
 # A serial line seldom runs at its full rate: allow half as long again for a transfer.
 TRANSFER_MARGIN = 1.5
-
-
-class JobInProgress(PrinterTimeout):
-    """This printer's own previous job still holds it (not another program: that is PrinterBusy)."""
-
-    code = "printer_job_in_progress"
-    what_zh = "上一张票仍在打印"
-    what_en = "The previous slip is still printing"
-    advice_zh = "请稍候再试；若持续出现，请检查打印机是否卡纸。"
-    advice_en = "Wait a moment and retry; if it persists, check the printer for a paper jam."
 
 
 @dataclass(frozen=True)

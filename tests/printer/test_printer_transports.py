@@ -325,3 +325,15 @@ def test_network_printer_that_closes_after_each_job_prints_each_ticket_once(tick
     remote.close()
     assert first == second and bytes(remote.received).count(first) == 2  # each once, no resend
     assert printer.last_error is None and printer.last_status is PrinterStatus.READY
+
+
+def test_each_cause_is_its_own_error_with_chinese_and_english_advice():
+    causes = {PrinterNotFound: "找不到打印机", PrinterLost: "重连后仍未恢复",
+              PrinterNotTakingData: "不接收数据", PrinterBusy: "其他程序占用"}
+    assert len({error_class.code for error_class in causes}) == len(causes)
+    for error_class, words in causes.items():
+        error = error_class("tcp://192.0.2.9")
+        assert words in error.message_zh and "tcp://192.0.2.9" in error.message_zh
+        assert error.advice_en and error.advice_en in error.message_en
+        others = [other for other in causes if other is not error_class]
+        assert not any(causes[other] in error.message_zh for other in others), error_class
