@@ -188,6 +188,10 @@ class TicketPrinter:
             # job) is reopened to ask the status, never to send the slip again (no doubles).
             after = self._reconnecting(lambda: self._read_status(first_wait_s=self.config.status_timeout_s + transfer_s))
             if before.answered and not after.answered:
+                # A printer with a full buffer reads the question only once it has printed some:
+                # give it the write timeout before saying it stopped reading its input.
+                after = self._reconnecting(lambda: self._read_status(first_wait_s=self.config.timeout_s))
+            if before.answered and not after.answered:
                 # It answered before the slip and not after it: the slip is stuck in front of the
                 # question, in a printer that stopped reading its input.
                 raise PrinterNotTakingData(self.uri, "answered the status before the slip, silent after it")

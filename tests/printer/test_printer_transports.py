@@ -337,3 +337,14 @@ def test_each_cause_is_its_own_error_with_chinese_and_english_advice():
         assert error.advice_en and error.advice_en in error.message_en
         others = [other for other in causes if other is not error_class]
         assert not any(causes[other] in error.message_zh for other in others), error_class
+
+
+def test_printer_busy_printing_answers_late_and_is_not_called_jammed(ticket):
+    # It reads nothing for 1.2 s after the slip (printing it, buffer full): the question after
+    # the slip waits longer than the 0.3 s status timeout, but well within the write timeout.
+    with SerialPrinterSimulator(PrinterStatus.READY, busy_after_cut_s=1.2) as simulator:
+        printer = open_printer(serial_uri(simulator))
+        sent = printer.print_ticket(ticket)
+        assert printer.last_status is PrinterStatus.READY and printer.last_error is None
+        assert sent in simulator.data()
+        printer.close()
