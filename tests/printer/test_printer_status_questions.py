@@ -1,5 +1,6 @@
 """How the status questions are asked: late replies dropped first (USB as serial and TCP),
-the recoverable-error bit of DLE EOT 3, and no waiting on questions a printer ignores."""
+the recoverable-error bit of DLE EOT 3, and no waiting on questions a printer ignores;
+and a USB printer unplugged, replugged or jammed."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from array import array
 
 import pytest
 import usb.core
+from escpos.exceptions import DeviceNotFoundError
 from escpos.printer import Usb
 
-from printer import PrinterOffline, PrinterStatus
+from printer import PrinterLost, PrinterNotTakingData, PrinterOffline, PrinterStatus
 from printer.device import TicketPrinter
 from printer.simulator import SerialPrinterSimulator
 from printer.status import DLE_EOT, decode_status, status_causes
@@ -30,12 +32,18 @@ class UsbPrinterOnTheWire:
 
     def __init__(self, answers: dict[int, int], waiting: bytes = b""):
         self.answers = answers
+        self.unplugged = False  # every transfer fails as libusb reports a vanished device
+        self.jammed = False  # OUT transfers time out: the printer takes no data
         self.written = bytearray()
         self.questions: list[int] = []
         self.packets: list[bytes] = [bytes((byte,)) for byte in waiting]  # replies nobody read yet
         self.ready = threading.Condition()
 
     def write(self, endpoint: int, data: bytes, timeout: int) -> int:
+        if self.unplugged:
+            raise usb.core.USBError("No such device (it may have been disconnected)", errno=19, error_code=-4)
+        if self.jammed and not bytes(data).startswith(DLE_EOT):
+            raise usb.core.USBTimeoutError("Operation timed out", errno=110, error_code=-7)
         with self.ready:
             self.written += data
             start = 0
@@ -49,27 +57,51 @@ class UsbPrinterOnTheWire:
         return len(data)
 
     def read(self, endpoint: int, size: int, timeout: int) -> array:
+        if self.unplugged:
+            raise usb.core.USBError("No such device (it may have been disconnected)", errno=19, error_code=-4)
         with self.ready:
             if not self.ready.wait_for(lambda: self.packets, timeout / 1000):
                 raise usb.core.USBTimeoutError("Operation timed out", errno=110, error_code=-7)
             return array("B", self.packets.pop(0)[:size])
 
 
+class UsbSocket:
+    """Where the printer's cable goes: `wire` is the printer plugged in, None when nothing is."""
+
+    def __init__(self, wire: UsbPrinterOnTheWire | None):
+        self.wire = wire
+
+
 class UsbOverWire(Usb):
-    """python-escpos's Usb printer on the wire above; closing lets go of it (no libusb handle)."""
+    """python-escpos's Usb printer, finding its device in the socket instead of through libusb."""
+
+    def __init__(self, socket: UsbSocket, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.socket = socket
+
+    def open(self, raise_not_found: bool = True) -> None:
+        if self.socket.wire is None:
+            raise DeviceNotFoundError("Unable to open USB printer on (1046, 20497): not found")
+        self.device = self.socket.wire
 
     def close(self) -> None:
-        self._device = False
+        self._device = False  # nothing to release: no libusb handle
 
 
-def usb_printer(wire: UsbPrinterOnTheWire) -> TicketPrinter:
-    config = parse_printer_uri("usb://0416:5011?status_timeout=300")
-    transport = UsbTransport(config)
-    backend = UsbOverWire(config.vendor_id, config.product_id, timeout=1000, in_ep=config.in_ep,
-                          out_ep=config.out_ep)
-    backend.device = wire  # opened: the device under python-escpos is the wire above
-    transport._backend = backend
-    return TicketPrinter(config, transport)
+class SocketUsbTransport(UsbTransport):
+    def __init__(self, config, socket: UsbSocket):
+        super().__init__(config)
+        self.socket = socket
+
+    def make_backend(self) -> Usb:
+        return UsbOverWire(self.socket, self.config.vendor_id, self.config.product_id, timeout=1000,
+                           in_ep=self.config.in_ep, out_ep=self.config.out_ep)
+
+
+def usb_printer(wire: UsbPrinterOnTheWire | UsbSocket) -> TicketPrinter:
+    config = parse_printer_uri("usb://0416:5011?status_timeout=300&timeout=1000")
+    socket = wire if isinstance(wire, UsbSocket) else UsbSocket(wire)
+    return TicketPrinter(config, SocketUsbTransport(config, socket))
 
 
 def test_usb_drops_a_late_reply_before_asking():
@@ -121,3 +153,36 @@ def test_printer_answering_only_the_first_question_costs_one_wait(kind):
     elapsed = time.monotonic() - started
     assert questions == [1, 2]  # the second went unanswered: 3 and 4 are not asked
     assert elapsed < 0.9, elapsed  # one 0.3 s wait, not three
+
+
+def test_usb_printer_replugged_between_tickets_prints_the_second(ticket):
+    socket = UsbSocket(UsbPrinterOnTheWire(READY))
+    printer = usb_printer(socket)
+    printer.print_ticket(ticket)
+    socket.wire.unplugged = True  # pulled out; the same printer is plugged in again
+    socket.wire = UsbPrinterOnTheWire(READY)
+    sent = printer.print_ticket(ticket)
+    questions = b"".join(DLE_EOT + bytes((n,)) for n in (1, 2, 3, 4))
+    assert bytes(socket.wire.written) == questions + sent + questions
+    assert printer.last_error is None
+
+
+def test_usb_printer_unplugged_and_not_back_is_lost(ticket):
+    socket = UsbSocket(UsbPrinterOnTheWire(READY))
+    printer = usb_printer(socket)
+    assert printer.status() is PrinterStatus.READY
+    socket.wire.unplugged = True
+    socket.wire = None
+    with pytest.raises(PrinterLost) as raised:
+        printer.print_ticket(ticket)
+    assert "No such device" in raised.value.detail and "not found" in raised.value.detail
+    assert printer.status() is PrinterStatus.OFFLINE
+
+
+def test_usb_printer_taking_no_data_is_named(ticket):
+    wire = UsbPrinterOnTheWire(READY)
+    wire.jammed = True
+    printer = usb_printer(wire)
+    with pytest.raises(PrinterNotTakingData) as raised:
+        printer.print_ticket(ticket)
+    assert "USBTimeoutError" in raised.value.detail and "不接收数据" in raised.value.message_zh
