@@ -39,11 +39,14 @@ class SerialPrinterSimulator:
     """Start with `with SerialPrinterSimulator(...) as printer:`; connect to `printer.device_path`."""
 
     def __init__(self, status: PrinterStatus = PrinterStatus.READY, baudrate: int | None = None,
-                 status_after_cut: PrinterStatus | None = None, stalled: bool = False):
+                 status_after_cut: PrinterStatus | None = None, stalled: bool = False,
+                 stop_reading_after: int | None = None, answers: dict[int, int] | None = None):
         self.status = status
         self.baudrate = baudrate  # None: take bytes as fast as they come
         self.status_after_cut = status_after_cut  # e.g. the roll ran out while this slip printed
         self.stalled = stalled  # a jammed printer that takes no more bytes
+        self.stop_reading_after = stop_reading_after  # bytes it takes before it jams (None: never)
+        self.answers = answers  # DLE EOT n -> reply byte, instead of the status's (unlisted n: silence)
         self.received = bytearray()
         self.status_requests: list[int] = []
         self._scanned = 0  # bytes of `received` already searched for DLE EOT
@@ -81,14 +84,17 @@ class SerialPrinterSimulator:
         chunk = max(1, self.baudrate // 100) if self.baudrate else 4096  # about 10 ms of line time
         line_free_at = time.monotonic()
         while not self._stopping.is_set():
-            if self.stalled:
+            room = chunk
+            if self.stop_reading_after is not None:
+                room = min(chunk, self.stop_reading_after - len(self.received))
+            if self.stalled or room <= 0:
                 time.sleep(0.02)
                 continue
             ready, _, _ = select.select([self._master], [], [], 0.02)
             if not ready:
                 continue
             try:
-                data = os.read(self._master, chunk)
+                data = os.read(self._master, room)
             except OSError:
                 break
             if self.baudrate:
@@ -111,7 +117,10 @@ class SerialPrinterSimulator:
                 return
             request = self.received[found + 2]
             self.status_requests.append(request)
-            reply = status_reply(self.status, request)
+            if self.answers is not None:
+                reply = bytes((self.answers[request],)) if request in self.answers else None
+            else:
+                reply = status_reply(self.status, request)
             if reply is not None:
                 os.write(self._master, reply)
             self._scanned = found + 3
