@@ -257,6 +257,25 @@ def print_test_command(ctx, printer):
     sys.exit(print_test(printer or resolve_printer_uri(config["kiosk"]["printer"], config["_base_dir"]), echo=click.echo))
 
 
+@cli.command("idcard-test")
+@click.option("--reader", default=None, help="ID card reader URI (default: [kiosk] idcard)")
+@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.5), default=15, show_default=True,
+              help="seconds to wait for a card")
+@click.pass_context
+def idcard_test_command(ctx, reader, timeout_s):
+    """Read one ID card: masked name, sex, birth date, age, masked number (exit 0; no card: 3; reader trouble: 1)."""
+    from idcard.check import idcard_test
+
+    from .. import clock
+
+    config = config_of(ctx)
+    uri = reader or config["kiosk"].get("idcard")
+    if not uri:
+        raise click.UsageError("没有身份证阅读器：用 --reader URI，或在配置 [kiosk] idcard 中设置")
+    today = clock.local(clock.utc_now(), config["hall"]["timezone"]).date()
+    sys.exit(idcard_test(uri, timeout_s, today, config["kiosk"]["green_channel_age"], echo=click.echo))
+
+
 @cli.command("report")
 @click.option("--from", "first_day", required=True, help="first local day, YYYY-MM-DD")
 @click.option("--to", "last_day", required=True, help="last local day, YYYY-MM-DD (inclusive)")

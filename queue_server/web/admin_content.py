@@ -1,6 +1,7 @@
 """Admin pages for the kiosk's content under /admin/content: announcements, service
 guides per service, disclosure documents (hide, pin), and the website sync (its last
-runs with their errors, and a button to start one). Server-rendered, admin login only."""
+runs with their errors, a button to start one, the updates the sync held back for
+review, and the documents whose page is gone). Server-rendered, admin login only."""
 
 from __future__ import annotations
 
@@ -181,7 +182,25 @@ def document_flags(document_id: int):
 @admin_content.get("/sync")
 @require_role("admin")
 def sync_runs():
-    return render("sync.html", runs=content_store().sync_runs(limit=20), site=_site_path())
+    store = content_store()
+    return render("sync.html", runs=store.sync_runs(limit=20), site=_site_path(), held=store.held_updates(),
+                  gone=store.gone_documents())
+
+
+@admin_content.post("/sync/held/<int:held_id>/accept")
+@require_role("admin")
+def accept_held_update(held_id: int):
+    doc_id = content_store().accept_held_update(held_id)
+    flash(f"已采用该更新，文件（编号 {doc_id}）已替换为网站上的新内容", "ok")
+    return redirect(url_for(".sync_runs"))
+
+
+@admin_content.post("/sync/held/<int:held_id>/discard")
+@require_role("admin")
+def discard_held_update(held_id: int):
+    content_store().discard_held_update(held_id)
+    flash("已放弃该更新，保留原有内容", "ok")
+    return redirect(url_for(".sync_runs"))
 
 
 @admin_content.post("/sync")
