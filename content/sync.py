@@ -8,6 +8,11 @@ the site are spaced out, and failed requests are retried with growing pauses. A 
 that fails (404, timeout, cut off, not an article) is recorded in the report and the run
 goes on.
 
+Careful with what it stores: a page is read in the charset its bytes show
+(`extract.read_page`), an update that would make a stored document worse is held for the
+admin instead of applied (`quality.update_problems`), and a document whose page is gone
+(404/410 on `gone_after_syncs` runs in a row) leaves the kiosks and search.
+
 A site is described by a small TOML file:
 
     name = "和林格尔县人民政府"
@@ -15,6 +20,7 @@ A site is described by a small TOML file:
     article_pattern = "/t\\d{8}_\\d+\\.html$"   # optional: which links are articles
     next_pattern = "index_\\d+\\.html$"         # optional: which links are further list pages
     delay_seconds = 1.0                           # optional politeness settings, defaults below
+    gone_after_syncs = 2                          # optional, see SiteConfig
 """
 
 from __future__ import annotations
