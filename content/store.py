@@ -575,6 +575,31 @@ class ContentStore:
                 self._index_document(self._row("SELECT * FROM document WHERE id = ?", [found["id"]]))
             return bool(found["gone_at"])
 
+    def unlisted_documents_to_check(self, site_prefixes: list[str], listed: set[str], limit: int) -> list[str]:
+        """Source URLs of documents of the site (URLs starting with one of `site_prefixes`)
+        that the list pages no longer link (not in `listed`), least recently checked first:
+        a page deleted together with its link is still noticed."""
+        if limit <= 0 or not site_prefixes:
+            return []
+        where = " OR ".join(["substr(document.source_url, 1, ?) = ?"] * len(site_prefixes))
+        params = [value for prefix in site_prefixes for value in (len(prefix), prefix)]
+        cursor = self.db.execute(
+            "SELECT document.source_url FROM document LEFT JOIN fetch_state ON fetch_state.url = document.source_url "
+            f"WHERE {where} ORDER BY coalesce(fetch_state.fetched_at, '') , document.id", params)
+        found = []
+        for (url,) in cursor:
+            if url not in listed:
+                found.append(url)
+                if len(found) >= limit:
+                    break
+        cursor.close()
+        return found
+
+    def mark_checked(self, url: str):
+        """The sync asked for `url` just now (its place in `unlisted_documents_to_check`)."""
+        with self._write():
+            self.db.execute("UPDATE fetch_state SET fetched_at = ? WHERE url = ?", [utc_now_iso(), url])
+
     def gone_documents(self, limit: int = 200) -> list[dict]:
         """Documents taken off the kiosks because their page is gone, most recent first."""
         return self._rows("SELECT id, title, doc_no, publisher, published_on, source_url, missing_count, gone_at "

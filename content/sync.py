@@ -62,6 +62,7 @@ class SiteConfig:
     max_articles: int = 20_000
     max_page_bytes: int = 5_000_000
     gone_after_syncs: int = 2           # a document whose page answers 404/410 this many syncs in a row leaves the kiosks
+    recheck_unlisted: int = 50          # documents no longer linked from the list pages asked for again per run
     user_agent: str = USER_AGENT
 
 
@@ -325,9 +326,14 @@ def sync_site(store: ContentStore, site_toml_path: str | Path, *, session: reque
     report.run_id = store.start_sync_run(site.name)
     try:
         client = PoliteClient(site, report, session=session, sleep=sleep)
-        article_urls = _walk_list_pages(store, site, client, report)
-        for url in article_urls[:site.max_articles]:
+        article_urls = _walk_list_pages(store, site, client, report)[:site.max_articles]
+        for url in article_urls:
             _sync_article(store, site, client, report, url)
+        # a page deleted from the site usually loses its link too: ask for some unlinked ones
+        site_prefixes = sorted({f"{urlsplit(u).scheme}://{urlsplit(u).netloc}/" for u in site.start_urls})
+        for url in store.unlisted_documents_to_check(site_prefixes, set(article_urls), site.recheck_unlisted):
+            _sync_article(store, site, client, report, url)
+            store.mark_checked(url)
     except BaseException as error:
         report.finished_at = _utc_now()
         report.fail(site.name, "error", str(error) or type(error).__name__)
