@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Callable, TypeVar
 
 from .errors import (
+    JobInProgress,
     PrinterError,
     PrinterLost,
     PrinterNotFound,
@@ -33,16 +34,6 @@ log = logging.getLogger(__name__)
 JOB_SLACK_S = 2.0
 # A serial line seldom runs at its full rate: allow half as long again for a transfer.
 TRANSFER_MARGIN = 1.5
-
-
-class JobInProgress(PrinterTimeout):
-    """This printer's own previous job still holds it (not another program: that is PrinterBusy)."""
-
-    code = "printer_job_in_progress"
-    what_zh = "上一张票仍在打印"
-    what_en = "The previous slip is still printing"
-    advice_zh = "请稍候再试；若持续出现，请检查打印机是否卡纸。"
-    advice_en = "Wait a moment and retry; if it persists, check the printer for a paper jam."
 
 
 @dataclass(frozen=True)
@@ -193,7 +184,13 @@ class TicketPrinter:
             self._transport.deliver(job)
             self._transport.wait_sent(time.monotonic() + once)
             phase[0] = "status"
-            after = self._read_status(first_wait_s=self.config.status_timeout_s + transfer_s)
+            # The slip is out: a connection lost now (some network printers close it after each
+            # job) is reopened to ask the status, never to send the slip again (no doubles).
+            after = self._reconnecting(lambda: self._read_status(first_wait_s=self.config.status_timeout_s + transfer_s))
+            if before.answered and not after.answered:
+                # A printer with a full buffer reads the question only once it has printed some:
+                # give it the write timeout before saying it stopped reading its input.
+                after = self._reconnecting(lambda: self._read_status(first_wait_s=self.config.timeout_s))
             if before.answered and not after.answered:
                 # It answered before the slip and not after it: the slip is stuck in front of the
                 # question, in a printer that stopped reading its input.

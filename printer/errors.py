@@ -78,6 +78,16 @@ class PrinterTimeout(PrinterError):
     advice_en = "Check the printer for a paper jam or a warning light, switch it off and on, then retry."
 
 
+class JobInProgress(PrinterTimeout):
+    """This printer's own previous job still holds it (not another program: that is PrinterBusy)."""
+
+    code = "printer_job_in_progress"
+    what_zh = "上一张票仍在打印"
+    what_en = "The previous slip is still printing"
+    advice_zh = "请稍候再试；若持续出现，请检查打印机是否卡纸。"
+    advice_en = "Wait a moment and retry; if it persists, check the printer for a paper jam."
+
+
 class PrinterNotTakingData(PrinterTimeout):
     """The device is open but the bytes of the slip do not leave: a write ran out of time."""
 

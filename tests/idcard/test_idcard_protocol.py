@@ -98,3 +98,14 @@ def test_every_status_has_a_chinese_and_english_message(status, chinese, english
     message = status_message(status)
     assert message.startswith(f"0x{status:02X} ")
     assert chinese in message and english in message
+
+
+def test_the_package_needs_neither_kivy_nor_flask():
+    import subprocess
+    import sys
+
+    probe = ("import sys, idcard, idcard.simulator, idcard.check, idcard.samples;"
+             " print(sorted(m for m in sys.modules if m.split('.')[0] in ('kivy', 'flask', 'queue_server', 'kiosk')))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

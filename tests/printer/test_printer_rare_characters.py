@@ -119,10 +119,14 @@ def test_a_ticket_with_a_rare_name_keeps_every_other_line_as_text(ticket):
     assert len(data) < 4096  # a line as a picture, not the slip
 
 
-def test_profile_switch_prints_the_whole_slip_as_an_image(ticket):
-    rare = dataclasses.replace(ticket, service="户籍登记（刘䶮）")
-    data = open_printer("dummy:?rare=slip").print_ticket(rare)
+def test_profile_switch_prints_the_whole_slip_as_an_image(ticket, tmp_path, artifacts):
+    rare = dataclasses.replace(ticket, service="户籍登记（刘䶮）", department="𠀀村便民服务站")
+    printer = open_printer(f"preview://{tmp_path}?rare=slip")
+    data = printer.print_ticket(rare)
+    assert printer.last_warnings == []
     assert data.startswith(ESC + b"@" + GS + b"P") and FS + b"&" not in data
+    with Image.open(tmp_path / "B027.png") as paper:
+        paper.save(artifacts / "rare-slip-as-image.png")
     plain = open_printer("dummy:?rare=slip").print_ticket(ticket)
     assert plain.startswith(ESC + b"@" + FS + b"&")  # only slips that need it
 
@@ -159,3 +163,21 @@ def test_print_test_sample_carries_a_rare_character_that_reaches_the_paper(tmp_p
     assert rare[0].encode("gb18030") not in data and len(raster_runs(data, 576)) >= 1
     with Image.open(tmp_path / "A001.png") as paper:
         paper.save(artifacts / "print-test-sample-text-mode.png")
+
+
+@pytest.fixture
+def machine_without_fallback_fonts(monkeypatch):
+    """As on a machine where fonts-hanazono is not installed."""
+    import printer.raster as raster
+
+    monkeypatch.setattr(raster, "FALLBACK_FONT_CANDIDATES", [])
+    raster.font_chain.cache_clear()
+    yield
+    raster.font_chain.cache_clear()
+
+
+def test_print_test_names_the_character_when_no_font_has_it(tmp_path, machine_without_fallback_fonts):
+    lines: list[str] = []
+    assert print_test(f"preview://{tmp_path}", echo=lines.append) == 0  # printed, with a warning
+    warnings = [line for line in lines if "Warning" in line]
+    assert len(warnings) == 1 and "䶮" in warnings[0] and "U+4DAE" in warnings[0] and "fonts-hanazono" in warnings[0]

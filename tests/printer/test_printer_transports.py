@@ -144,8 +144,9 @@ class TcpPrinter:
     `restart()` drops the connection and listens again on the same port, as a printer
     switched off and on does."""
 
-    def __init__(self, state: PrinterStatus):
+    def __init__(self, state: PrinterStatus, close_after_cut: bool = False):
         self.state = state
+        self.close_after_cut = close_after_cut  # as some network printers do after each job
         self.received = bytearray()
         self.connections = 0
         self.server = socket.create_server(("127.0.0.1", 0))
@@ -154,10 +155,15 @@ class TcpPrinter:
         self.thread.start()
 
     def serve(self, server: socket.socket):
+        while self.serve_one(server) and self.close_after_cut:
+            pass
+
+    def serve_one(self, server: socket.socket) -> bool:
+        """One connection, until the client closes it (False) or, with close_after_cut, a cut (True)."""
         try:
             connection, _ = server.accept()
         except OSError:
-            return  # closed while waiting
+            return False  # closed while waiting
         self.connection = connection
         self.connections += 1
         with connection:
@@ -165,10 +171,12 @@ class TcpPrinter:
                 try:
                     data = connection.recv(4096)
                 except OSError:
-                    return
+                    return False
                 if not data:
-                    return
+                    return False
                 self.received += data
+                if self.close_after_cut and b"\x1dVB\x00" in data:
+                    return True
                 for number, request in STATUS_REQUESTS.items():
                     for _ in range(data.count(request)):
                         reply = status_reply(self.state, number)
@@ -305,4 +313,38 @@ def test_serial_printer_that_stops_reading_is_named_not_taking_data(mode, ticket
         simulator.clear()
         sent = printer.print_ticket(ticket)
         assert simulator.data().endswith(sent + ASK_ALL)
+        printer.close()
+
+
+def test_network_printer_that_closes_after_each_job_prints_each_ticket_once(ticket):
+    remote = TcpPrinter(PrinterStatus.READY, close_after_cut=True)
+    printer = open_printer(f"tcp://127.0.0.1:{remote.port}?status_timeout=300")
+    first = printer.print_ticket(ticket)  # the status after it is asked on a new connection
+    second = printer.print_ticket(ticket)
+    printer.close()
+    remote.close()
+    assert first == second and bytes(remote.received).count(first) == 2  # each once, no resend
+    assert printer.last_error is None and printer.last_status is PrinterStatus.READY
+
+
+def test_each_cause_is_its_own_error_with_chinese_and_english_advice():
+    causes = {PrinterNotFound: "找不到打印机", PrinterLost: "重连后仍未恢复",
+              PrinterNotTakingData: "不接收数据", PrinterBusy: "其他程序占用"}
+    assert len({error_class.code for error_class in causes}) == len(causes)
+    for error_class, words in causes.items():
+        error = error_class("tcp://192.0.2.9")
+        assert words in error.message_zh and "tcp://192.0.2.9" in error.message_zh
+        assert error.advice_en and error.advice_en in error.message_en
+        others = [other for other in causes if other is not error_class]
+        assert not any(causes[other] in error.message_zh for other in others), error_class
+
+
+def test_printer_busy_printing_answers_late_and_is_not_called_jammed(ticket):
+    # It reads nothing for 1.2 s after the slip (printing it, buffer full): the question after
+    # the slip waits longer than the 0.3 s status timeout, but well within the write timeout.
+    with SerialPrinterSimulator(PrinterStatus.READY, busy_after_cut_s=1.2) as simulator:
+        printer = open_printer(serial_uri(simulator))
+        sent = printer.print_ticket(ticket)
+        assert printer.last_status is PrinterStatus.READY and printer.last_error is None
+        assert sent in simulator.data()
         printer.close()
