@@ -133,3 +133,13 @@ def test_overview_documents_and_document_pages_tell_held_and_gone(live_server, a
     gone_page = browser.get(f"{live_server.url}/admin/content/documents/{gone_id}").text
     assert "原网页已不存在" in gone_page
     assert "原网页已不存在" not in browser.get(f"{live_server.url}/admin/content/documents/{doc_id}").text
+
+
+def test_the_sync_page_tells_pages_read_in_another_charset(live_server, admin_session):
+    browser, _ = admin_session
+    with ContentStore(live_server.config["content"]["database"]) as content:
+        run = content.start_sync_run("测试站点")
+        content.finish_sync_run(run, {"new": [], "changed": [], "unchanged": 3, "failed": [], "charset_fixes": [
+            {"url": "http://www.example.gov.cn/a.html", "declared": "gb18030", "used": "utf-8"}]})
+    page = browser.get(live_server.url + "/admin/content/sync").text
+    assert "编码声明有误、已按实际编码读取：1 页（如 GB18030 → UTF-8" in page

@@ -29,6 +29,7 @@ def test_a_page_declared_gbk_but_sent_as_utf8_is_read_as_utf8_and_reported(conte
     assert report.charset_fixes == [{"url": county_site.url + path, "declared": "gb18030", "used": "utf-8"}]
     assert "页面声明 GB18030，实际按 UTF-8 读取" in report.summary()
     assert [hit["title"] for hit in content_store.search("两项补贴")] == [fixture.MISLABELLED_TITLE]
+    assert content_store.sync_runs(limit=1)[0]["report"]["charset_fixes"] == report.charset_fixes
 
 
 def test_a_page_declared_utf8_but_sent_as_gbk_is_read_as_gb18030(content_store, county_site, tmp_path):
