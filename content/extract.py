@@ -286,10 +286,10 @@ def _label_list_container(root):
     inside, the innermost of equals. None when no element holds three."""
     counts: dict = {}
     for element in root.iter():
-        if _tag(element) is None or not _exact_label(element.text_content()):
+        # a label's innermost element: the label is its own text, and it holds nothing else
+        if _tag(element) is None or not _exact_label(element.text) or any(
+                _tag(child) and clean_text(child.text_content()) for child in element):
             continue
-        if any(_tag(child) and _exact_label(child.text_content()) for child in element):
-            continue  # the label's innermost element counts, once
         depth = 0
         for ancestor in element.iterancestors():
             depth += 1

@@ -32,8 +32,9 @@ GUIDE_FIELDS = ("service", "department", "legal_basis", "conditions", "procedure
 GUIDE_LISTS = ("materials", "online_links")
 ANNOUNCEMENT_FIELDS = ("title", "body", "starts_on", "ends_on", "pinned")
 
-# How many matches of a query are scored; beyond that the newest are (see ContentStore._ranked).
-SEARCH_RANK_CANDIDATES = 1000
+# How many matches of a query are scored by bm25: the newest this many of the title index,
+# then of the whole index (see ContentStore._ranked). Scoring costs ~20 µs a match.
+SEARCH_RANK_CANDIDATES = 150
 
 # Search column weights for bm25: a hit in the title counts most, then the numbers and
 # publisher, then the body.
@@ -158,11 +159,29 @@ MIGRATIONS: list[str] = [
     );
     INSERT INTO search (search, rank) VALUES ('rank', 'bm25(10.0, 4.0, 1.0)');
     """,
+    """
+    -- an index of every token's first character: a query of one character ("籍", or the
+    -- "号" ending "第3号") is a prefix query, answered from it without merging every token
+    -- that begins with that character
+    DROP TABLE search;
+    CREATE VIRTUAL TABLE search USING fts5(
+        title, meta, body, kind UNINDEXED, item_id UNINDEXED,
+        tokenize = "unicode61 remove_diacritics 0 tokenchars '〔〕'", prefix = '1'
+    );
+    INSERT INTO search (search, rank) VALUES ('rank', 'bm25(10.0, 4.0, 1.0)');
+    -- the titles (and guides' service names) alone, same rowids: "title hits first" asks
+    -- this small index instead of filtering the whole one by column, which reads the
+    -- bodies' positions of every match
+    CREATE VIRTUAL TABLE search_title USING fts5(
+        title,
+        tokenize = "unicode61 remove_diacritics 0 tokenchars '〔〕'", prefix = '1'
+    );
+    """,
 ]
 
 # How the search index is cut (content.textindex); a store indexed another way is
 # re-indexed from its rows when opened.
-SEARCH_FORMAT = "2"
+SEARCH_FORMAT = "3"
 
 # A document is on the kiosks and in search unless an admin hid it or its page is gone.
 VISIBLE = "hidden = 0 AND gone_at IS NULL"
@@ -271,39 +290,45 @@ class ContentStore:
 
     def _reindex_everything(self):
         self.db.execute("DELETE FROM search")
+        self.db.execute("DELETE FROM search_title")
         for doc in self._rows("SELECT * FROM document"):
             self._index_document(doc)
         for guide in self._rows("SELECT * FROM guide"):
             self._index_guide(self._guide_out(guide))
 
+    def _index_row(self, rowid: int, kind: str, item_id: int, title: str, meta: str, body: str):
+        title_tokens = index_tokens(title)
+        self.db.execute("INSERT INTO search (rowid, title, meta, body, kind, item_id) VALUES (?, ?, ?, ?, ?, ?)",
+                        [rowid, title_tokens, index_tokens(meta), index_tokens(body), kind, item_id])
+        self.db.execute("INSERT INTO search_title (rowid, title) VALUES (?, ?)", [rowid, title_tokens])
+
+    def _unindex_row(self, rowid: int):
+        self.db.execute("DELETE FROM search WHERE rowid = ?", [rowid])
+        self.db.execute("DELETE FROM search_title WHERE rowid = ?", [rowid])
+
     def _index_document(self, doc: dict):
         rowid = 2 * doc["id"]
-        self.db.execute("DELETE FROM search WHERE rowid = ?", [rowid])
+        self._unindex_row(rowid)
         if doc.get("hidden") or doc.get("gone_at"):
             return
         meta = " ".join(filter(None, [doc.get("doc_no"), doc.get("index_no"), doc.get("publisher"),
                                       doc.get("category")]))
-        self.db.execute(
-            "INSERT INTO search (rowid, title, meta, body, kind, item_id) VALUES (?, ?, ?, ?, 'document', ?)",
-            [rowid, index_tokens(doc.get("title")), index_tokens(meta), index_tokens(doc.get("body")), doc["id"]])
+        self._index_row(rowid, "document", doc["id"], doc.get("title"), meta, doc.get("body"))
 
     def _index_guide(self, guide: dict):
         rowid = 2 * guide["id"] + 1
-        self.db.execute("DELETE FROM search WHERE rowid = ?", [rowid])
+        self._unindex_row(rowid)
         materials = guide.get("materials") or []
         body = "\n".join(filter(None, [guide.get("legal_basis"), guide.get("conditions"), guide.get("procedure"),
                                        "\n".join(materials), guide.get("time_limit"), guide.get("fees")]))
-        self.db.execute(
-            "INSERT INTO search (rowid, title, meta, body, kind, item_id) VALUES (?, ?, ?, ?, 'guide', ?)",
-            [rowid, index_tokens(guide["service"]), index_tokens(guide.get("department")), index_tokens(body),
-             guide["id"]])
+        self._index_row(rowid, "guide", guide["id"], guide["service"], guide.get("department"), body)
 
     @staticmethod
     def _search_key(rowid: int) -> tuple[str, int]:
         return ("guide", (rowid - 1) // 2) if rowid % 2 else ("document", rowid // 2)
 
     def _unindex(self, kind: str, item_id: int):
-        self.db.execute("DELETE FROM search WHERE rowid = ?", [2 * item_id + (1 if kind == "guide" else 0)])
+        self._unindex_row(2 * item_id + (1 if kind == "guide" else 0))
 
     # --- documents --------------------------------------------------------------
 
@@ -524,6 +549,31 @@ class ContentStore:
                 self._index_document(self._row("SELECT * FROM document WHERE id = ?", [found["id"]]))
             return bool(found["gone_at"])
 
+    def unlisted_documents_to_check(self, site_prefixes: list[str], listed: set[str], limit: int) -> list[str]:
+        """Source URLs of documents of the site (URLs starting with one of `site_prefixes`)
+        that the list pages no longer link (not in `listed`), least recently checked first:
+        a page deleted together with its link is still noticed."""
+        if limit <= 0 or not site_prefixes:
+            return []
+        where = " OR ".join(["substr(document.source_url, 1, ?) = ?"] * len(site_prefixes))
+        params = [value for prefix in site_prefixes for value in (len(prefix), prefix)]
+        cursor = self.db.execute(
+            "SELECT document.source_url FROM document LEFT JOIN fetch_state ON fetch_state.url = document.source_url "
+            f"WHERE {where} ORDER BY coalesce(fetch_state.fetched_at, '') , document.id", params)
+        found = []
+        for (url,) in cursor:
+            if url not in listed:
+                found.append(url)
+                if len(found) >= limit:
+                    break
+        cursor.close()
+        return found
+
+    def mark_checked(self, url: str):
+        """The sync asked for `url` just now (its place in `unlisted_documents_to_check`)."""
+        with self._write():
+            self.db.execute("UPDATE fetch_state SET fetched_at = ? WHERE url = ?", [utc_now_iso(), url])
+
     def gone_documents(self, limit: int = 200) -> list[dict]:
         """Documents taken off the kiosks because their page is gone, most recent first."""
         return self._rows("SELECT id, title, doc_no, publisher, published_on, source_url, missing_count, gone_at "
@@ -710,6 +760,7 @@ class ContentStore:
                 for table in ("document", "announcement", "guide", "tombstone"):
                     self.db.execute(f"DELETE FROM {table}")
                 self.db.execute("DELETE FROM search")
+                self.db.execute("DELETE FROM search_title")
             for doc_id in deleted.get("documents", []):
                 self.db.execute("DELETE FROM document WHERE id = ?", [doc_id])
                 self._unindex("document", doc_id)
@@ -756,18 +807,18 @@ class ContentStore:
         expression = match_expression(q)
         if expression is None:
             return []
-        hits = self._ranked("{title} : (" + expression + ")", limit)
+        hits = self._ranked("search_title", expression, limit)
         if len(hits) < limit:
-            hits += [hit for hit in self._ranked(expression, limit + len(hits)) if hit not in hits]
+            hits += [hit for hit in self._ranked("search", expression, limit + len(hits)) if hit not in hits]
         return self._search_results(hits[:limit], q)
 
-    def _ranked(self, expression: str, limit: int) -> list[tuple[str, int]]:
-        """Matches of an FTS5 expression, best (bm25) first, among the newest
-        SEARCH_RANK_CANDIDATES matches: scoring costs per match, and a word found in most
-        documents would otherwise be scored thousands of times."""
+    def _ranked(self, index: str, expression: str, limit: int) -> list[tuple[str, int]]:
+        """Matches of an FTS5 expression in `index` (search_title or search), best (bm25)
+        first, among the newest SEARCH_RANK_CANDIDATES matches: scoring costs per match,
+        and a word found in most documents would otherwise be scored thousands of times."""
         # only rowids are read: a stored column would load every match's token text
         found = self._rows(
-            "SELECT rowid FROM (SELECT rowid, rank AS score FROM search WHERE search MATCH ? "
+            f"SELECT rowid FROM (SELECT rowid, rank AS score FROM {index} WHERE {index} MATCH ? "
             "ORDER BY rowid DESC LIMIT ?) ORDER BY score LIMIT ?", [expression, SEARCH_RANK_CANDIDATES, limit])
         return [self._search_key(r["rowid"]) for r in found]
 

@@ -8,6 +8,11 @@ the site are spaced out, and failed requests are retried with growing pauses. A 
 that fails (404, timeout, cut off, not an article) is recorded in the report and the run
 goes on.
 
+Careful with what it stores: a page is read in the charset its bytes show
+(`extract.read_page`), an update that would make a stored document worse is held for the
+admin instead of applied (`quality.update_problems`), and a document whose page is gone
+(404/410 on `gone_after_syncs` runs in a row) leaves the kiosks and search.
+
 A site is described by a small TOML file:
 
     name = "和林格尔县人民政府"
@@ -15,6 +20,7 @@ A site is described by a small TOML file:
     article_pattern = "/t\\d{8}_\\d+\\.html$"   # optional: which links are articles
     next_pattern = "index_\\d+\\.html$"         # optional: which links are further list pages
     delay_seconds = 1.0                           # optional politeness settings, defaults below
+    gone_after_syncs = 2                          # optional, see SiteConfig
 """
 
 from __future__ import annotations
@@ -56,6 +62,7 @@ class SiteConfig:
     max_articles: int = 20_000
     max_page_bytes: int = 5_000_000
     gone_after_syncs: int = 2           # a document whose page answers 404/410 this many syncs in a row leaves the kiosks
+    recheck_unlisted: int = 50          # documents no longer linked from the list pages asked for again per run
     user_agent: str = USER_AGENT
 
 
@@ -319,9 +326,14 @@ def sync_site(store: ContentStore, site_toml_path: str | Path, *, session: reque
     report.run_id = store.start_sync_run(site.name)
     try:
         client = PoliteClient(site, report, session=session, sleep=sleep)
-        article_urls = _walk_list_pages(store, site, client, report)
-        for url in article_urls[:site.max_articles]:
+        article_urls = _walk_list_pages(store, site, client, report)[:site.max_articles]
+        for url in article_urls:
             _sync_article(store, site, client, report, url)
+        # a page deleted from the site usually loses its link too: ask for some unlinked ones
+        site_prefixes = sorted({f"{urlsplit(u).scheme}://{urlsplit(u).netloc}/" for u in site.start_urls})
+        for url in store.unlisted_documents_to_check(site_prefixes, set(article_urls), site.recheck_unlisted):
+            _sync_article(store, site, client, report, url)
+            store.mark_checked(url)
     except BaseException as error:
         report.finished_at = _utc_now()
         report.fail(site.name, "error", str(error) or type(error).__name__)

@@ -69,6 +69,12 @@ def query_terms(query: str) -> list[list[str]]:
     terms = []
     for part in (query or "").split():
         tokens = _tokens(part)
+        segments = list(_segments(part))
+        if segments and segments[-1][0] == "han" and len(segments[-1][1]) > 1:
+            # a part ending in a run of Han characters: its bigrams already say everything,
+            # and the run's last character alone would be a costly prefix ("保" * matches
+            # every token beginning with 保)
+            tokens.pop()
         if tokens:
             terms.append(tokens)
     return terms
@@ -104,12 +110,20 @@ def needles(query: str) -> list[str]:
     return [unicodedata.normalize("NFKC", part).lower() for part in (query or "").split() if part.strip()]
 
 
+_LATIN = re.compile(r"[0-9a-z]")
+
+
 def snippet(text: str, query: str, width: int = 60) -> str:
     """A piece of `text` around the first place any part of the query occurs, with ellipses."""
     text = " ".join((text or "").split())
-    folded = unicodedata.normalize("NFKC", text).lower()
-    positions = [folded.find(n) for n in needles(query)]
-    positions = [p for p in positions if p >= 0]
+    parts = needles(query)
+    lowered = text.lower()
+    positions = [p for p in (lowered.find(n) for n in parts) if p >= 0]
+    if not positions and any(_LATIN.search(part) for part in parts):
+        # the text may write the query's letters or digits full-width ("１２号"): compare
+        # folded (NFKC is slow on Chinese text, so only then)
+        folded = unicodedata.normalize("NFKC", text).lower()
+        positions = [p for p in (folded.find(n) for n in parts) if p >= 0]
     if not positions:
         return text[:width] + ("…" if len(text) > width else "")
     start = max(0, min(positions) - width // 3)

@@ -41,7 +41,7 @@ def overview():
     return render("overview.html", version=store.version(), documents=store.count_documents(include_hidden=True),
                   hidden=store.count_documents(include_hidden=True) - store.count_documents(),
                   guides=len(store.guides()), announcements=len(store.announcements()),
-                  last_run=runs[0] if runs else None)
+                  last_run=runs[0] if runs else None, held=len(store.held_updates()))
 
 
 # --- announcements ----------------------------------------------------------------

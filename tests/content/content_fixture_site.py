@@ -309,7 +309,7 @@ EARLY_END_CUT = EARLY_END.encode("utf-8").index(b"</body></html></div>") + len(b
 # A page of a newspaper-run site: markup inside the ArticleTitle meta, 来源 followed by 编辑
 # on one line, a share box and a download widget without telling class names.
 WIDGETS_PATH = "/zwgk/202405/t20240512_2004.html"
-WIDGETS = page("县城新增两处便民服务站", """
+WIDGETS = page("新闻详情", """
 <div class="art-info">来源：和林格尔融媒体中心　编辑：乔丽　发布时间：2024-05-12</div>
 <div class="art-box">
 <div class="TRS_Editor"><p>近日，县城新增两处便民服务站，群众可就近办理社保查询、水电缴费等十余项业务。</p>

@@ -120,3 +120,26 @@ def test_the_sync_page_lists_held_updates_and_an_admin_accepts_or_discards_one(l
         assert content.document(doc_id)["body"] == "页面维护中" and content.held_updates() == []
     # without the form's token nothing happens
     assert browser.post(f"{live_server.url}/admin/content/sync/held/{second}/accept").status_code == 400
+
+
+def test_overview_documents_and_document_pages_tell_held_and_gone(live_server, admin_session):
+    browser, _ = admin_session
+    doc_id, held_id, gone_id = _held_and_gone(live_server.config["content"]["database"])
+    overview = browser.get(live_server.url + "/admin/content/").text
+    assert "1 项更新待审核" in overview and "其中不在查询机上 1" in overview
+    listing = browser.get(live_server.url + "/admin/content/documents").text
+    row = re.search(r"<tr>(?:(?!</tr>).)*关于2019年冬季供暖的通知.*?</tr>", listing, re.S).group(0)
+    assert "网站上已不存在" in row
+    gone_page = browser.get(f"{live_server.url}/admin/content/documents/{gone_id}").text
+    assert "原网页已不存在" in gone_page
+    assert "原网页已不存在" not in browser.get(f"{live_server.url}/admin/content/documents/{doc_id}").text
+
+
+def test_the_sync_page_tells_pages_read_in_another_charset(live_server, admin_session):
+    browser, _ = admin_session
+    with ContentStore(live_server.config["content"]["database"]) as content:
+        run = content.start_sync_run("测试站点")
+        content.finish_sync_run(run, {"new": [], "changed": [], "unchanged": 3, "failed": [], "charset_fixes": [
+            {"url": "http://www.example.gov.cn/a.html", "declared": "gb18030", "used": "utf-8"}]})
+    page = browser.get(live_server.url + "/admin/content/sync").text
+    assert "编码声明有误、已按实际编码读取：1 页（如 GB18030 → UTF-8" in page

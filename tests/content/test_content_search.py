@@ -84,7 +84,8 @@ def test_single_characters_and_empty_queries(searchable):
 def test_tokens_and_expressions():
     # bigrams and each run's last character: every character begins a token
     assert index_tokens("社会保障卡 2024年") == "社会 会保 保障 障卡 卡 2024 年"
-    assert match_expression('社保"') == '("社保" + "保" *)'
+    assert match_expression('社保"') == '("社保")'  # a run's bigrams say it all at the end of a query
+    assert match_expression("社保2024") == '("社保" + "保" + "2024")'
     assert match_expression("12号") == '("12" + "号" *)'
 
 

@@ -29,6 +29,7 @@ def test_a_page_declared_gbk_but_sent_as_utf8_is_read_as_utf8_and_reported(conte
     assert report.charset_fixes == [{"url": county_site.url + path, "declared": "gb18030", "used": "utf-8"}]
     assert "页面声明 GB18030，实际按 UTF-8 读取" in report.summary()
     assert [hit["title"] for hit in content_store.search("两项补贴")] == [fixture.MISLABELLED_TITLE]
+    assert content_store.sync_runs(limit=1)[0]["report"]["charset_fixes"] == report.charset_fixes
 
 
 def test_a_page_declared_utf8_but_sent_as_gbk_is_read_as_gb18030(content_store, county_site, tmp_path):
@@ -195,3 +196,37 @@ def test_a_page_that_answers_again_restarts_the_count(content_store, county_site
     county_site.failing[fixture.A1_PATH] = [410]
     report = sync_site(content_store, site_file)  # missing once again: not twice in a row
     assert report.gone == [] and content_store.gone_documents() == []
+
+
+def test_a_page_deleted_together_with_its_link_is_noticed(content_store, county_site, tmp_path):
+    site_file = fixture.site_toml(tmp_path, county_site)
+    sync_site(content_store, site_file)
+    url = county_site.url + fixture.A6_PATH
+    doc = content_store.document_by_url(url)
+    del county_site.responses[fixture.A6_PATH]  # gone from the site, and from the last list page
+    county_site.put(fixture.LIST_PATHS[2], fixture.LIST_3.replace(fixture.A6_PATH, fixture.A1_PATH))
+
+    sync_site(content_store, site_file)
+    report = sync_site(content_store, site_file)
+
+    assert [item["id"] for item in report.gone] == [doc["id"]]
+    assert [entry.status for entry in county_site.requests_to(fixture.A6_PATH)][-2:] == [404, 404]
+    # documents still linked are not asked twice in a run
+    assert len(county_site.requests_to(fixture.A2_PATH)) == 3
+
+
+def test_unlinked_documents_are_asked_for_a_few_at_a_time_least_recently_first(content_store, county_site, tmp_path):
+    site_file = fixture.site_toml(tmp_path, county_site)
+    text = open(site_file, encoding="utf-8").read() + "recheck_unlisted = 2\n"
+    open(site_file, "w", encoding="utf-8").write(text)
+    sync_site(content_store, site_file)
+    county_site.put(fixture.LIST_PATHS[0], fixture.list_page([], ""))  # every link gone, the pages stay
+    county_site.clear_log()
+    asked = []
+    for _ in range(3):
+        sync_site(content_store, site_file)
+        asked.append({entry.path for entry in county_site.log if entry.path in fixture.ARTICLES})
+        county_site.clear_log()
+    assert [len(paths) for paths in asked] == [2, 2, 2]
+    assert asked[0] | asked[1] | asked[2] == set(fixture.ARTICLES)  # six documents, two a run, none twice
+    assert content_store.gone_documents() == []  # they answered (304): nothing is gone

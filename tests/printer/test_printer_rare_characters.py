@@ -163,3 +163,21 @@ def test_print_test_sample_carries_a_rare_character_that_reaches_the_paper(tmp_p
     assert rare[0].encode("gb18030") not in data and len(raster_runs(data, 576)) >= 1
     with Image.open(tmp_path / "A001.png") as paper:
         paper.save(artifacts / "print-test-sample-text-mode.png")
+
+
+@pytest.fixture
+def machine_without_fallback_fonts(monkeypatch):
+    """As on a machine where fonts-hanazono is not installed."""
+    import printer.raster as raster
+
+    monkeypatch.setattr(raster, "FALLBACK_FONT_CANDIDATES", [])
+    raster.font_chain.cache_clear()
+    yield
+    raster.font_chain.cache_clear()
+
+
+def test_print_test_names_the_character_when_no_font_has_it(tmp_path, machine_without_fallback_fonts):
+    lines: list[str] = []
+    assert print_test(f"preview://{tmp_path}", echo=lines.append) == 0  # printed, with a warning
+    warnings = [line for line in lines if "Warning" in line]
+    assert len(warnings) == 1 and "䶮" in warnings[0] and "U+4DAE" in warnings[0] and "fonts-hanazono" in warnings[0]
