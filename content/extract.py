@@ -13,7 +13,10 @@ import unicodedata
 from dataclasses import dataclass, field
 from urllib.parse import urldefrag, urljoin, urlsplit
 
+import charset_normalizer
 import lxml.html
+
+from .quality import broken_characters, looks_like_mojibake_simple
 
 # --- text encoding ----------------------------------------------------------------
 
@@ -38,28 +41,120 @@ def _codec(name: str | None) -> str | None:
     return name
 
 
-def decode_page(raw: bytes, content_type: str | None = None) -> str:
-    """The page's text: charset from the HTTP header, else from its <meta>, else UTF-8 if
-    it decodes cleanly, else GB18030."""
+@dataclass
+class DecodedPage:
+    """A page's text and how it was read: `charset` is the codec used, `declared` the one
+    the HTTP header or the page's <meta> named (None when neither did)."""
+
+    text: str
+    charset: str
+    declared: str | None = None
+
+    @property
+    def charset_overridden(self) -> bool:
+        """The declaration was wrong and the bytes were read with another charset."""
+        return self.declared is not None and self.charset != self.declared
+
+
+def _declared_codec(raw: bytes, content_type: str | None) -> str | None:
     header = re.search(r"charset\s*=\s*([A-Za-z0-9_\-\"']+)", content_type or "", re.I)
     codec = _codec(header.group(1)) if header else None
     if codec is None:
         meta = _META_CHARSET.search(raw[:4096])
         codec = _codec(meta.group(1).decode("ascii", "ignore")) if meta else None
+    return codec
+
+
+def _clean_decoding(raw: bytes, codec: str) -> str | None:
+    """`raw` read with `codec`, or None when that leaves undecodable bytes, replacement or
+    private-use characters — the marks of the wrong charset."""
+    try:
+        text = raw.decode(codec)
+    except (UnicodeDecodeError, LookupError):
+        return None
+    return None if broken_characters(text) else text
+
+
+def _plainly_utf8(raw: bytes) -> str | None:
+    """`raw` as UTF-8 when it is valid UTF-8 with several multi-byte characters: bytes of
+    GBK or Latin-1 text almost never form valid UTF-8 sequences by chance."""
+    text = _clean_decoding(raw, "utf-8")
+    if text is None or len(text.encode("utf-8")) - len(text) < 8:
+        return None
+    return text
+
+
+def _guessed_codec(raw: bytes) -> str | None:
+    """charset_normalizer's reading of the bytes, for pages neither UTF-8 nor GB18030 reads."""
+    best = charset_normalizer.from_bytes(raw[:200_000]).best()
+    return _codec(best.encoding) if best is not None else None
+
+
+def read_page(raw: bytes, content_type: str | None = None) -> DecodedPage:
+    """The page's text, by evidence as much as by declaration.
+
+    The charset the HTTP header (else the <meta>) declares is used when the bytes decode
+    cleanly with it. A wrong declaration — a site migrated to UTF-8 that still says GBK —
+    shows as undecodable bytes, replacement or private-use characters, or as bytes that are
+    plainly UTF-8; then UTF-8, GB18030, or charset_normalizer's guess, whichever reads the
+    bytes cleanly, is used instead. Without a declaration: UTF-8 if clean, else GB18030."""
+    declared = _declared_codec(raw, content_type)
     if raw.startswith(b"\xef\xbb\xbf"):
-        codec, raw = "utf-8", raw[3:]
-    if codec is None:
-        try:
-            return raw.decode("utf-8")
-        except UnicodeDecodeError:
-            codec = "gb18030"
-    return raw.decode(codec, errors="replace")
+        return DecodedPage(raw[3:].decode("utf-8", errors="replace"), "utf-8", declared or "utf-8")
+    if declared and declared != "utf-8":
+        utf8 = _plainly_utf8(raw)
+        if utf8 is not None:
+            return DecodedPage(utf8, "utf-8", declared)
+    if declared:
+        text = _clean_decoding(raw, declared)
+        if text is not None:
+            return DecodedPage(text, declared, declared)
+    candidates = [codec for codec in ("utf-8", "gb18030") if codec != declared]
+    for codec in candidates:
+        text = _clean_decoding(raw, codec)
+        if text is not None:
+            return DecodedPage(text, codec, declared)
+    guessed = _guessed_codec(raw)
+    if guessed and guessed != declared:
+        text = _clean_decoding(raw, guessed)
+        if text is not None and not looks_like_mojibake_simple(text):
+            return DecodedPage(text, guessed, declared)
+    codec = declared or "gb18030"
+    return DecodedPage(raw.decode(codec, errors="replace"), codec, declared)
+
+
+def decode_page(raw: bytes, content_type: str | None = None) -> str:
+    """The page's text (see `read_page`)."""
+    return read_page(raw, content_type).text
+
+
+_SCRIPT_OR_COMMENT = re.compile(r"<script\b.*?</script\s*>|<style\b.*?</style\s*>|<!--.*?-->", re.I | re.S)
+_OPEN_RAW = re.compile(r"<script\b|<style\b|<!--", re.I)
+_DIV_OPEN = re.compile(r"<div\b", re.I)
+_DIV_CLOSE = re.compile(r"</div\s*>", re.I)
+# Hand-made pages leave a div or two open; a page cut off mid-way leaves its whole
+# layout open (body > wrapper > main > article …).
+UNCLOSED_DIVS_TRUNCATED = 3
 
 
 def looks_truncated(html: str) -> bool:
-    """A page that opened <html> but never closed it was cut off on the way."""
-    lowered = html[-4096:].lower()
-    return "<html" in html[:4096].lower() and "</html>" not in lowered
+    """Whether the page was cut off on the way, judged by its structure, not by a
+    `</html>` alone — real pages carry one mid-page (in an embedded snippet or a stray
+    template), and a transfer cut right after it still ends in `</html>`.
+
+    Cut off: an <html> that is never closed, a <body> that is never closed, a script,
+    style or comment left open, or several <div>s left open."""
+    head = html[:4096].lower()
+    if "<html" in head and "</html>" not in html[-200_000:].lower():
+        return True
+    markup = _SCRIPT_OR_COMMENT.sub("", html)
+    if _OPEN_RAW.search(markup):
+        return True
+    lowered = markup.lower()
+    body_start = lowered.find("<body")
+    if body_start >= 0 and "</body>" not in lowered[body_start:]:
+        return True
+    return len(_DIV_OPEN.findall(markup)) - len(_DIV_CLOSE.findall(markup)) >= UNCLOSED_DIVS_TRUNCATED
 
 
 # --- text helpers -----------------------------------------------------------------
@@ -126,7 +221,7 @@ DATE_FIELDS = ("written_on", "published_on", "repealed_on")
 
 # Labels that are no field but end the value before them ("来源：县民政局 浏览次数：12").
 STOP_LABELS = ("浏览次数", "浏览量", "点击数", "点击率", "阅读次数", "访问次数", "字号", "字体", "作者", "分享到",
-               "打印", "责任编辑")
+               "打印", "责任编辑", "编辑", "责编", "审核", "校对", "供稿")
 
 _LABEL_FIELD: dict[str, tuple[str | None, int]] = {label: (None, 0) for label in STOP_LABELS}
 for _field, _labels in LABELS.items():
@@ -179,6 +274,74 @@ def find_metadata(lines: list[str]) -> dict[str, str]:
     return {name: raw for name, (rank, raw) in found.items()}
 
 
+def _exact_label(text: str) -> str | None:
+    """The label `text` is, when it is nothing but a label (no colon, no value)."""
+    key = _SPACES.sub("", text or "")
+    return key if key in _LABEL_FIELD else None
+
+
+def _label_list_container(root):
+    """The element holding a metadata list in which each label is an element of its own,
+    without a colon (the county's 政务公开 pages): the element with the most such labels
+    inside, the innermost of equals. None when no element holds three."""
+    counts: dict = {}
+    for element in root.iter():
+        # a label's innermost element: the label is its own text, and it holds nothing else
+        if _tag(element) is None or not _exact_label(element.text) or any(
+                _tag(child) and clean_text(child.text_content()) for child in element):
+            continue
+        depth = 0
+        for ancestor in element.iterancestors():
+            depth += 1
+            found = counts.setdefault(id(ancestor), [ancestor, 0, 0])
+            found[1] += 1
+            found[2] = -depth  # nearer the label: deeper in the page
+    best = None
+    for ancestor, count, nearness in counts.values():
+        if count >= 3 and (best is None or (count, nearness) > (best[1], best[2])):
+            best = (ancestor, count, nearness)
+    return best[0] if best else None
+
+
+def label_list_metadata(root) -> dict[str, str | None]:
+    """Fields of a label list where labels and values are elements of their own, read in
+    order: a label's value is the text up to the next label, and a label followed at once
+    by another label (an empty value leaves no element) has none — never the next label.
+
+    Text: 标题 / 县政务公开工作总结 / 索引号 / 发文字号 / 成文日期 / 2013-12-28 gives the title,
+    no index number, no document number, the written date."""
+    container = _label_list_container(root)
+    if container is None:
+        return {}
+    cells: list[tuple[int, str]] = []  # (line number, text) of each element's text
+    for number, line in enumerate(page_lines(container, mark_boundaries=True)):
+        for segment in line.split(BOUNDARY):
+            if segment.strip():
+                cells.append((number, segment.strip()))
+    found: dict[str, tuple[bool, int, str | None]] = {}  # field -> (has value, rank, value)
+    index = 0
+    while index < len(cells):
+        label = _exact_label(cells[index][1])
+        index += 1
+        if label is None:
+            continue
+        value_parts, value_line = [], None
+        while index < len(cells) and not _exact_label(cells[index][1]):
+            line, text = cells[index]
+            if value_line is None or line == value_line:  # inline markup splits one value
+                value_line = line
+                value_parts.append(text)
+            index += 1
+        name, rank = _LABEL_FIELD[label]
+        if name is None:
+            continue
+        value = _value("".join(value_parts))
+        candidate = (value is not None, -rank, value)
+        if name not in found or candidate[:2] > found[name][:2]:
+            found[name] = candidate
+    return {name: value for name, (_, _, value) in found.items()}
+
+
 # --- the page as lines ------------------------------------------------------------
 
 _BLOCK_TAGS = {
@@ -194,6 +357,11 @@ _NOISE_TAGS = {"nav", "header", "footer", "aside", "form"}
 _NOISE_NAME = re.compile(
     r"(^|[-_ ])(nav|navbar|menu|breadcrumbs?|crumbs?|bread|position|location|dqwz|footer|foot|bottom|copyright|"
     r"header|head|top|topbar|share|sidebar|side|print|toolbar|search|links?|friendlink)([-_ \d]|$)", re.I)
+# Lines of share boxes and download widgets: "X", "扫一扫在手机打开当前页", "pdf下载 word下载".
+_WIDGET_WORD = (r"(?:[Xx×✕✖]|扫一扫(?:在手机(?:上)?(?:打开|查看|阅读)(?:当前页|本页|此页)?)?|在手机(?:上)?打开当前页|"
+                r"(?:pdf|word|doc|docx|ofd|wps|txt)\s*(?:下载|版)|下载|分享(?:到)?|收藏|打印|关闭|返回顶部|"
+                r"(?:微信|微博|QQ空间|QQ)(?:好友|朋友圈)?|【[^】]{1,6}】)")
+_WIDGET_LINE = re.compile(r"^\s*" + _WIDGET_WORD + r"(?:[\s|｜/、:：]*" + _WIDGET_WORD + r")*[\s:：]*$", re.I)
 _NOISE_TEXT = ("网站标识码", "ICP备", "ICP 备", "公网安备", "当前位置", "您的位置", "打印本页", "关闭窗口",
                "【打印】", "【关闭】", "分享到", "字体：", "字号：", "【大】", "【中】", "【小】", "主办单位：",
                "版权所有")
@@ -258,6 +426,24 @@ def _is_noise(element) -> bool:
         return True
     names = " ".join(filter(None, [element.get("class"), element.get("id")]))
     return bool(names and _NOISE_NAME.search(names))
+
+
+_HIDDEN_CLASSES = {"hide", "hidden", "d-none", "is-hidden", "display-none", "sr-only", "visually-hidden"}
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+
+
+def _is_hidden(element) -> bool:
+    """Hidden from the reader: the `hidden` attribute, display:none, or a hiding class."""
+    if element.get("hidden") is not None or _HIDDEN_STYLE.search(element.get("style") or ""):
+        return True
+    return bool(_HIDDEN_CLASSES & set((element.get("class") or "").lower().split()))
+
+
+def strip_hidden(root):
+    """Remove what the page hides (a hidden element is never the article's body)."""
+    for element in list(root.iter()):
+        if _tag(element) not in (None, "html", "body") and element.getparent() is not None and _is_hidden(element):
+            _drop(element)
 
 
 def _drop(element):
@@ -365,7 +551,7 @@ class NotAnArticle(ValueError):
 def _meta(root, name: str) -> str | None:
     for element in root.iter("meta"):
         if (element.get("name") or "").lower() == name.lower():
-            return _value(element.get("content"))
+            return _value(plain_text(element.get("content") or ""))
     return None
 
 
@@ -440,6 +626,9 @@ def extract_article(html: str, url: str) -> dict:
         _drop(element)
     raw = find_metadata(page_lines(root, mark_boundaries=True))
     doc: dict = {name: _value(raw.get(name)) for name in LABELS}
+    # a list of label and value elements is read in its own order: there an empty value
+    # is known to be empty, where reading by lines could take the next label for it
+    doc.update(label_list_metadata(root))
     for name in DATE_FIELDS:
         doc[name] = normalise_date(doc[name])
     doc["title"] = doc["title"] or _meta(root, "ArticleTitle") or _title_from_page(root)
@@ -449,13 +638,14 @@ def extract_article(html: str, url: str) -> dict:
         raise NotAnArticle("页面没有标题")
 
     strip_noise(root)
+    strip_hidden(root)
     body = _body_container(root)
     paragraphs: list[str] = []
     attachments = _attachments(root, url)
     if body is not None:
         _drop_metadata_blocks(body)
         for line in page_lines(body):
-            if line == doc["title"] or any(marker in line for marker in _NOISE_TEXT):
+            if line == doc["title"] or any(marker in line for marker in _NOISE_TEXT) or _WIDGET_LINE.match(line):
                 continue
             if any(a["name"] == safe_text(line) for a in attachments):
                 continue
@@ -476,5 +666,5 @@ def plain_text(html_fragment: str) -> str:
     return "\n".join(page_lines(root))
 
 
-__all__ = ["safe_text", "decode_page", "looks_truncated", "normalise_date", "find_metadata", "page_lines", "read_list_page",
+__all__ = ["safe_text", "decode_page", "read_page", "DecodedPage", "label_list_metadata", "looks_truncated", "normalise_date", "find_metadata", "page_lines", "read_list_page",
            "extract_article", "NotAnArticle", "ListPage", "plain_text", "clean_text"]

@@ -7,24 +7,22 @@ The same class is the server's store and the kiosk's offline copy: the server an
 
 Versioning: one counter (`meta.version`) grows with every change; each changed row takes
 the new value, so "what changed since V" is `version > V`. Deleted rows leave a tombstone
-with the version of their deletion; a hidden document is sent to kiosks as deleted."""
+with the version of their deletion; a hidden document, and one whose page is gone from
+the website, is sent to kiosks as deleted."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import re
-import sqlite3
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-import sqlite_utils
+import storage
 
 from . import ContentNotFound, InvalidContent, SyncBusy
-from .textindex import index_tokens, match_expression, needles, snippet
-
-BUSY_TIMEOUT_MS = 10_000
+from .textindex import index_tokens, match_expression, snippet
 
 DOCUMENT_FIELDS = ("title", "index_no", "doc_no", "written_on", "publisher", "category",
                    "published_on", "repealed_on", "validity", "body", "attachments", "source_url")
@@ -34,8 +32,9 @@ GUIDE_FIELDS = ("service", "department", "legal_basis", "conditions", "procedure
 GUIDE_LISTS = ("materials", "online_links")
 ANNOUNCEMENT_FIELDS = ("title", "body", "starts_on", "ends_on", "pinned")
 
-# How many matches of a query are scored; beyond that the newest are (see ContentStore._ranked).
-SEARCH_RANK_CANDIDATES = 1000
+# How many matches of a query are scored by bm25: the newest this many of the title index,
+# then of the whole index (see ContentStore._ranked). Scoring costs ~20 µs a match.
+SEARCH_RANK_CANDIDATES = 150
 
 # Search column weights for bm25: a hit in the title counts most, then the numbers and
 # publisher, then the body.
@@ -136,7 +135,56 @@ MIGRATIONS: list[str] = [
     );
     INSERT INTO search (search, rank) VALUES ('rank', 'bm25(10.0, 4.0, 1.0)');
     """,
+    """
+    -- an update the sync read but did not apply because it would make the stored document
+    -- worse (body cut short, mojibake title, broken characters): one per document, the
+    -- newest, until an admin accepts or discards it or the site serves a good copy again
+    CREATE TABLE held_update (
+        id INTEGER PRIMARY KEY,
+        document_id INTEGER NOT NULL UNIQUE REFERENCES document(id) ON DELETE CASCADE,
+        fields TEXT NOT NULL,
+        reasons TEXT NOT NULL,
+        held_at TEXT NOT NULL
+    );
+    -- consecutive syncs in which the document's page answered 404/410, and when it was
+    -- taken off the kiosks and search for it (the row stays, for the admin)
+    ALTER TABLE document ADD COLUMN missing_count INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE document ADD COLUMN gone_at TEXT;
+    -- 〔〕 stay inside tokens, so the "〔2018〕" of a document number is a token of its own;
+    -- the index is rebuilt from the rows (SEARCH_FORMAT)
+    DROP TABLE search;
+    CREATE VIRTUAL TABLE search USING fts5(
+        title, meta, body, kind UNINDEXED, item_id UNINDEXED,
+        tokenize = "unicode61 remove_diacritics 0 tokenchars '〔〕'"
+    );
+    INSERT INTO search (search, rank) VALUES ('rank', 'bm25(10.0, 4.0, 1.0)');
+    """,
+    """
+    -- an index of every token's first character: a query of one character ("籍", or the
+    -- "号" ending "第3号") is a prefix query, answered from it without merging every token
+    -- that begins with that character
+    DROP TABLE search;
+    CREATE VIRTUAL TABLE search USING fts5(
+        title, meta, body, kind UNINDEXED, item_id UNINDEXED,
+        tokenize = "unicode61 remove_diacritics 0 tokenchars '〔〕'", prefix = '1'
+    );
+    INSERT INTO search (search, rank) VALUES ('rank', 'bm25(10.0, 4.0, 1.0)');
+    -- the titles (and guides' service names) alone, same rowids: "title hits first" asks
+    -- this small index instead of filtering the whole one by column, which reads the
+    -- bodies' positions of every match
+    CREATE VIRTUAL TABLE search_title USING fts5(
+        title,
+        tokenize = "unicode61 remove_diacritics 0 tokenchars '〔〕'", prefix = '1'
+    );
+    """,
 ]
+
+# How the search index is cut (content.textindex); a store indexed another way is
+# re-indexed from its rows when opened.
+SEARCH_FORMAT = "3"
+
+# A document is on the kiosks and in search unless an admin hid it or its page is gone.
+VISIBLE = "hidden = 0 AND gone_at IS NULL"
 
 # A sync run still "running" after this long died without finishing (process killed).
 STALE_RUN_SECONDS = 6 * 3600
@@ -181,15 +229,10 @@ class ContentStore:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                               check_same_thread=False)
-        conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        self.db = sqlite_utils.Database(conn)
-        self._migrate()
+        # No foreign keys in this schema; tombstones outlive the rows they name.
+        self.db = storage.connect(self.path, foreign_keys=False)
+        storage.migrate(self.db, MIGRATIONS)
+        self._check_search_format()
 
     # --- connection -------------------------------------------------------------
 
@@ -202,32 +245,18 @@ class ContentStore:
     def __exit__(self, *exc):
         self.close()
 
-    def _migrate(self):
-        conn = self.db.conn
-        if conn.execute("PRAGMA user_version").fetchone()[0] >= len(MIGRATIONS):
+    def _check_search_format(self):
+        """An index written by an older tokenizer is rebuilt once, so search finds what it should."""
+        format_row = self._row("SELECT value FROM meta WHERE key = 'search_format'")
+        if format_row and format_row["value"] == SEARCH_FORMAT:
             return
         with self._write():
-            applied = conn.execute("PRAGMA user_version").fetchone()[0]
-            for number, script in enumerate(MIGRATIONS[applied:], start=applied + 1):
-                for statement in _statements(script):
-                    conn.execute(statement)
-                conn.execute(f"PRAGMA user_version={number}")
+            self._reindex_everything()
+            self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('search_format', ?)", [SEARCH_FORMAT])
 
-    @contextmanager
     def _write(self):
         """One write transaction, lock taken up front; nested calls join the outer one."""
-        conn = self.db.conn
-        if conn.in_transaction:
-            yield
-            return
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        else:
-            conn.execute("COMMIT")
+        return storage.immediate(self.db)
 
     @contextmanager
     def batch(self):
@@ -259,34 +288,47 @@ class ContentStore:
 
     # --- search index -----------------------------------------------------------
 
+    def _reindex_everything(self):
+        self.db.execute("DELETE FROM search")
+        self.db.execute("DELETE FROM search_title")
+        for doc in self._rows("SELECT * FROM document"):
+            self._index_document(doc)
+        for guide in self._rows("SELECT * FROM guide"):
+            self._index_guide(self._guide_out(guide))
+
+    def _index_row(self, rowid: int, kind: str, item_id: int, title: str, meta: str, body: str):
+        title_tokens = index_tokens(title)
+        self.db.execute("INSERT INTO search (rowid, title, meta, body, kind, item_id) VALUES (?, ?, ?, ?, ?, ?)",
+                        [rowid, title_tokens, index_tokens(meta), index_tokens(body), kind, item_id])
+        self.db.execute("INSERT INTO search_title (rowid, title) VALUES (?, ?)", [rowid, title_tokens])
+
+    def _unindex_row(self, rowid: int):
+        self.db.execute("DELETE FROM search WHERE rowid = ?", [rowid])
+        self.db.execute("DELETE FROM search_title WHERE rowid = ?", [rowid])
+
     def _index_document(self, doc: dict):
         rowid = 2 * doc["id"]
-        self.db.execute("DELETE FROM search WHERE rowid = ?", [rowid])
-        if doc.get("hidden"):
+        self._unindex_row(rowid)
+        if doc.get("hidden") or doc.get("gone_at"):
             return
         meta = " ".join(filter(None, [doc.get("doc_no"), doc.get("index_no"), doc.get("publisher"),
                                       doc.get("category")]))
-        self.db.execute(
-            "INSERT INTO search (rowid, title, meta, body, kind, item_id) VALUES (?, ?, ?, ?, 'document', ?)",
-            [rowid, index_tokens(doc.get("title")), index_tokens(meta), index_tokens(doc.get("body")), doc["id"]])
+        self._index_row(rowid, "document", doc["id"], doc.get("title"), meta, doc.get("body"))
 
     def _index_guide(self, guide: dict):
         rowid = 2 * guide["id"] + 1
-        self.db.execute("DELETE FROM search WHERE rowid = ?", [rowid])
+        self._unindex_row(rowid)
         materials = guide.get("materials") or []
         body = "\n".join(filter(None, [guide.get("legal_basis"), guide.get("conditions"), guide.get("procedure"),
                                        "\n".join(materials), guide.get("time_limit"), guide.get("fees")]))
-        self.db.execute(
-            "INSERT INTO search (rowid, title, meta, body, kind, item_id) VALUES (?, ?, ?, ?, 'guide', ?)",
-            [rowid, index_tokens(guide["service"]), index_tokens(guide.get("department")), index_tokens(body),
-             guide["id"]])
+        self._index_row(rowid, "guide", guide["id"], guide["service"], guide.get("department"), body)
 
     @staticmethod
     def _search_key(rowid: int) -> tuple[str, int]:
         return ("guide", (rowid - 1) // 2) if rowid % 2 else ("document", rowid // 2)
 
     def _unindex(self, kind: str, item_id: int):
-        self.db.execute("DELETE FROM search WHERE rowid = ?", [2 * item_id + (1 if kind == "guide" else 0)])
+        self._unindex_row(2 * item_id + (1 if kind == "guide" else 0))
 
     # --- documents --------------------------------------------------------------
 
@@ -296,6 +338,7 @@ class ContentStore:
             return None
         found["attachments"] = json.loads(found.get("attachments") or "[]")
         found.pop("content_hash", None)
+        found.pop("missing_count", None)
         if with_flags:
             found["hidden"] = bool(found.get("hidden"))
             found["pinned"] = bool(found.get("pinned"))
@@ -338,6 +381,8 @@ class ContentStore:
             if values["source_url"]:
                 found = self._row("SELECT id, content_hash FROM document WHERE source_url = ?",
                                   [values["source_url"]])
+            if found:  # the site serves a copy that may be stored: a held update is moot
+                self.db.execute("DELETE FROM held_update WHERE document_id = ?", [found["id"]])
             if found and found["content_hash"] == content_hash:
                 return found["id"], "unchanged"
             version = self._next_version()
@@ -369,24 +414,31 @@ class ContentStore:
     def document(self, doc_id: int, include_hidden: bool = False) -> dict:
         """One document: its fields (dates YYYY-MM-DD, missing as None), id, pinned."""
         found = self._row("SELECT * FROM document WHERE id = ?", [doc_id])
-        if found is None or (found["hidden"] and not include_hidden):
+        if found is None or ((found["hidden"] or found["gone_at"]) and not include_hidden):
             raise ContentNotFound(f"没有编号为 {doc_id} 的文件")
         return self._document_out(found)
 
     def document_by_url(self, source_url: str) -> dict | None:
-        return self._document_out(self._row("SELECT * FROM document WHERE source_url = ?", [source_url]))
+        """The document synced from `source_url`, hidden and gone ones too, with the sync's
+        count of missing answers (`missing_count`)."""
+        found = self._row("SELECT * FROM document WHERE source_url = ?", [source_url])
+        missing_count = found["missing_count"] if found else 0
+        found = self._document_out(found)
+        if found is not None:
+            found["missing_count"] = missing_count
+        return found
 
     def documents(self, category: str | None = None, limit: int = 50, offset: int = 0,
                   include_hidden: bool = False) -> list[dict]:
         """Documents without their body, pinned first, then newest published first."""
         where, params = [], []
         if not include_hidden:
-            where.append("hidden = 0")
+            where.append(VISIBLE)
         if category:
             where.append("category = ?")
             params.append(category)
         sql = ("SELECT id, title, index_no, doc_no, written_on, publisher, category, published_on, repealed_on, "
-               "validity, source_url, hidden, pinned, updated_at, version FROM document"
+               "validity, source_url, hidden, pinned, gone_at, updated_at, version FROM document"
                + (" WHERE " + " AND ".join(where) if where else "")
                + " ORDER BY pinned DESC, coalesce(published_on, '') DESC, id DESC LIMIT ? OFFSET ?")
         out = []
@@ -398,7 +450,7 @@ class ContentStore:
     def count_documents(self, category: str | None = None, include_hidden: bool = False) -> int:
         where, params = [], []
         if not include_hidden:
-            where.append("hidden = 0")
+            where.append(VISIBLE)
         if category:
             where.append("category = ?")
             params.append(category)
@@ -407,7 +459,126 @@ class ContentStore:
 
     def categories(self) -> list[dict]:
         return self._rows("SELECT category AS name, count(*) AS count FROM document "
-                          "WHERE hidden = 0 AND category IS NOT NULL GROUP BY category ORDER BY count DESC, name")
+                          f"WHERE {VISIBLE} AND category IS NOT NULL GROUP BY category ORDER BY count DESC, name")
+
+    # --- held updates -----------------------------------------------------------
+
+    def hold_update(self, doc_id: int, fields: dict, reasons: list[dict]) -> int:
+        """Keep an update the sync would not apply (it would make document `doc_id` worse)
+        for an admin to look at; replaces an older held update of the same document."""
+        values = self._document_in(fields)
+        with self._write():
+            if not self._row("SELECT id FROM document WHERE id = ?", [doc_id]):
+                raise ContentNotFound(f"没有编号为 {doc_id} 的文件")
+            self.db.execute("DELETE FROM held_update WHERE document_id = ?", [doc_id])
+            return self.db["held_update"].insert({
+                "document_id": doc_id, "fields": json.dumps(values, ensure_ascii=False),
+                "reasons": json.dumps(reasons, ensure_ascii=False), "held_at": utc_now_iso()}).last_pk
+
+    @staticmethod
+    def _held_out(found: dict | None) -> dict | None:
+        if found is None:
+            return None
+        found["fields"] = json.loads(found["fields"])
+        found["reasons"] = json.loads(found["reasons"])
+        return found
+
+    def held_updates(self) -> list[dict]:
+        """Held updates, newest first: id, document_id, held_at, reasons [{code, message}],
+        fields (the update), and the stored document's title, body length and source_url."""
+        return [self._held_out(found) for found in self._rows(
+            "SELECT held_update.*, document.title AS stored_title, length(document.body) AS stored_body_length, "
+            "document.source_url FROM held_update JOIN document ON document.id = held_update.document_id "
+            "ORDER BY held_update.held_at DESC, held_update.id DESC")]
+
+    def held_update(self, held_id: int) -> dict:
+        found = self._held_out(self._row("SELECT * FROM held_update WHERE id = ?", [held_id]))
+        if found is None:
+            raise ContentNotFound(f"没有编号为 {held_id} 的待审核更新")
+        return found
+
+    def accept_held_update(self, held_id: int) -> int:
+        """Apply a held update to its document (an admin judged it right); returns the id."""
+        with self._write():
+            held = self.held_update(held_id)
+            stored = self._row("SELECT source_url FROM document WHERE id = ?", [held["document_id"]])
+            fields = dict(held["fields"], source_url=stored["source_url"])
+            doc_id, _ = self.upsert_document(fields)  # deletes the held update too
+            return doc_id
+
+    def discard_held_update(self, held_id: int):
+        with self._write():
+            self.held_update(held_id)
+            self.db.execute("DELETE FROM held_update WHERE id = ?", [held_id])
+
+    # --- documents whose page is gone -------------------------------------------
+
+    def record_page_missing(self, source_url: str, gone_after: int) -> dict | None:
+        """The document at `source_url` answered 404/410 once more. After `gone_after`
+        such syncs in a row it leaves the kiosks and search (kept in the store, listed by
+        `gone_documents`). Returns {"id", "title", "missing_count", "gone_now"}, or None for
+        a URL that is no document."""
+        with self._write():
+            found = self._row("SELECT id, title, missing_count, gone_at FROM document WHERE source_url = ?",
+                              [source_url])
+            if found is None:
+                return None
+            count = found["missing_count"] + 1
+            changes: dict = {"missing_count": count}
+            gone_now = count >= max(1, int(gone_after)) and found["gone_at"] is None
+            if gone_now:
+                changes.update(gone_at=utc_now_iso(), version=self._next_version())
+            self.db["document"].update(found["id"], changes)
+            if gone_now:
+                self._unindex("document", found["id"])
+            return {"id": found["id"], "title": found["title"], "missing_count": count, "gone_now": gone_now}
+
+    def record_page_present(self, source_url: str) -> bool:
+        """The page at `source_url` answered again: the missing count restarts, and a document
+        that had gone comes back to the kiosks and search. Returns whether it came back."""
+        with self._write():
+            found = self._row("SELECT id, gone_at FROM document WHERE source_url = ? "
+                              "AND (missing_count > 0 OR gone_at IS NOT NULL)", [source_url])
+            if found is None:
+                return False
+            changes: dict = {"missing_count": 0, "gone_at": None}
+            if found["gone_at"]:
+                changes["version"] = self._next_version()
+            self.db["document"].update(found["id"], changes)
+            if found["gone_at"]:
+                self._index_document(self._row("SELECT * FROM document WHERE id = ?", [found["id"]]))
+            return bool(found["gone_at"])
+
+    def unlisted_documents_to_check(self, site_prefixes: list[str], listed: set[str], limit: int) -> list[str]:
+        """Source URLs of documents of the site (URLs starting with one of `site_prefixes`)
+        that the list pages no longer link (not in `listed`), least recently checked first:
+        a page deleted together with its link is still noticed."""
+        if limit <= 0 or not site_prefixes:
+            return []
+        where = " OR ".join(["substr(document.source_url, 1, ?) = ?"] * len(site_prefixes))
+        params = [value for prefix in site_prefixes for value in (len(prefix), prefix)]
+        cursor = self.db.execute(
+            "SELECT document.source_url FROM document LEFT JOIN fetch_state ON fetch_state.url = document.source_url "
+            f"WHERE {where} ORDER BY coalesce(fetch_state.fetched_at, '') , document.id", params)
+        found = []
+        for (url,) in cursor:
+            if url not in listed:
+                found.append(url)
+                if len(found) >= limit:
+                    break
+        cursor.close()
+        return found
+
+    def mark_checked(self, url: str):
+        """The sync asked for `url` just now (its place in `unlisted_documents_to_check`)."""
+        with self._write():
+            self.db.execute("UPDATE fetch_state SET fetched_at = ? WHERE url = ?", [utc_now_iso(), url])
+
+    def gone_documents(self, limit: int = 200) -> list[dict]:
+        """Documents taken off the kiosks because their page is gone, most recent first."""
+        return self._rows("SELECT id, title, doc_no, publisher, published_on, source_url, missing_count, gone_at "
+                          "FROM document WHERE gone_at IS NOT NULL ORDER BY gone_at DESC, id DESC LIMIT ?",
+                          [int(limit)])
 
     # --- announcements ----------------------------------------------------------
 
@@ -557,11 +728,12 @@ class ContentStore:
             since = 0
         documents, deleted_documents = [], []
         for found in self._rows("SELECT * FROM document WHERE version > ? ORDER BY id", [since]):
-            if found["hidden"]:
+            if found["hidden"] or found["gone_at"]:
                 deleted_documents.append(found["id"])
             else:
                 doc = self._document_out(found)
                 doc.pop("hidden")
+                doc.pop("gone_at")
                 documents.append(doc)
         tombstones = self._rows("SELECT kind, item_id FROM tombstone WHERE version > ? ORDER BY item_id", [since])
         deleted = {"documents": deleted_documents + [t["item_id"] for t in tombstones if t["kind"] == "document"],
@@ -588,6 +760,7 @@ class ContentStore:
                 for table in ("document", "announcement", "guide", "tombstone"):
                     self.db.execute(f"DELETE FROM {table}")
                 self.db.execute("DELETE FROM search")
+                self.db.execute("DELETE FROM search_title")
             for doc_id in deleted.get("documents", []):
                 self.db.execute("DELETE FROM document WHERE id = ?", [doc_id])
                 self._unindex("document", doc_id)
@@ -627,46 +800,27 @@ class ContentStore:
         """Documents and guides matching every part of `q`, best first: those with the
         query in their title (or the guide's service name), then the others, each by bm25.
 
-        Two-character words, phrases and document numbers go through the bigram index;
-        a query the index cannot answer (a lone character in the middle of a phrase)
-        falls back to a plain substring scan."""
+        Everything goes through the index — two-character words, phrases, single characters,
+        document numbers with their 〔年份〕 — so a query that finds nothing costs no more than
+        one that finds something (content.textindex)."""
         limit = max(1, min(int(limit), 100))
         expression = match_expression(q)
         if expression is None:
             return []
-        hits = []
-        if any(len(part) > 1 for part in needles(q)):  # a lone character: bigrams cannot hold it
-            hits = self._ranked("{title} : (" + expression + ")", limit)
-            if len(hits) < limit:
-                hits += [hit for hit in self._ranked(expression, limit + len(hits)) if hit not in hits]
-            hits = hits[:limit]
-        if not hits:
-            hits = self._scan(q, limit)
-        return self._search_results(hits, q)
+        hits = self._ranked("search_title", expression, limit)
+        if len(hits) < limit:
+            hits += [hit for hit in self._ranked("search", expression, limit + len(hits)) if hit not in hits]
+        return self._search_results(hits[:limit], q)
 
-    def _ranked(self, expression: str, limit: int) -> list[tuple[str, int]]:
-        """Matches of an FTS5 expression, best (bm25) first, among the newest
-        SEARCH_RANK_CANDIDATES matches: scoring costs per match, and a word found in most
-        documents would otherwise be scored thousands of times."""
+    def _ranked(self, index: str, expression: str, limit: int) -> list[tuple[str, int]]:
+        """Matches of an FTS5 expression in `index` (search_title or search), best (bm25)
+        first, among the newest SEARCH_RANK_CANDIDATES matches: scoring costs per match,
+        and a word found in most documents would otherwise be scored thousands of times."""
         # only rowids are read: a stored column would load every match's token text
         found = self._rows(
-            "SELECT rowid FROM (SELECT rowid, rank AS score FROM search WHERE search MATCH ? "
+            f"SELECT rowid FROM (SELECT rowid, rank AS score FROM {index} WHERE {index} MATCH ? "
             "ORDER BY rowid DESC LIMIT ?) ORDER BY score LIMIT ?", [expression, SEARCH_RANK_CANDIDATES, limit])
         return [self._search_key(r["rowid"]) for r in found]
-
-    def _scan(self, q: str, limit: int) -> list[tuple[str, int]]:
-        """Substring search without the index: titles first, then bodies."""
-        parts = needles(q)
-        where = " AND ".join(["(title || ' ' || coalesce(doc_no, '') || ' ' || body) LIKE ?"] * len(parts))
-        likes = ["%" + p.replace("%", "").replace("_", "") + "%" for p in parts]
-        documents = self._rows(
-            f"SELECT id FROM document WHERE hidden = 0 AND {where} "
-            "ORDER BY (title LIKE ?) DESC, coalesce(published_on, '') DESC LIMIT ?", likes + [likes[0], limit])
-        guide_where = " AND ".join(["(service || ' ' || coalesce(conditions, '') || ' ' || coalesce(procedure, '') "
-                                    "|| ' ' || materials) LIKE ?"] * len(parts))
-        guides = self._rows(f"SELECT id FROM guide WHERE {guide_where} LIMIT ?", likes + [limit])
-        hits = [("guide", g["id"]) for g in guides] + [("document", d["id"]) for d in documents]
-        return hits[:limit]
 
     def _search_results(self, hits: list[tuple[str, int]], q: str) -> list[dict]:
         doc_ids = [item_id for kind, item_id in hits if kind == "document"]
@@ -740,12 +894,3 @@ class ContentStore:
             found["report"] = json.loads(found["report"] or "{}")
         return out
 
-
-def _statements(script: str):
-    buffer = ""
-    for line in script.splitlines(keepends=True):
-        buffer += line
-        if sqlite3.complete_statement(buffer):
-            if buffer.strip():
-                yield buffer
-            buffer = ""

@@ -8,6 +8,11 @@ the site are spaced out, and failed requests are retried with growing pauses. A 
 that fails (404, timeout, cut off, not an article) is recorded in the report and the run
 goes on.
 
+Careful with what it stores: a page is read in the charset its bytes show
+(`extract.read_page`), an update that would make a stored document worse is held for the
+admin instead of applied (`quality.update_problems`), and a document whose page is gone
+(404/410 on `gone_after_syncs` runs in a row) leaves the kiosks and search.
+
 A site is described by a small TOML file:
 
     name = "和林格尔县人民政府"
@@ -15,6 +20,7 @@ A site is described by a small TOML file:
     article_pattern = "/t\\d{8}_\\d+\\.html$"   # optional: which links are articles
     next_pattern = "index_\\d+\\.html$"         # optional: which links are further list pages
     delay_seconds = 1.0                           # optional politeness settings, defaults below
+    gone_after_syncs = 2                          # optional, see SiteConfig
 """
 
 from __future__ import annotations
@@ -33,7 +39,8 @@ from urllib.parse import urlsplit
 import requests
 
 from . import ContentError, SiteConfigError
-from .extract import NotAnArticle, decode_page, extract_article, looks_truncated, read_list_page
+from .extract import NotAnArticle, decode_page, extract_article, looks_truncated, read_list_page, read_page
+from .quality import update_problems
 from .store import ContentStore
 
 log = logging.getLogger(__name__)
@@ -54,6 +61,8 @@ class SiteConfig:
     max_list_pages: int = 500
     max_articles: int = 20_000
     max_page_bytes: int = 5_000_000
+    gone_after_syncs: int = 2           # a document whose page answers 404/410 this many syncs in a row leaves the kiosks
+    recheck_unlisted: int = 50          # documents no longer linked from the list pages asked for again per run
     user_agent: str = USER_AGENT
 
 
@@ -96,6 +105,7 @@ REASONS = {
     "too_large": "页面过大",
     "robots": "robots.txt 不允许抓取",
     "not_article": "未能识别为文件页面",
+    "held": "更新未采用，待管理员审核",
     "error": "处理出错",
 }
 
@@ -109,6 +119,9 @@ class SyncReport:
     changed: list[dict] = field(default_factory=list)    # {"url", "id", "title"}
     unchanged: int = 0
     failed: list[dict] = field(default_factory=list)     # {"url", "reason", "message"}
+    held: list[dict] = field(default_factory=list)       # {"url", "id", "title", "reasons"}: updates not applied
+    gone: list[dict] = field(default_factory=list)       # {"url", "id", "title"}: taken off the kiosks this run
+    charset_fixes: list[dict] = field(default_factory=list)  # {"url", "declared", "used"}
     list_pages: int = 0
     requests: int = 0
     not_modified: int = 0                                # answered 304: nothing downloaded
@@ -134,7 +147,15 @@ class SyncReport:
             lines.append(f"  更新  {item['title']}  {item['url']}")
         for item in self.failed:
             lines.append(f"  失败  {item['message']}  {item['url']}")
+        for item in self.gone:
+            lines.append(f"  下线  网站上已不存在，已从查询机撤下：{item['title']}  {item['url']}")
+        for item in self.charset_fixes:
+            lines.append(f"  编码  页面声明 {item['declared'].upper()}，实际按 {item['used'].upper()} 读取  {item['url']}")
         return "\n".join(lines)
+
+    def note_charset(self, url: str, page):
+        if page.charset_overridden:
+            self.charset_fixes.append({"url": url, "declared": page.declared, "used": page.charset})
 
 
 # --- fetching ---------------------------------------------------------------------
@@ -272,6 +293,9 @@ class PoliteClient:
                     chunks.append(chunk)
                 body = b"".join(chunks)
                 self.report.bytes_received += size
+                promised = response.headers.get("Content-Length", "")
+                if promised.isdigit() and not response.headers.get("Content-Encoding") and size < int(promised):
+                    raise FetchFailed("truncated", f"收到 {size} 字节，应为 {promised} 字节")
                 return Fetched(url, 200, body, response.headers.get("Content-Type"), response.headers.get("ETag"),
                                response.headers.get("Last-Modified"))
         except requests.Timeout:
@@ -302,9 +326,14 @@ def sync_site(store: ContentStore, site_toml_path: str | Path, *, session: reque
     report.run_id = store.start_sync_run(site.name)
     try:
         client = PoliteClient(site, report, session=session, sleep=sleep)
-        article_urls = _walk_list_pages(store, site, client, report)
-        for url in article_urls[:site.max_articles]:
-            _sync_article(store, client, report, url)
+        article_urls = _walk_list_pages(store, site, client, report)[:site.max_articles]
+        for url in article_urls:
+            _sync_article(store, site, client, report, url)
+        # a page deleted from the site usually loses its link too: ask for some unlinked ones
+        site_prefixes = sorted({f"{urlsplit(u).scheme}://{urlsplit(u).netloc}/" for u in site.start_urls})
+        for url in store.unlisted_documents_to_check(site_prefixes, set(article_urls), site.recheck_unlisted):
+            _sync_article(store, site, client, report, url)
+            store.mark_checked(url)
     except BaseException as error:
         report.finished_at = _utc_now()
         report.fail(site.name, "error", str(error) or type(error).__name__)
@@ -334,8 +363,9 @@ def _walk_list_pages(store: ContentStore, site: SiteConfig, client: PoliteClient
         else:
             if fetched.status == 304:  # validators without links kept: ask again in full
                 fetched = client.get(url, None)
-            html = decode_page(fetched.body, fetched.content_type)
-            page = read_list_page(html, url, site.article_pattern, site.next_pattern)
+            decoded = read_page(fetched.body, fetched.content_type)
+            report.note_charset(url, decoded)
+            page = read_list_page(decoded.text, url, site.article_pattern, site.next_pattern)
             links = {"articles": page.articles, "next": page.next_pages}
             store.save_fetch_state(url, fetched.etag, fetched.last_modified, _page_hash(fetched.body), links)
         for article in links["articles"]:
@@ -347,14 +377,20 @@ def _walk_list_pages(store: ContentStore, site: SiteConfig, client: PoliteClient
     return list(articles)
 
 
-def _sync_article(store: ContentStore, client: PoliteClient, report: SyncReport, url: str):
+def _sync_article(store: ContentStore, site: SiteConfig, client: PoliteClient, report: SyncReport, url: str):
     state = store.fetch_state(url)
     known = store.document_by_url(url) if state else None
     try:
         fetched = client.get(url, state if known else None)
     except FetchFailed as failure:
         report.fail(url, failure.reason, failure.detail)
+        if failure.reason == "not_found" and known:
+            missing = store.record_page_missing(url, site.gone_after_syncs)
+            if missing and missing["gone_now"]:
+                report.gone.append({"url": url, "id": missing["id"], "title": missing["title"]})
         return
+    if known and (known["missing_count"] or known["gone_at"]):
+        store.record_page_present(url)
     if fetched.status == 304:
         report.unchanged += 1
         return
@@ -364,18 +400,28 @@ def _sync_article(store: ContentStore, client: PoliteClient, report: SyncReport,
         store.save_fetch_state(url, fetched.etag, fetched.last_modified, page_hash)
         report.unchanged += 1
         return
-    html = decode_page(fetched.body, fetched.content_type)
-    if looks_truncated(html):
-        report.fail(url, "truncated", "缺少 </html>")
+    page = read_page(fetched.body, fetched.content_type)
+    report.note_charset(url, page)
+    if looks_truncated(page.text):
+        report.fail(url, "truncated", "页面结构不完整")
         return
     try:
-        fields = extract_article(html, url)
+        fields = extract_article(page.text, url)
     except NotAnArticle as error:
         report.fail(url, "not_article", str(error))
         return
     except Exception as error:  # one odd page must not stop the run
         log.exception("extracting %s", url)
         report.fail(url, "error", f"{type(error).__name__}: {error}")
+        return
+    problems = update_problems(known, fields) if known else []
+    if problems:
+        # an update never makes a document worse: the stored copy stays until an admin decides
+        reasons = [{"code": problem.code, "message": problem.message} for problem in problems]
+        store.hold_update(known["id"], fields, reasons)
+        store.save_fetch_state(url, fetched.etag, fetched.last_modified, page_hash)
+        report.fail(url, "held", "；".join(reason["message"] for reason in reasons))
+        report.held.append({"url": url, "id": known["id"], "title": known["title"], "reasons": reasons})
         return
     try:
         doc_id, status = store.upsert_document(fields)

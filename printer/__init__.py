@@ -15,9 +15,12 @@ from .errors import (
     PaperOut,
     PrinterBusy,
     PrinterError,
+    PrinterLost,
     PrinterNotFound,
+    PrinterNotTakingData,
     PrinterOffline,
     PrinterTimeout,
+    UnprintableText,
 )
 from .slips import MaterialsSlip, TicketSlip
 from .status import PrinterStatus
@@ -25,6 +28,7 @@ from .uri import PrinterConfig, parse_printer_uri
 
 __all__ = [
     "open_printer", "TicketPrinter", "TicketSlip", "MaterialsSlip", "PrinterStatus", "PrinterConfig",
-    "parse_printer_uri", "PrinterError", "PrinterNotFound", "PrinterBusy", "PrinterTimeout", "PrinterOffline",
-    "PaperOut", "CoverOpen", "InvalidPrinterURI", "NoChineseFont",
+    "parse_printer_uri", "PrinterError", "PrinterNotFound", "PrinterLost", "PrinterBusy", "PrinterTimeout",
+    "PrinterNotTakingData", "PrinterOffline", "PaperOut", "CoverOpen", "InvalidPrinterURI", "NoChineseFont",
+    "UnprintableText",
 ]

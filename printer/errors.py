@@ -48,12 +48,26 @@ class PrinterNotFound(PrinterError):
     advice_en = "Check that the printer is switched on, its cable is plugged in and the device address is right, then retry."
 
 
+class PrinterLost(PrinterNotFound):
+    """The printer was there and went away mid-job, and one reconnection did not bring it back."""
+
+    code = "printer_lost"
+    what_zh = "与打印机的连接中断，重连后仍未恢复"
+    what_en = "Lost the connection to the printer and it did not come back"
+    advice_zh = "请检查打印机是否断电重启、数据线或网线是否松动；恢复后重新打印这张票。"
+    advice_en = ("Check whether the printer was switched off or restarted and whether its cable came loose; "
+                 "print the ticket again once it is back.")
+
+
 class PrinterBusy(PrinterError):
+    """Another program holds the device (a serial port locked, a USB interface claimed)."""
+
     code = "printer_busy"
-    what_zh = "打印机正被占用"
-    what_en = "Printer is busy"
-    advice_zh = "上一张票仍在打印或设备被其他程序占用，请稍候再试；若持续出现请重启取号机。"
-    advice_en = "A previous job is still printing or another program holds the device; wait and retry, restart the kiosk if it persists."
+    what_zh = "打印机正被其他程序占用"
+    what_en = "Printer is held by another program"
+    advice_zh = "请关闭占用该打印机的其他程序（如 CUPS 或另一个取号程序），然后重试；若不清楚是哪个程序，请重启取号机。"
+    advice_en = ("Close the other program using this printer (CUPS, another kiosk process) and retry; "
+                 "restart the kiosk if you cannot tell which one it is.")
 
 
 class PrinterTimeout(PrinterError):
@@ -62,6 +76,27 @@ class PrinterTimeout(PrinterError):
     what_en = "Printer did not respond in time"
     advice_zh = "请检查打印机是否卡纸、指示灯是否报警，关闭再打开打印机后重试。"
     advice_en = "Check the printer for a paper jam or a warning light, switch it off and on, then retry."
+
+
+class JobInProgress(PrinterTimeout):
+    """This printer's own previous job still holds it (not another program: that is PrinterBusy)."""
+
+    code = "printer_job_in_progress"
+    what_zh = "上一张票仍在打印"
+    what_en = "The previous slip is still printing"
+    advice_zh = "请稍候再试；若持续出现，请检查打印机是否卡纸。"
+    advice_en = "Wait a moment and retry; if it persists, check the printer for a paper jam."
+
+
+class PrinterNotTakingData(PrinterTimeout):
+    """The device is open but the bytes of the slip do not leave: a write ran out of time."""
+
+    code = "printer_not_taking_data"
+    what_zh = "打印机不接收数据"
+    what_en = "Printer is not taking data"
+    advice_zh = "打印机已连接但不再接收数据：请检查是否卡纸、缺纸或出错灯亮，按进纸键或关闭再打开打印机后重试。"
+    advice_en = ("The printer is connected but is not taking data: check for a paper jam, an empty roll or "
+                 "an error light, press FEED or switch it off and on, then retry.")
 
 
 class PrinterOffline(PrinterError):
@@ -97,6 +132,16 @@ class NoChineseFont(PrinterError):
     what_en = "No Chinese font found for image-mode printing"
     advice_zh = "请安装 fonts-wqy-microhei 或 fonts-noto-cjk 字体包。"
     advice_en = "Install the fonts-wqy-microhei or fonts-noto-cjk package."
+
+
+class UnprintableText(PrinterError):
+    """Text that cannot be put on paper at all (a lone surrogate from a broken encoder)."""
+
+    code = "printer_unprintable_text"
+    what_zh = "票据内容含有无法打印的字符"
+    what_en = "The slip contains characters that cannot be printed"
+    advice_zh = "请联系管理员检查事项名称等内容中的乱码字符。"
+    advice_en = "Ask the administrator to fix the garbled character in the service name or other text."
 
 
 # The error a status that forbids printing turns into.

@@ -39,11 +39,16 @@ class SerialPrinterSimulator:
     """Start with `with SerialPrinterSimulator(...) as printer:`; connect to `printer.device_path`."""
 
     def __init__(self, status: PrinterStatus = PrinterStatus.READY, baudrate: int | None = None,
-                 status_after_cut: PrinterStatus | None = None, stalled: bool = False):
+                 status_after_cut: PrinterStatus | None = None, stalled: bool = False,
+                 stop_reading_after: int | None = None, answers: dict[int, int] | None = None,
+                 busy_after_cut_s: float = 0.0):
         self.status = status
         self.baudrate = baudrate  # None: take bytes as fast as they come
         self.status_after_cut = status_after_cut  # e.g. the roll ran out while this slip printed
         self.stalled = stalled  # a jammed printer that takes no more bytes
+        self.stop_reading_after = stop_reading_after  # bytes it takes before it jams (None: never)
+        self.answers = answers  # DLE EOT n -> reply byte, instead of the status's (unlisted n: silence)
+        self.busy_after_cut_s = busy_after_cut_s  # reads nothing while it prints a slip (buffer full)
         self.received = bytearray()
         self.status_requests: list[int] = []
         self._scanned = 0  # bytes of `received` already searched for DLE EOT
@@ -81,25 +86,38 @@ class SerialPrinterSimulator:
         chunk = max(1, self.baudrate // 100) if self.baudrate else 4096  # about 10 ms of line time
         line_free_at = time.monotonic()
         while not self._stopping.is_set():
-            if self.stalled:
+            room = chunk
+            if self.stop_reading_after is not None:
+                room = min(chunk, self.stop_reading_after - len(self.received))
+            if self.stalled or room <= 0:
                 time.sleep(0.02)
                 continue
             ready, _, _ = select.select([self._master], [], [], 0.02)
             if not ready:
                 continue
             try:
-                data = os.read(self._master, chunk)
+                data = os.read(self._master, room)
             except OSError:
                 break
             if self.baudrate:
                 # 10 bits a byte on the wire (start, 8 data, stop)
                 line_free_at = max(line_free_at, time.monotonic()) + len(data) * 10 / self.baudrate
                 time.sleep(max(0.0, line_free_at - time.monotonic()))
-            with self._lock:
-                self.received += data
-                if self.status_after_cut is not None and CUT in self.received[-len(data) - 1:]:
-                    self.status = self.status_after_cut
-                self._answer_requests()
+            found = data.find(CUT)
+            if self.busy_after_cut_s and found >= 0:
+                # It prints the slip before it reads what came after it (a question, say).
+                end = found + (4 if data[found + 2:found + 3] in (b"A", b"B") else 3)  # GS V m [n]
+                self._take(data[:end])
+                time.sleep(self.busy_after_cut_s)
+                data = data[end:]
+            self._take(data)
+
+    def _take(self, data: bytes) -> None:
+        with self._lock:
+            self.received += data
+            if self.status_after_cut is not None and CUT in self.received[-len(data) - 1:]:
+                self.status = self.status_after_cut
+            self._answer_requests()
 
     def _answer_requests(self) -> None:
         """Answer each complete DLE EOT n not answered yet."""
@@ -111,7 +129,10 @@ class SerialPrinterSimulator:
                 return
             request = self.received[found + 2]
             self.status_requests.append(request)
-            reply = status_reply(self.status, request)
+            if self.answers is not None:
+                reply = bytes((self.answers[request],)) if request in self.answers else None
+            else:
+                reply = status_reply(self.status, request)
             if reply is not None:
                 os.write(self._master, reply)
             self._scanned = found + 3

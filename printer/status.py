@@ -19,8 +19,13 @@ OFFLINE_BIT = 0x08
 COVER_OPEN_BIT = 0x04
 STOPPED_BY_PAPER_END_BIT = 0x20
 ERROR_OCCURRED_BIT = 0x40
-# n = 3, error cause: auto-cutter (0x08), unrecoverable (0x20), auto-recoverable e.g. head hot (0x40)
-ERROR_BITS = 0x08 | 0x20 | 0x40
+# n = 3, error cause: recoverable (0x04, e.g. cleared by DLE ENQ or closing the cover), auto-cutter
+# (0x08), unrecoverable (0x20), auto-recoverable e.g. head hot (0x40)
+RECOVERABLE_ERROR_BIT = 0x04
+CUTTER_ERROR_BIT = 0x08
+UNRECOVERABLE_ERROR_BIT = 0x20
+AUTO_RECOVERABLE_ERROR_BIT = 0x40
+ERROR_BITS = RECOVERABLE_ERROR_BIT | CUTTER_ERROR_BIT | UNRECOVERABLE_ERROR_BIT | AUTO_RECOVERABLE_ERROR_BIT
 # n = 4, roll paper sensors: near-end (bits 2, 3), paper end (bit 5; Epson also sets bit 6)
 PAPER_NEAR_END_BITS = 0x0C
 PAPER_END_BIT = 0x20
@@ -90,3 +95,20 @@ def decode_status(replies: dict[int, bytes | None]) -> PrinterStatus:
     if paper & PAPER_NEAR_END_BITS:
         return PrinterStatus.PAPER_NEAR_END
     return PrinterStatus.READY
+
+
+# What each error-cause bit of DLE EOT 3 means, for the detail of an offline error.
+ERROR_CAUSES = {
+    RECOVERABLE_ERROR_BIT: "recoverable error (DLE EOT 3 bit 2): clear the fault, then press FEED",
+    CUTTER_ERROR_BIT: "auto-cutter error (DLE EOT 3 bit 3): paper jammed in the cutter",
+    UNRECOVERABLE_ERROR_BIT: "unrecoverable error (DLE EOT 3 bit 5): switch the printer off and on",
+    AUTO_RECOVERABLE_ERROR_BIT: "auto-recoverable error (DLE EOT 3 bit 6): print head too hot, wait",
+}
+
+
+def status_causes(replies: dict[int, bytes | None]) -> list[str]:
+    """The error causes DLE EOT 3 names, in words, for the detail of an offline error."""
+    error_cause = status_byte(replies.get(3))
+    if error_cause is None:
+        return []
+    return [words for bit, words in ERROR_CAUSES.items() if error_cause & bit]

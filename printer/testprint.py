@@ -16,7 +16,9 @@ SAMPLE_NUMBER = "A001"
 
 
 def sample_ticket(issued_at: datetime | None = None) -> TicketSlip:
-    """A ticket with every field filled: hanzi, Latin, digits and full-width punctuation."""
+    """A ticket with every field filled: hanzi, Latin, digits, full-width punctuation, and one
+    rare character outside GBK (䶮, U+4DAE) that a printer's own font lacks: it must still
+    reach the paper (text mode sends its line as a picture)."""
     return TicketSlip(
         hall_name="和林格尔县政务服务中心",
         number=SAMPLE_NUMBER,
@@ -29,6 +31,7 @@ def sample_ticket(issued_at: datetime | None = None) -> TicketSlip:
         notices=[
             "请留意大厅屏幕和语音叫号；过号后请到原窗口登记，顺延3位办理。",
             "本号票当日有效，请勿折叠、遗失（如需帮助，请拨12345）。",
+            "姓名含生僻字（如“䶮”）的，请核对证件与受理单上的姓名一致。",
         ],
     )
 
@@ -72,6 +75,8 @@ def print_test(uri: str, echo: Callable[[str], object] = print) -> int:
             echo(error.message)
             return 1
         echo(f"已打印样票 {SAMPLE_NUMBER}：{len(data)} 字节（{printer.config.mode} 模式，纸宽 {printer.config.width} 点）")
+        for warning in printer.last_warnings:
+            echo(f"警告 / Warning: {warning}")
         if printer.config.kind == "preview":
             stem = Path(printer.config.target) / safe_file_name(SAMPLE_NUMBER)
             echo(f"预览：{stem}.png  原始字节：{stem}.bin")

@@ -22,7 +22,7 @@ from escpos.exceptions import DeviceNotFoundError
 from escpos.printer import Dummy, File, Network, Serial, Usb
 from PIL import Image
 
-from .errors import PrinterBusy, PrinterError, PrinterNotFound, PrinterTimeout
+from .errors import PrinterBusy, PrinterError, PrinterNotFound, PrinterNotTakingData, PrinterTimeout
 from .simulator import status_reply
 from .status import STATUS_REQUESTS
 from .uri import PrinterConfig
@@ -31,6 +31,18 @@ try:  # pyusb is only needed for usb:// printers
     import usb.core
 except ImportError:  # pragma: no cover
     usb = None
+
+
+class ConnectionLost(ConnectionError):
+    """The far end closed a connection that was open (a network printer restarted)."""
+
+
+# errno values that mean an open device or connection went away under us.
+LOST_ERRNOS = {errno.EPIPE, errno.ECONNRESET, errno.ECONNABORTED, errno.EIO, errno.ENODEV, errno.ENXIO,
+               errno.EBADF, errno.ESHUTDOWN, errno.ENOTCONN}
+# pyserial wraps OS errors in SerialException text only.
+LOST_WORDS = ("device disconnected", "input/output error", "[errno 5]", "[errno 19]", "[errno 6]",
+              "[errno 9]", "no such device", "bad file descriptor")
 
 
 @dataclass
@@ -83,11 +95,21 @@ class Transport:
     def after_open(self, backend: Escpos) -> None:
         """Settings python-escpos has no argument for."""
 
-    def reset(self) -> None:
-        """Drop the connection; the next call opens it again."""
+    @property
+    def is_open(self) -> bool:
+        return self._backend is not None
+
+    def reset(self, discard: bool = False) -> None:
+        """Drop the connection; the next call opens it again. With `discard`, bytes not yet
+        sent are thrown away first, so a slip given up is not printed later as a double."""
         if self._backend is not None:
             backend, self._backend = self._backend, None
+            if discard:
+                self.discard_pending(backend)
             self._forget(backend)
+
+    def discard_pending(self, backend: Escpos) -> None:
+        """Drop bytes still waiting in this computer for the printer, where the OS allows it."""
 
     def _forget(self, backend: Escpos) -> None:
         try:
@@ -107,7 +129,38 @@ class Transport:
         self.backend()._raw(data)
 
     def deliver(self, job: Job) -> None:
-        self.write(job.data)
+        """Send a slip; a write that runs out of time means the printer is not taking data."""
+        try:
+            self.write(job.data)
+        except PrinterError:
+            raise
+        except Exception as error:
+            if self.is_write_timeout(error):
+                raise PrinterNotTakingData(self.device_name, f"{type(error).__name__}: {error}") from error
+            raise
+
+    def is_write_timeout(self, error: BaseException) -> bool:
+        if isinstance(error, (serial.SerialTimeoutException, socket.timeout, TimeoutError)):
+            return True
+        if usb is not None and isinstance(error, usb.core.USBTimeoutError):
+            return True
+        return getattr(error, "errno", None) == errno.ETIMEDOUT
+
+    def is_lost(self, error: BaseException) -> bool:
+        """Whether an error on an open device means it went away (unplugged, restarted,
+        switched off): worth one reconnection before the slip is declared failed."""
+        if isinstance(error, (ConnectionLost, BrokenPipeError, ConnectionResetError, ConnectionAbortedError)):
+            return True
+        if isinstance(error, termios.error) and error.args:
+            return error.args[0] in LOST_ERRNOS
+        if getattr(error, "errno", None) in LOST_ERRNOS:
+            return True
+        if usb is not None and isinstance(error, usb.core.USBError) and not isinstance(error, usb.core.USBTimeoutError):
+            return True  # pyusb: no such device, pipe error, I/O error once the device is gone
+        if isinstance(error, serial.SerialException) and not isinstance(error, serial.SerialTimeoutException):
+            text = str(error).lower()
+            return any(words in text for words in LOST_WORDS)
+        return False
 
     def wait_sent(self, deadline: float) -> None:
         """Return once the bytes have left this computer (or at the deadline)."""
@@ -165,14 +218,30 @@ class UsbTransport(Transport):
         return Usb(self.config.vendor_id, self.config.product_id, timeout=timeout_ms,
                    in_ep=self.config.in_ep, out_ep=self.config.out_ep, profile=self.config.profile)
 
+    # Bytes drained at most before a question: a printer answering every earlier question late.
+    LATE_REPLY_LIMIT = 64
+
     def query(self, request: bytes, wait_s: float) -> bytes | None:
         backend = self.backend()
+        self._drop_late_replies(backend)
         backend._raw(request)
         try:
             reply = backend.device.read(self.config.in_ep, 16, max(1, int(wait_s * 1000)))
         except usb.core.USBTimeoutError:
             return None
         return bytes(reply) or None
+
+    def _drop_late_replies(self, backend: Escpos) -> None:
+        """A late reply to an earlier question is not this answer (as serial and TCP do)."""
+        dropped = 0
+        while dropped < self.LATE_REPLY_LIMIT:
+            try:
+                late = backend.device.read(self.config.in_ep, 16, 1)  # 1 ms: only what is already there
+            except usb.core.USBTimeoutError:
+                return
+            if not late:
+                return
+            dropped += len(late)
 
 
 class SerialTransport(Transport):
@@ -203,9 +272,23 @@ class SerialTransport(Transport):
             port.write(data[start:start + chunk])
 
     def wait_sent(self, deadline: float) -> None:
+        """Wait until the kernel has sent the bytes; bytes that stop moving for longer than
+        the write timeout mean the printer stopped taking data (CTS low, XOFF, a jam)."""
         port = self.backend().device
-        while port.out_waiting and time.monotonic() < deadline:
+        waiting, moved_at = port.out_waiting, time.monotonic()
+        while waiting and time.monotonic() < deadline:
             time.sleep(0.01)
+            now_waiting = port.out_waiting
+            if now_waiting < waiting:
+                waiting, moved_at = now_waiting, time.monotonic()
+            elif time.monotonic() - moved_at > self.config.timeout_s:
+                raise PrinterNotTakingData(self.device_name, f"{waiting} bytes not sent for {self.config.timeout_s:.1f} s")
+
+    def discard_pending(self, backend: Escpos) -> None:
+        try:
+            backend.device.reset_output_buffer()  # tcflush: also keeps close() from waiting on them
+        except Exception:
+            pass
 
     def query(self, request: bytes, wait_s: float) -> bytes | None:
         port = self.backend().device
@@ -232,8 +315,10 @@ class NetworkTransport(Transport):
         sock: socket.socket = self.backend().device
         sock.setblocking(False)
         try:
-            while sock.recv(64):  # drop late replies to earlier questions
-                pass
+            while True:  # drop late replies to earlier questions
+                if not sock.recv(64):
+                    # An empty read is the far end's close, not silence: the printer restarted.
+                    raise ConnectionLost("the printer closed the connection")
         except (BlockingIOError, InterruptedError):
             pass
         finally:
@@ -241,11 +326,14 @@ class NetworkTransport(Transport):
         sock.sendall(request)
         sock.settimeout(wait_s)
         try:
-            return sock.recv(16) or None
+            reply = sock.recv(16)
         except socket.timeout:
             return None
         finally:
             sock.settimeout(self.config.timeout_s)
+        if not reply:
+            raise ConnectionLost("the printer closed the connection")
+        return reply
 
     def abort(self) -> None:
         backend = self._backend

@@ -7,8 +7,11 @@
     preview://DIR        writes DIR/<number>.png and DIR/<number>.bin
     dummy:               in memory
 
-and on any of them `profile=NAME` (a python-escpos printer profile), `mode=text|image`,
-`width=576` (dots), `timeout=MS` (each write), `status_timeout=MS` (each DLE EOT reply).
+and on any of them `model=NAME` (a printer model from `printer.models`: width, dpi, mode,
+cut and profile at once), `profile=NAME` (a python-escpos printer profile), `mode=text|image`,
+`width=576` (dots), `dpi=203`, `cut=partial|full|none`, `rare=line|slip` (text mode: characters
+outside GBK as raster lines, or the whole slip as an image), `timeout=MS` (each write),
+`status_timeout=MS` (each DLE EOT reply).
 `dummy:` and `preview:` also take `status=paper_out` (etc.) to act out a fault."""
 
 from __future__ import annotations
@@ -19,12 +22,14 @@ from urllib.parse import parse_qsl, urlsplit
 
 from escpos.capabilities import get_profile
 
+from .commands import CUTS
 from .errors import InvalidPrinterURI
 from .layout import COLUMN_DOTS
+from .models import MODELS
 from .status import PrinterStatus
 
 KINDS = ("usb", "serial", "tcp", "file", "preview", "dummy")
-COMMON_OPTIONS = {"profile", "mode", "width", "timeout", "status_timeout"}
+COMMON_OPTIONS = {"model", "profile", "mode", "width", "dpi", "cut", "rare", "timeout", "status_timeout"}
 KIND_OPTIONS = {
     "usb": {"in_ep", "out_ep"},
     "serial": {"baudrate", "flow"},
@@ -34,6 +39,8 @@ KIND_OPTIONS = {
     "dummy": {"status"},
 }
 DEFAULT_WIDTH = 576  # 80 mm paper at 203 dpi; 58 mm paper is 384
+DEFAULT_DPI = 203
+RARE_CHOICES = ("line", "slip")
 DEFAULT_TIMEOUT_MS = 5000
 DEFAULT_STATUS_TIMEOUT_MS = 500
 # Many Chinese USB printers answer on 0x81 and listen on 0x03 (python-escpos assumes 0x82/0x01).
@@ -54,9 +61,13 @@ class PrinterConfig:
     out_ep: int = DEFAULT_USB_OUT_EP
     baudrate: int = 9600
     flow: str = "none"
+    model: str | None = None
     profile: str | None = None
     mode: str = "text"
     width: int = DEFAULT_WIDTH
+    dpi: int = DEFAULT_DPI
+    cut: str = "partial"
+    rare: str = "line"
     timeout_s: float = DEFAULT_TIMEOUT_MS / 1000
     status_timeout_s: float = DEFAULT_STATUS_TIMEOUT_MS / 1000
     simulated_status: PrinterStatus = PrinterStatus.READY
@@ -85,12 +96,25 @@ def _usb_ids(uri: str, netloc: str) -> tuple[int, int]:
         raise InvalidPrinterURI(uri, "expected usb://VID:PID in hex, e.g. usb://0416:5011") from None
 
 
-def _profile_width(uri: str, profile: str | None) -> int:
+def _profile_media(uri: str, profile: str | None) -> tuple[int, int, str]:
+    """(width, dpi, cut) a python-escpos profile gives, with the defaults where it says nothing."""
     try:
-        pixels = get_profile(profile).profile_data["media"]["width"]["pixels"]
+        data = get_profile(profile).profile_data
     except Exception:
         raise InvalidPrinterURI(uri, f"unknown python-escpos profile {profile!r}") from None
-    return pixels if isinstance(pixels, int) else DEFAULT_WIDTH
+    pixels = data["media"]["width"].get("pixels")
+    dpi = data["media"].get("dpi")
+    features = data["features"]
+    cut = "partial" if features.get("paperPartCut") else "full" if features.get("paperFullCut") else "none"
+    return (pixels if isinstance(pixels, int) else DEFAULT_WIDTH,
+            dpi if isinstance(dpi, int) else DEFAULT_DPI, cut)
+
+
+def _choice(uri: str, options: dict, name: str, choices: tuple[str, ...], default: str) -> str:
+    value = options.get(name, default)
+    if value not in choices:
+        raise InvalidPrinterURI(uri, f"{name} must be one of {', '.join(choices)}")
+    return value
 
 
 def parse_printer_uri(uri: str) -> PrinterConfig:
@@ -139,16 +163,26 @@ def parse_printer_uri(uri: str) -> PrinterConfig:
         except ValueError:
             raise InvalidPrinterURI(uri, f"status must be one of {', '.join(s.value for s in PrinterStatus)}") from None
 
-    profile = options.get("profile") or None
+    model = None
+    if options.get("model"):
+        model = MODELS.get(options["model"])
+        if model is None:
+            raise InvalidPrinterURI(uri, f"model must be one of {', '.join(MODELS)} (docs/printers.md)")
+        values["model"] = model.name
+    profile = options.get("profile") or (model.escpos_profile if model else None)
     values["profile"] = profile
-    values["width"] = _profile_width(uri, profile)
-    if "width" in options:
-        values["width"] = _integer(uri, "width", options["width"])
+    width, dpi, cut = _profile_media(uri, profile)
+    if model:
+        width, dpi, cut = model.width, model.dpi, model.cut
+    values["width"] = _integer(uri, "width", options["width"]) if "width" in options else width
     if values["width"] % 8 or not 128 <= values["width"] <= 2048:
         raise InvalidPrinterURI(uri, "width must be a multiple of 8 dots, e.g. 384 (58 mm) or 576 (80 mm)")
-    values["mode"] = options.get("mode", "text")
-    if values["mode"] not in ("text", "image"):
-        raise InvalidPrinterURI(uri, "mode must be text or image")
+    values["dpi"] = _integer(uri, "dpi", options["dpi"]) if "dpi" in options else dpi
+    if not 100 <= values["dpi"] <= 255:
+        raise InvalidPrinterURI(uri, "dpi must be between 100 and 255 (GS P takes one byte), e.g. 203 or 180")
+    values["mode"] = _choice(uri, options, "mode", ("text", "image"), model.mode if model else "text")
+    values["cut"] = _choice(uri, options, "cut", CUTS, cut)
+    values["rare"] = _choice(uri, options, "rare", RARE_CHOICES, model.rare if model else "line")
     for name, key in (("timeout", "timeout_s"), ("status_timeout", "status_timeout_s")):
         if name in options:
             milliseconds = _integer(uri, name, options[name])

@@ -52,6 +52,11 @@ DEFAULTS: dict = {
         "content_refresh_seconds": 300,
         "ticket_done_seconds": 15,
         "font": "",  # a CJK font file; empty: found on the system (WenQuanYi, Noto Sans CJK SC)
+        # the second-generation ID card reader, e.g. "serial:///dev/ttyUSB1?baudrate=115200"
+        # or "usb://VID:PID" (docs/idcard.md); empty: the kiosk has none
+        "idcard": "",
+        # people this old or older, known by their ID card, go to the 绿色通道 without asking
+        "green_channel_age": 70,
     },
     "voice": {
         "repeat": 2,

@@ -47,13 +47,20 @@ def bench_ticket() -> TicketSlip:
     )
 
 
-def rendered_bytes(mode: str, width: int) -> tuple[int, float]:
+def rare_ticket() -> TicketSlip:
+    """The same ticket for a citizen whose name has a character outside GBK (䶮, Extension A):
+    text mode sends that one line as a picture."""
+    slip = bench_ticket()
+    return TicketSlip(**{**slip.__dict__, "department": "县人力资源和社会保障局·经办人 刘䶮"})
+
+
+def rendered_bytes(mode: str, width: int, slip: TicketSlip | None = None, extra: str = "") -> tuple[int, float]:
     """Bytes of the ticket and the median time to lay it out and render it (no I/O)."""
-    printer = open_printer(f"dummy:?mode={mode}&width={width}")
+    printer = open_printer(f"dummy:?mode={mode}&width={width}{extra}")
     times = []
     for _ in range(5):
         started = time.perf_counter()
-        data = printer.print_ticket(bench_ticket())
+        data = printer.print_ticket(slip or bench_ticket())
         times.append(time.perf_counter() - started)
     return len(data), statistics.median(times)
 
@@ -80,6 +87,12 @@ def main() -> None:
             size, seconds = rendered_bytes(mode, width)
             sizes[f"{mode}_{width}"] = {"bytes": size, "render_ms_median": round(seconds * 1000, 2)}
             print(f"{mode:<6} {width:>5} {size:>7} {seconds * 1000:>10.1f}")
+    rare_ticket()  # the fallback fonts' character maps are read once, outside the timing
+    open_printer("dummy:").print_ticket(rare_ticket())
+    for name, extra in (("text_576_rare_line", ""), ("text_576_rare_slip", "&rare=slip")):
+        size, seconds = rendered_bytes("text", 576, rare_ticket(), extra)
+        sizes[name] = {"bytes": size, "render_ms_median": round(seconds * 1000, 2)}
+        print(f"{name:<18} {size:>7} {seconds * 1000:>10.1f}   (a name with 䶮)")
 
     sends = {}
     print(f"\n{'mode':<6} {'baud':>7} {'runs':>4} {'median s':>9} {'line-rate s':>11}   (576 dots wide)")

@@ -228,6 +228,101 @@ A6_FIELDS = {
     "body": "平台将于4月12日晚升级，期间暂停［b］网上申报［/b］。\n\n请勿相信 ＜script＞alert(1)＜/script＞ 之类的链接。",
 }
 
+# --- pages of the second pass: the county's own format, wrong charsets, cut pages -----
+
+# The county's 政务公开 format: every label and every value an element of its own, no colon,
+# and an empty value leaves no element at all (索引号 and 发文字号 below have none).
+COUNTY_PATH = "/zwgk/201312/t20131230_2001.html"
+COUNTY = page("和林格尔县2013年政务公开和政务服务工作总结", """
+<div class="zwgk-xx"><ul class="xx-list">
+<li>标题</li><li>和林格尔县2013年政务公开和政务服务工作总结</li>
+<li>索引号</li>
+<li>发文字号</li>
+<li>成文日期</li><li>2013-12-28</li>
+<li>公开主体</li><li>政务服务中心</li>
+<li>信息分类</li><li>工作总结</li>
+<li>公开日期</li><li>2013-12-30</li>
+<li>有效性</li>
+</ul></div>
+<div class="zwgk-nr">
+<p>2013年，全县政务公开和政务服务工作围绕便民利民的目标，完善制度，规范流程，取得了明显成效。</p>
+<p>一是政务服务中心进驻部门21个，全年受理各类事项一万二千余件，按时办结率达到百分之百。</p>
+<p>二是县政府门户网站主动公开各类信息八百余条，依申请公开答复率百分之百。</p>
+</div>""")
+COUNTY_FIELDS = {
+    "title": "和林格尔县2013年政务公开和政务服务工作总结",
+    "index_no": None,
+    "doc_no": None,
+    "written_on": "2013-12-28",
+    "publisher": "政务服务中心",
+    "category": "工作总结",
+    "published_on": "2013-12-30",
+    "repealed_on": None,
+    "validity": None,
+    "body": "2013年，全县政务公开和政务服务工作围绕便民利民的目标，完善制度，规范流程，取得了明显成效。\n\n"
+            "一是政务服务中心进驻部门21个，全年受理各类事项一万二千余件，按时办结率达到百分之百。\n\n"
+            "二是县政府门户网站主动公开各类信息八百余条，依申请公开答复率百分之百。",
+}
+
+# the same format in one line of spans, a value with markup inside, empty values at both ends
+COUNTY_SPANS = page("和林格尔县政务服务中心关于延长周末服务时间的通知", """
+<div class="xxgk-bar"><span>索引号</span><span>标题</span><span>和林格尔县政务服务中心关于延长<b>周末</b>服务时间的通知</span>
+<span>发文字号</span><span>和政服发〔2024〕6号</span><span>成文日期</span><span>公开主体</span><span>和林格尔县政务服务中心</span>
+<span>有效性</span></div>
+<div class="TRS_Editor"><p>自2024年5月起，政务服务大厅周六上午照常办公，办理社保、医保、户籍等高频事项。</p></div>""")
+COUNTY_SPANS_FIELDS = {
+    "title": "和林格尔县政务服务中心关于延长周末服务时间的通知",
+    "index_no": None,
+    "doc_no": "和政服发〔2024〕6号",
+    "written_on": None,
+    "publisher": "和林格尔县政务服务中心",
+    "validity": None,
+    "body": "自2024年5月起，政务服务大厅周六上午照常办公，办理社保、医保、户籍等高频事项。",
+}
+
+# declared GBK (header and <meta>), sent as UTF-8: what a site migration leaves behind
+MISLABELLED_PATH = "/zwgk/202405/t20240506_2002.html"
+MISLABELLED = page("和林格尔县残疾人联合会关于发放2024年残疾人两项补贴的公示", """
+<div class="xxgk-info"><ul>
+<li><span>索引号：</span><span>11150123MB7770002E/2024-00044</span></li>
+<li><span>发布机构：</span><span>和林格尔县残疾人联合会</span></li>
+<li><span>发布日期：</span><span>2024-05-06</span></li>
+</ul></div>
+<h1>和林格尔县残疾人联合会关于发放2024年残疾人两项补贴的公示</h1>
+<div class="TRS_Editor"><p>经乡镇审核、县残联复核，2024年第二季度困难残疾人生活补贴和重度残疾人护理补贴发放对象共计三百一十二人，现予公示。</p>
+<p>公示期为七天，对公示名单有异议的，请向县残疾人联合会反映。</p></div>""", charset="gbk")
+MISLABELLED_TITLE = "和林格尔县残疾人联合会关于发放2024年残疾人两项补贴的公示"
+
+# A cut page: a snippet in the page carries its own </body></html> mid-page; the transfer
+# (no Content-Length, the server closes) ends right after it. The hidden div holds a URL.
+EARLY_END_PATH = "/zwgk/202405/t20240510_2003.html"
+EARLY_END = page("和林格尔县应急管理局关于做好汛期安全防范工作的通知", """
+<div class="wrapper"><div class="main-box"><div class="left-box">
+<div class="hide">https://www.example.gov.cn/</div>
+<div class="mobile-tpl">&lt;!-- 手机版模板 --&gt;<div class="m-head">和林格尔县人民政府</div></body></html></div>
+<h1>和林格尔县应急管理局关于做好汛期安全防范工作的通知</h1>
+<div class="TRS_Editor"><p>各乡镇人民政府，县直各有关单位：入汛以来，我县降雨偏多，请各单位切实做好汛期安全防范工作。</p>
+<p>一、加强值班值守，严格执行领导带班和24小时值班制度。</p></div>
+</div></div></div>""")
+EARLY_END_CUT = EARLY_END.encode("utf-8").index(b"</body></html></div>") + len(b"</body></html>")
+
+# A page of a newspaper-run site: markup inside the ArticleTitle meta, 来源 followed by 编辑
+# on one line, a share box and a download widget without telling class names.
+WIDGETS_PATH = "/zwgk/202405/t20240512_2004.html"
+WIDGETS = page("新闻详情", """
+<div class="art-info">来源：和林格尔融媒体中心　编辑：乔丽　发布时间：2024-05-12</div>
+<div class="art-box">
+<div class="TRS_Editor"><p>近日，县城新增两处便民服务站，群众可就近办理社保查询、水电缴费等十余项业务。</p>
+<p>便民服务站工作日全天开放，节假日上午开放。</p></div>
+<div class="fx-box"><div>X</div><div>扫一扫在手机打开当前页</div><div><a href="#">pdf下载</a> <a href="#">word下载</a></div></div>
+</div>""", head_extra='<meta name="ArticleTitle" content="<div class=&quot;t&quot;>县城新增两处便民服务站</div>">')
+WIDGETS_FIELDS = {
+    "title": "县城新增两处便民服务站",
+    "publisher": "和林格尔融媒体中心",
+    "published_on": "2024-05-12",
+    "body": "近日，县城新增两处便民服务站，群众可就近办理社保查询、水电缴费等十余项业务。\n\n便民服务站工作日全天开放，节假日上午开放。",
+}
+
 MISSING_PATH = "/zwgk/202404/t20240402_1099.html"    # linked, answers 404
 SLOW_PATH = "/zwgk/202404/t20240403_1100.html"       # answers after the client gave up
 TRUNCATED_PATH = "/zwgk/202404/t20240404_1101.html"  # Content-Length promises more than is sent
@@ -288,6 +383,7 @@ class FixtureSite:
         self.responses: dict[str, Response] = {}
         self.slow: dict[str, float] = {}
         self.truncated: set[str] = set()
+        self.cut_after: dict[str, int] = {}  # path -> bytes sent without Content-Length, then the connection closes
         self.failing: dict[str, list[int]] = {}  # path -> statuses answered first, one per request
         self.log: list[Logged] = []
         self.lock = threading.Lock()
@@ -352,6 +448,13 @@ class FixtureSite:
                 handler.send_header(name, value)
             if status != 304:
                 handler.send_header("Content-Type", content_type)
+            if path in self.cut_after and status == 200:
+                handler.send_header("Connection", "close")
+                handler.end_headers()
+                handler.wfile.write(body[: self.cut_after[path]])
+                handler.wfile.flush()
+                handler.close_connection = True
+                return
             if path in self.truncated and status == 200:
                 handler.send_header("Content-Length", str(len(body) + 4000))
                 handler.send_header("Connection", "close")

@@ -13,7 +13,7 @@ from playwright.sync_api import sync_playwright
 from content.demo import load_demo_content
 from content.store import ContentStore
 from queue_server import store as hall_store
-from queue_server.auth import set_password
+from queue_server.accounts import set_password
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
@@ -102,3 +102,43 @@ def test_admin_moves_between_console_and_content_by_the_menu(hall_config, live_s
     page.locator("nav.admin-nav").get_by_role("link", name="窗口", exact=True).click()
     page.wait_for_url("**/admin/windows")
     assert page.locator("nav.admin-nav a.current").inner_text() == "窗口"
+
+
+def test_admin_sees_a_held_update_and_accepts_it(hall_config, live_server, browser_page):
+    with ContentStore(hall_config["content"]["database"]) as server_store:
+        doc_id, _ = server_store.upsert_document({
+            "title": "和林格尔县2013年政务公开和政务服务工作总结", "doc_no": None, "publisher": "政务服务中心",
+            "body": "2013年，全县政务公开和政务服务工作围绕便民利民的目标，完善制度，规范流程。\n\n" * 6,
+            "source_url": "http://www.example.gov.cn/zwgk/201312/t20131230_2001.html"})
+        server_store.hold_update(doc_id, {"title": "鍜屾灄鏍煎皵鍘?013骞存斂鍔″叕寮€宸ヤ綔鎬荤粨", "body": "本页内容正在更新。",
+                                          "source_url": "http://www.example.gov.cn/zwgk/201312/t20131230_2001.html"},
+                                 [{"code": "body_shrank", "message": "正文由 246 字缩短为 9 字"},
+                                  {"code": "title_mojibake", "message": "标题疑似乱码：鍜屾灄鏍煎皵鍘?013骞存斂"}])
+        gone_id, _ = server_store.upsert_document({"title": "关于2019年冬季供暖的通知", "doc_no": "和政办发〔2019〕9号",
+                                                   "body": "供暖期。", "source_url": "http://www.example.gov.cn/gone.html"})
+        server_store.record_page_missing("http://www.example.gov.cn/gone.html", gone_after=1)
+    db = hall_store.connect(hall_config["server"]["database"])
+    set_password(db, "周管理", "secret123")
+    db.conn.close()
+    page = browser_page
+    page.goto(live_server.url + "/login")
+    page.fill("input[name=login]", "周管理")
+    page.fill("input[name=password]", "secret123")
+    page.click("button[type=submit]")
+
+    page.goto(live_server.url + "/admin/content/sync")
+    row = page.locator("table.held tbody tr").first
+    assert row.get_by_text("正文由 246 字缩短为 9 字").is_visible()
+    assert row.get_by_text("标题疑似乱码", exact=False).is_visible()
+    row.locator("summary").click()
+    assert row.get_by_text("本页内容正在更新。").is_visible()
+    assert page.locator("table.gone").get_by_text("关于2019年冬季供暖的通知").is_visible()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "admin_content_sync_held.png"), full_page=True)
+
+    row.get_by_role("button", name="采用此更新").click()
+    assert page.get_by_text("已采用该更新").is_visible()
+    assert page.locator("table.held").get_by_text("没有待审核的更新。").is_visible()
+    answer = requests.get(f"{live_server.url}/api/v1/content/documents/{doc_id}").json()
+    assert answer["body"] == "本页内容正在更新。"
+    assert requests.get(f"{live_server.url}/api/v1/content/documents/{gone_id}").status_code == 404

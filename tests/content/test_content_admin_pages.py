@@ -80,3 +80,66 @@ def test_numbers_too_big_in_query_strings_and_forms_are_no_500(live_server, admi
         answer = requests.get(base + path + query)
         assert answer.status_code == 400 and answer.json()["error"] == "bad_request", query
     assert requests.get(f"{base}/api/v1/content/documents?offset=9223372036854775807").status_code == 200
+
+
+def _held_and_gone(database: str) -> tuple[int, int, int]:
+    """A content store with a held update and a gone document: (document id, held id, gone id)."""
+    with ContentStore(database) as content:
+        doc_id, _ = content.upsert_document({"title": "关于调整城乡低保标准的通知", "body": "调整后的标准如下。" * 30,
+                                             "source_url": "http://s/held"})
+        held_id = content.hold_update(doc_id, {"title": "关于调整城乡低保标准的通知", "body": "页面维护中",
+                                               "source_url": "http://s/held"},
+                                      [{"code": "body_shrank", "message": "正文由 270 字缩短为 5 字"}])
+        gone_id, _ = content.upsert_document({"title": "关于2019年冬季供暖的通知", "doc_no": "和政办发〔2019〕9号",
+                                              "body": "供暖期。", "source_url": "http://s/gone"})
+        content.record_page_missing("http://s/gone", gone_after=1)
+    return doc_id, held_id, gone_id
+
+
+def test_the_sync_page_lists_held_updates_and_an_admin_accepts_or_discards_one(live_server, admin_session):
+    browser, csrf = admin_session
+    database = live_server.config["content"]["database"]
+    doc_id, held_id, gone_id = _held_and_gone(database)
+    page = browser.get(live_server.url + "/admin/content/sync")
+    assert page.status_code == 200
+    assert "待审核的更新" in page.text and "正文由 270 字缩短为 5 字" in page.text and "页面维护中" in page.text
+    assert "网站上已不存在的文件" in page.text and "关于2019年冬季供暖的通知" in page.text
+
+    missing = browser.post(f"{live_server.url}/admin/content/sync/held/{HUGE}/accept", data={"csrf_token": csrf})
+    assert missing.status_code == 404
+    accepted = browser.post(f"{live_server.url}/admin/content/sync/held/{held_id}/accept", data={"csrf_token": csrf})
+    assert accepted.status_code == 200 and "已采用该更新" in accepted.text and "没有待审核的更新" in accepted.text
+    with ContentStore(database) as content:
+        assert content.document(doc_id)["body"] == "页面维护中"
+        assert content.held_updates() == []
+        second = content.hold_update(doc_id, {"title": "关于调整城乡低保标准的通知", "body": "x",
+                                              "source_url": "http://s/held"}, [{"code": "body_shrank", "message": "m"}])
+    discarded = browser.post(f"{live_server.url}/admin/content/sync/held/{second}/discard", data={"csrf_token": csrf})
+    assert discarded.status_code == 200 and "已放弃该更新" in discarded.text
+    with ContentStore(database) as content:
+        assert content.document(doc_id)["body"] == "页面维护中" and content.held_updates() == []
+    # without the form's token nothing happens
+    assert browser.post(f"{live_server.url}/admin/content/sync/held/{second}/accept").status_code == 400
+
+
+def test_overview_documents_and_document_pages_tell_held_and_gone(live_server, admin_session):
+    browser, _ = admin_session
+    doc_id, held_id, gone_id = _held_and_gone(live_server.config["content"]["database"])
+    overview = browser.get(live_server.url + "/admin/content/").text
+    assert "1 项更新待审核" in overview and "其中不在查询机上 1" in overview
+    listing = browser.get(live_server.url + "/admin/content/documents").text
+    row = re.search(r"<tr>(?:(?!</tr>).)*关于2019年冬季供暖的通知.*?</tr>", listing, re.S).group(0)
+    assert "网站上已不存在" in row
+    gone_page = browser.get(f"{live_server.url}/admin/content/documents/{gone_id}").text
+    assert "原网页已不存在" in gone_page
+    assert "原网页已不存在" not in browser.get(f"{live_server.url}/admin/content/documents/{doc_id}").text
+
+
+def test_the_sync_page_tells_pages_read_in_another_charset(live_server, admin_session):
+    browser, _ = admin_session
+    with ContentStore(live_server.config["content"]["database"]) as content:
+        run = content.start_sync_run("测试站点")
+        content.finish_sync_run(run, {"new": [], "changed": [], "unchanged": 3, "failed": [], "charset_fixes": [
+            {"url": "http://www.example.gov.cn/a.html", "declared": "gb18030", "used": "utf-8"}]})
+    page = browser.get(live_server.url + "/admin/content/sync").text
+    assert "编码声明有误、已按实际编码读取：1 页（如 GB18030 → UTF-8" in page

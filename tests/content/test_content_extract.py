@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import content_fixture_site as fixture
-from content.extract import (decode_page, extract_article, find_metadata, looks_truncated, normalise_date,
-                             read_list_page)
+from content.extract import (LABELS, decode_page, extract_article, find_metadata, looks_truncated, normalise_date,
+                             read_list_page, read_page)
 
 BASE = "http://site.test"
 
@@ -113,3 +113,77 @@ def test_a_scripted_trs_pager_leads_to_every_list_page():
     page = read_list_page(html, BASE + "/zwgk/tzgg/index.shtml")
     assert page.next_pages == [BASE + f"/zwgk/tzgg/index_{n}.shtml" for n in (1, 2, 3)]
     assert page.articles == [BASE + fixture.A1_PATH]
+
+
+# --- the second pass: the county's format, widgets, hidden text, cut pages, charsets ----
+
+@pytest.mark.parametrize("html, fields", [
+    (fixture.COUNTY, fixture.COUNTY_FIELDS),
+    (fixture.COUNTY_SPANS, fixture.COUNTY_SPANS_FIELDS),
+], ids=["one-element-each", "spans-on-one-line"])
+def test_label_lists_without_colons_give_every_field_and_empty_ones_as_null(html, fields):
+    doc = extract_article(html, BASE + fixture.COUNTY_PATH)
+    for name, value in fields.items():
+        assert doc[name] == value, name
+    labels = {label for labels in LABELS.values() for label in labels}
+    assert not any(doc[name] in labels for name in LABELS)  # never the next label as a value
+
+
+def test_a_label_list_whose_last_label_is_empty_does_not_take_the_body():
+    doc = extract_article(fixture.COUNTY, BASE + fixture.COUNTY_PATH)
+    assert doc["validity"] is None  # 有效性 is the list's last element, the body follows
+
+
+def test_markup_in_a_meta_value_editor_lines_share_box_and_download_widget():
+    doc = extract_article(fixture.WIDGETS, BASE + fixture.WIDGETS_PATH)
+    for name, value in fixture.WIDGETS_FIELDS.items():
+        assert doc[name] == value, name
+    for widget in ("扫一扫", "pdf下载", "word下载", "编辑", "乔丽"):
+        assert widget not in doc["body"] and widget not in doc["publisher"]
+
+
+@pytest.mark.parametrize("line, publisher", [
+    ("来源：和林格尔融媒体中心　编辑：乔丽", "和林格尔融媒体中心"),
+    ("来源：和林格尔融媒体中心 责任编辑：乔丽", "和林格尔融媒体中心"),
+    ("发布机构：县民政局　来源：县政府办公室", "县民政局"),
+])
+def test_editor_and_source_labels_end_a_value(line, publisher):
+    assert find_metadata([line])["publisher"].strip() == publisher
+
+
+@pytest.mark.parametrize("hidden", ['class="hide"', 'class="box hidden"', 'style="display: none"', "hidden"])
+def test_a_hidden_element_is_never_the_body(hidden):
+    html = fixture.page("关于开展汛期安全检查的通知", f"""
+<div {hidden}><div class="TRS_Editor"><p>https://www.example.gov.cn/ 这是一段隐藏的很长很长的文字，比正文还长，比正文还要长得多。</p></div></div>
+<div class="article"><p>各乡镇：请于六月底前完成汛期安全检查。</p></div>""")
+    doc = extract_article(html, BASE + "/x.html")
+    assert doc["body"] == "各乡镇：请于六月底前完成汛期安全检查。"
+
+
+def test_a_page_cut_after_an_early_closing_html_tag_is_truncated():
+    cut = fixture.EARLY_END.encode("utf-8")[:fixture.EARLY_END_CUT].decode("utf-8")
+    assert cut.rstrip().endswith("</html>")
+    assert looks_truncated(cut)
+    assert not looks_truncated(fixture.EARLY_END)  # the whole page, early </html> and all
+    for complete in (fixture.A1, fixture.A2, fixture.A3, fixture.A4, fixture.COUNTY, fixture.WIDGETS):
+        assert not looks_truncated(complete)
+    assert looks_truncated(fixture.A1[: fixture.A1.index("<script>") + 20] + "</body></html>")  # cut in a script
+
+
+@pytest.mark.parametrize("raw, content_type, used, overridden", [
+    (fixture.MISLABELLED.encode("utf-8"), "text/html; charset=GBK", "utf-8", True),     # the header is wrong
+    (fixture.MISLABELLED.encode("utf-8"), "text/html", "utf-8", True),                  # the <meta> is wrong
+    (fixture.A1.encode("gbk"), "text/html; charset=utf-8", "gb18030", True),            # UTF-8 declared, GBK sent
+    (fixture.A4.encode("gbk"), "text/html", "gb18030", False),                          # right: gb2312 in <meta>
+    (fixture.A1.encode("utf-8"), "text/html; charset=utf-8", "utf-8", False),
+])
+def test_charset_by_evidence(raw, content_type, used, overridden):
+    page = read_page(raw, content_type)
+    assert page.charset == used and page.charset_overridden is overridden
+    assert "\ufffd" not in page.text and "和林格尔" in page.text
+
+
+def test_a_page_broken_in_every_charset_keeps_its_declaration():
+    raw = fixture.A1.encode("utf-8").replace("低保".encode("utf-8"), b"\xff\xfe")
+    page = read_page(raw, "text/html; charset=utf-8")
+    assert page.charset == "utf-8" and not page.charset_overridden and "\ufffd" in page.text

@@ -82,8 +82,10 @@ def test_single_characters_and_empty_queries(searchable):
 
 
 def test_tokens_and_expressions():
-    assert index_tokens("社会保障卡 2024年") == "社会 会保 保障 障卡 2024 年"
-    assert match_expression('社保"') == '("社保")'
+    # bigrams and each run's last character: every character begins a token
+    assert index_tokens("社会保障卡 2024年") == "社会 会保 保障 障卡 卡 2024 年"
+    assert match_expression('社保"') == '("社保")'  # a run's bigrams say it all at the end of a query
+    assert match_expression("社保2024") == '("社保" + "保" + "2024")'
     assert match_expression("12号") == '("12" + "号" *)'
 
 
@@ -98,3 +100,62 @@ def test_a_title_hit_stays_first_when_a_word_is_everywhere(content_store, monkey
     results = content_store.search("户籍", limit=4)
     assert results[0]["id"] == old and len(results) == 4
     assert all(r["title"].startswith("第") for r in results[1:])
+
+
+# --- document numbers, single characters, queries that find nothing ---------------------
+
+@pytest.fixture
+def numbered(content_store):
+    for number, (title, doc_no, body) in enumerate([
+        ("关于做好2018年度防汛工作的通知", "和政办发〔2019〕3号", "2018年汛期降雨偏多。"),
+        ("关于印发县级储备粮管理办法的通知", "和政发〔2018〕12号", "储备粮实行县级储备。"),
+        ("2018年政府工作报告", None, "全年工作回顾。"),
+        ("关于第二批政务服务事项清单的公告", "和政服发第15号", "清单附后。"),
+    ]):
+        content_store.upsert_document({"title": title, "doc_no": doc_no, "body": body,
+                                       "source_url": f"http://s/n{number}"})
+    return content_store
+
+
+def test_a_bracketed_year_matches_only_document_numbers(numbered):
+    assert titles(numbered.search("〔2018〕")) == ["关于印发县级储备粮管理办法的通知"]
+    assert titles(numbered.search("[2018]")) == ["关于印发县级储备粮管理办法的通知"]  # brackets typed another way
+    assert set(titles(numbered.search("2018"))) == {"关于做好2018年度防汛工作的通知", "关于印发县级储备粮管理办法的通知",
+                                                  "2018年政府工作报告"}
+    assert titles(numbered.search("和政发〔2018〕12号")) == ["关于印发县级储备粮管理办法的通知"]
+    assert numbered.search("和政发〔2018〕3号") == []
+    assert titles(numbered.search("〔2019〕3号")) == ["关于做好2018年度防汛工作的通知"]
+
+
+def test_di_hao_numbers_are_kept_whole(numbered):
+    assert titles(numbered.search("第15号")) == ["关于第二批政务服务事项清单的公告"]
+    assert titles(numbered.search("发第15号")) == ["关于第二批政务服务事项清单的公告"]
+    assert numbered.search("第12号") == []  # 〔2018〕12号 has no 第
+
+
+def test_a_single_character_is_found_at_the_end_of_a_run(numbered):
+    # 知 only ever ends a run (…的通知): the run's last character is indexed on its own
+    assert {r["title"] for r in numbered.search("知")} == {"关于做好2018年度防汛工作的通知", "关于印发县级储备粮管理办法的通知"}
+    assert titles(numbered.search("粮")) == ["关于印发县级储备粮管理办法的通知"]
+
+
+def test_a_query_with_no_hits_does_not_scan_the_documents(numbered, monkeypatch):
+    executed = []
+    numbered.db.conn.set_trace_callback(executed.append)
+    try:
+        assert numbered.search("不存在的词语") == []
+        assert numbered.search("县2024") == []
+    finally:
+        numbered.db.conn.set_trace_callback(None)
+    statements = " ".join(executed).lower()
+    assert "from document" not in statements and " like " not in statements
+    assert statements.count("search match") >= 2
+
+
+def test_title_hits_come_first_even_when_older(content_store):
+    content_store.upsert_document({"title": "储备粮管理办法", "body": "正文。", "source_url": "http://s/t"})
+    for number in range(5):
+        content_store.upsert_document({"title": f"第{number}份通知", "body": "涉及储备粮的管理。" * (number + 1),
+                                       "source_url": f"http://s/b{number}"})
+    results = content_store.search("储备粮")
+    assert results[0]["title"] == "储备粮管理办法" and len(results) == 6

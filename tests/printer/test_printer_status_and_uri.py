@@ -104,9 +104,46 @@ def test_profile_mode_and_width_options():
     ("dummy:?profile=NoSuchPrinter", "profile"),
     ("dummy:?status=jammed", "status"),
     ("dummy:?timeout=0", "positive"),
+    ("dummy:?model=laserjet", "model must be one of"),
+    ("dummy:?dpi=300", "dpi"),
+    ("dummy:?cut=guillotine", "cut"),
+    ("dummy:?rare=skip", "rare"),
 ])
 def test_bad_uris_say_what_is_wrong(uri, complaint):
     with pytest.raises(InvalidPrinterURI) as raised:
         parse_printer_uri(uri)
     assert complaint in raised.value.detail
     assert "打印机地址" in raised.value.message and "URI" in raised.value.message
+
+
+def test_models_set_width_dpi_mode_and_cut_and_options_win():
+    epson = parse_printer_uri("usb://04b8:0202?model=epson-tm-t88")
+    assert (epson.width, epson.dpi, epson.mode, epson.cut, epson.profile) == (512, 180, "text", "partial", "TM-T88V")
+    assert epson.columns == 42
+    xprinter = parse_printer_uri("tcp://192.0.2.8?model=xprinter-58")
+    assert (xprinter.width, xprinter.cut, xprinter.columns) == (384, "none", 32)
+    assert parse_printer_uri("dummy:?model=no-chinese-font-80").mode == "image"
+    mine = parse_printer_uri("dummy:?model=xprinter-58&cut=full&width=576&mode=image&rare=slip")
+    assert (mine.cut, mine.width, mine.mode, mine.rare) == ("full", 576, "image", "slip")
+    # without a model: the python-escpos profile's paper, resolution and cutter
+    assert (parse_printer_uri("dummy:?profile=TM-T88V").dpi, parse_printer_uri("dummy:").cut) == (180, "partial")
+    assert parse_printer_uri("dummy:?profile=POS-5890").cut == "none"
+
+
+def test_every_model_is_in_the_docs_and_prints_a_ticket(ticket):
+    from pathlib import Path
+
+    from printer import open_printer
+    from printer.models import MODELS
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "printers.md").read_text(encoding="utf-8")
+    for name, model in MODELS.items():
+        assert f"| `{name}` |" in docs, name
+        printer = open_printer(f"dummy:?model={name}")
+        data = printer.print_ticket(ticket)
+        assert data.startswith(b"\x1b@")
+        cut = {"partial": b"\x1dVB\x00", "full": b"\x1dVA\x00", "none": b"\x1bd\x06"}[model.cut]
+        assert data.endswith(cut), name
+        assert (b"\x1c&" in data) == (model.mode == "text"), name
+        if model.mode == "image":
+            assert b"\x1dP" + bytes((model.dpi, model.dpi)) in data

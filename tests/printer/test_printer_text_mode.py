@@ -37,7 +37,7 @@ def test_blocks_become_exact_bytes_on_dummy():
         + GS + b"(k\x04\x001A2\x00" + GS + b"(k\x03\x001C\x06" + GS + b"(k\x03\x001E1"
         + GS + b"(k\x0f\x001P0http://h/t/1" + GS + b"(k\x03\x001Q0" + b"\n"
         + ESC + b"a\x00"
-        + ESC + b"d\x06" + GS + b"V\x00"  # feed past the cutter, full cut
+        + GS + b"VB\x00"  # GS V 66 0: feed just to the cutter, partial cut
     )
     assert printer.output == expected
 
@@ -107,7 +107,8 @@ def test_number_is_very_large_and_qr_is_native(ticket):
     assert GS + b"!\x55" + b"B027\n" in data  # 6 x 6
     url = ticket.status_url.encode()
     assert GS + b"(k" + bytes((len(url) + 3, 0)) + b"1P0" + url in data
-    assert data.endswith(GS + b"V\x00")
+    assert data.endswith(GS + b"VB\x00")
+    assert ESC + b"d" not in data  # no lines fed before the cut: GS V 66 feeds to the cutter itself
 
 
 def test_text_ticket_stays_small(ticket):
@@ -117,6 +118,9 @@ def test_text_ticket_stays_small(ticket):
 
 def test_profile_without_native_qr_gets_a_qr_image(ticket):
     data = open_printer("dummy:?profile=POS-5890").print_ticket(ticket)
+    assert data == (GOLDEN / "ticket_text_384_pos5890.bin").read_bytes()
     assert GS + b"(k" not in data
-    assert GS + b"v0" in data  # python-escpos draws the QR as a raster image instead
-    assert GS + b"V" not in data  # and this profile has no cutter: feed only
+    assert GS + b"v0" in data  # the QR drawn here as a raster image instead
+    assert GS + b"P\xcb\xcb" in data  # one motion unit = one dot (203 dpi) before its ESC J feeds
+    assert data.index(GS + b"P") < data.index(ESC + b"J")
+    assert GS + b"V" not in data and data.endswith(ESC + b"d\x06")  # no cutter: fed to the tear bar

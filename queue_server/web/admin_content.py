@@ -1,37 +1,26 @@
 """Admin pages for the kiosk's content under /admin/content: announcements, service
 guides per service, disclosure documents (hide, pin), and the website sync (its last
-runs with their errors, and a button to start one). Server-rendered, admin login only."""
+runs with their errors, a button to start one, the updates the sync held back for
+review, and the documents whose page is gone). Server-rendered, admin login only."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from content import ContentError, ContentNotFound
-from content.store import GUIDE_FIELDS, ContentStore
+from content.store import GUIDE_FIELDS
 from content.sync import sync_in_background
 
-from . import store as hall_store
+from .. import store as hall_store
+from ..hall_admin import row_id
 from .admin import NAV
-from .app import get_db
 from .auth import require_role
-from .hall_admin import row_id
+from .context import get_content_store as content_store
+from .context import get_db
 
 admin_content = Blueprint("admin_content", __name__, url_prefix="/admin/content")
 
 PAGE_SIZE = 50
-
-
-def content_store() -> ContentStore:
-    if "admin_content_store" not in g:
-        g.admin_content_store = ContentStore(current_app.config["GOVHALL"]["content"]["database"])
-    return g.admin_content_store
-
-
-@admin_content.teardown_app_request
-def _close(_exc):
-    found = g.pop("admin_content_store", None)
-    if found is not None:
-        found.close()
 
 
 def render(template: str, **values):
@@ -52,7 +41,7 @@ def overview():
     return render("overview.html", version=store.version(), documents=store.count_documents(include_hidden=True),
                   hidden=store.count_documents(include_hidden=True) - store.count_documents(),
                   guides=len(store.guides()), announcements=len(store.announcements()),
-                  last_run=runs[0] if runs else None)
+                  last_run=runs[0] if runs else None, held=len(store.held_updates()))
 
 
 # --- announcements ----------------------------------------------------------------
@@ -193,7 +182,25 @@ def document_flags(document_id: int):
 @admin_content.get("/sync")
 @require_role("admin")
 def sync_runs():
-    return render("sync.html", runs=content_store().sync_runs(limit=20), site=_site_path())
+    store = content_store()
+    return render("sync.html", runs=store.sync_runs(limit=20), site=_site_path(), held=store.held_updates(),
+                  gone=store.gone_documents())
+
+
+@admin_content.post("/sync/held/<int:held_id>/accept")
+@require_role("admin")
+def accept_held_update(held_id: int):
+    doc_id = content_store().accept_held_update(held_id)
+    flash(f"已采用该更新，文件（编号 {doc_id}）已替换为网站上的新内容", "ok")
+    return redirect(url_for(".sync_runs"))
+
+
+@admin_content.post("/sync/held/<int:held_id>/discard")
+@require_role("admin")
+def discard_held_update(held_id: int):
+    content_store().discard_held_update(held_id)
+    flash("已放弃该更新，保留原有内容", "ok")
+    return redirect(url_for(".sync_runs"))
 
 
 @admin_content.post("/sync")
