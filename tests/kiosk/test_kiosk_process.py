@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-GOVHALL = [sys.executable, "-c", "from queue_server.cli import cli; cli()"]
+GOVHALL = [sys.executable, "-m", "queue_server"]  # the `govhall` console script
 
 
 @pytest.fixture
