@@ -495,7 +495,8 @@ class Queue:
                     "staff": {"name": window["staff_name"], "employee_no": window["staff_employee_no"],
                               "photo": window["staff_photo"]} if window["staff_id"] else None,
                     "current": {"number": current["number"], "service": current["service"],
-                                "status": current["status"], "tag": ticket_tag(current)} if current else None,
+                                "status": current["status"], "called_at": current["called_at"],
+                                "tag": ticket_tag(current)} if current else None,
                 })
             recent = [{"event_id": e["id"], "type": e["type"], "at": e["at"], "number": e["data"].get("number"),
                        "window": e["data"].get("window"), "window_name": e["data"].get("window_name"),
