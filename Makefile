@@ -15,8 +15,19 @@ DEBIAN_PACKAGES := python3-venv procps fonts-wqy-microhei fonts-hanazono espeak-
 demo: system-packages $(STAMP)
 	$(BIN)/govhall demo
 
+# The date-sensitive tests (marked `calendar`) run again at fixed moments of the hall's clock:
+# a Saturday before opening, the last minutes of a month and a year, a public holiday (元旦).
+CALENDAR_MOMENTS := 2026-12-05T07:30:00+08:00 2026-12-31T23:50:00+08:00 2027-01-01T10:00:00+08:00
+# Test files run on two workers (pytest-xdist), a file's tests together on one.
+TEST_WORKERS ?= 2
+
 test: system-packages $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+	@for moment in $(CALENDAR_MOMENTS); do \
+		echo "govhall: the calendar tests with the hall's clock at $$moment"; \
+		GOVHALL_CLOCK="$$moment@$$(date +%s)" $(BIN)/python -m pytest -m calendar -q -n $(TEST_WORKERS) --dist loadfile \
+			|| exit 1; \
+	done
 
 bench: system-packages $(STAMP)
 	$(BIN)/python tests/bench/run_all.py

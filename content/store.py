@@ -15,17 +15,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import sqlite3
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-import sqlite_utils
+import storage
 
 from . import ContentNotFound, InvalidContent, SyncBusy
 from .textindex import index_tokens, match_expression, snippet
-
-BUSY_TIMEOUT_MS = 10_000
 
 DOCUMENT_FIELDS = ("title", "index_no", "doc_no", "written_on", "publisher", "category",
                    "published_on", "repealed_on", "validity", "body", "attachments", "source_url")
@@ -236,15 +233,10 @@ class ContentStore:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                               check_same_thread=False)
-        conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        self.db = sqlite_utils.Database(conn)
-        self._migrate()
+        # No foreign keys in this schema; tombstones outlive the rows they name.
+        self.db = storage.connect(self.path, foreign_keys=False)
+        storage.migrate(self.db, MIGRATIONS)
+        self._check_search_format()
 
     # --- connection -------------------------------------------------------------
 
@@ -257,36 +249,18 @@ class ContentStore:
     def __exit__(self, *exc):
         self.close()
 
-    def _migrate(self):
-        conn = self.db.conn
-        if conn.execute("PRAGMA user_version").fetchone()[0] >= len(MIGRATIONS):
+    def _check_search_format(self):
+        """An index written by an older tokenizer is rebuilt once, so search finds what it should."""
+        format_row = self._row("SELECT value FROM meta WHERE key = 'search_format'")
+        if format_row and format_row["value"] == SEARCH_FORMAT:
             return
         with self._write():
-            applied = conn.execute("PRAGMA user_version").fetchone()[0]
-            for number, script in enumerate(MIGRATIONS[applied:], start=applied + 1):
-                for statement in _statements(script):
-                    conn.execute(statement)
-                conn.execute(f"PRAGMA user_version={number}")
-            format_row = self._row("SELECT value FROM meta WHERE key = 'search_format'")
-            if not format_row or format_row["value"] != SEARCH_FORMAT:
-                self._reindex_everything()
-                conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('search_format', ?)", [SEARCH_FORMAT])
+            self._reindex_everything()
+            self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('search_format', ?)", [SEARCH_FORMAT])
 
-    @contextmanager
     def _write(self):
         """One write transaction, lock taken up front; nested calls join the outer one."""
-        conn = self.db.conn
-        if conn.in_transaction:
-            yield
-            return
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        else:
-            conn.execute("COMMIT")
+        return storage.immediate(self.db)
 
     @contextmanager
     def batch(self):
@@ -933,12 +907,3 @@ class ContentStore:
             found["report"] = json.loads(found["report"] or "{}")
         return out
 
-
-def _statements(script: str):
-    buffer = ""
-    for line in script.splitlines(keepends=True):
-        buffer += line
-        if sqlite3.complete_statement(buffer):
-            if buffer.strip():
-                yield buffer
-            buffer = ""

@@ -16,7 +16,7 @@ from werkzeug.security import generate_password_hash
 from content import ContentError
 from content.store import ContentStore
 
-from . import auth, clock, store
+from . import accounts, clock, store
 from .errors import BadRequest, Conflict, NotFound
 from .hall import MAX_DAILY_CAP, MAX_WINDOW_NUMBER, parse_days, parse_hours
 from .stats import FIRST_REPORTABLE_DAY, LAST_REPORTABLE_DAY
@@ -294,9 +294,9 @@ def issue_token(db, actor_id, staff_id: int) -> str:
     staff = store.get_staff(db, staff_id)
     if not staff:
         raise NotFound(f"没有编号为 {staff_id} 的人员")
-    token = auth.new_token()
+    token = accounts.new_token()
     with store.immediate(db):
-        token_id = store.insert_token(db, auth.hash_token(token), "staff", clock.to_iso(clock.utc_now()),
+        token_id = store.insert_token(db, accounts.hash_token(token), "staff", clock.to_iso(clock.utc_now()),
                                       staff_id=staff_id)
         _changed(db, actor_id, "token", "issued", id=token_id, name=staff["name"], staff_id=staff_id)
     return token
@@ -316,7 +316,7 @@ def revoke_token(db, actor_id, token_id: int):
 
 def register_kiosk(db, actor_id, name: str) -> tuple[int, str]:
     name = _name(name, "自助机名称")
-    kiosk_id, token = auth.register_kiosk(db, name)
+    kiosk_id, token = accounts.register_kiosk(db, name)
     with store.immediate(db):
         _changed(db, actor_id, "kiosk", "registered", id=kiosk_id, name=name)
     return kiosk_id, token

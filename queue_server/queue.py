@@ -13,14 +13,30 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from . import clock, store
-from .errors import (AlreadyEvaluated, BadRequest, DailyCapReached, Forbidden, QueueEmpty, ServiceClosed,
-                     UnknownService, UnknownTicket, UnknownWindow, WindowClosed, WindowPaused, WindowTaken,
-                     WrongState)
+from .errors import (
+    AlreadyEvaluated,
+    BadRequest,
+    DailyCapReached,
+    Forbidden,
+    NotFound,
+    QueueEmpty,
+    ServiceClosed,
+    UnknownService,
+    UnknownTicket,
+    UnknownWindow,
+    WindowClosed,
+    WindowPaused,
+    WindowTaken,
+    WrongState,
+)
 from .hall import service_opening
 
 MIN_SAMPLES = 5  # finished tickets before a service's own handling time is trusted alone
 OUTCOMES = ("办结", "受理", "补齐补正", "不予受理", "咨询解答", "其他")
 EVALUATION_LEVELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
+# What a window can do, by the names the API and the staff workstation use.
+WINDOW_ACTIONS = ("open", "close", "pause", "resume", "call-next", "recall", "start", "no-show", "hold", "requeue",
+                  "finish", "transfer")
 
 # What the public may see of a ticket (never its token).
 PUBLIC_TICKET_FIELDS = ("id", "number", "service_id", "service", "department", "category", "status", "priority",
@@ -209,6 +225,31 @@ class Queue:
             raise WrongState(f"{ticket['number']} 当前状态为 {ticket['status']}，不能进行此操作",
                              window=window["number"], status=ticket["status"])
         return ticket
+
+    def window_action(self, number: int, action: str, actor, *, reason: str = "", after: int | None = None,
+                      ticket_number: str | None = None, outcome: str | None = None, service_id: int | None = None,
+                      to_window: int | None = None) -> dict:
+        """One window action by name: the API's /windows/<n>/<action> and the admin console's
+        window buttons both come through here."""
+        if action not in WINDOW_ACTIONS:
+            raise NotFound(f"没有窗口操作 {action}", actions=list(WINDOW_ACTIONS))
+        if action == "requeue" and not ticket_number:
+            raise BadRequest("请提供要顺延的号码 number")
+        run = {
+            "open": lambda: self.open_window(number, actor),
+            "close": lambda: self.close_window(number, actor),
+            "pause": lambda: self.pause(number, actor, reason=reason),
+            "resume": lambda: self.resume(number, actor),
+            "call-next": lambda: self.call_next(number, actor),
+            "recall": lambda: self.recall(number, actor),
+            "start": lambda: self.start(number, actor),
+            "no-show": lambda: self.no_show(number, actor),
+            "hold": lambda: self.hold(number, actor, after=after),
+            "requeue": lambda: self.requeue(number, actor, ticket_number, after=after),
+            "finish": lambda: self.finish(number, actor, outcome=outcome),
+            "transfer": lambda: self.transfer(number, actor, service_id=service_id, to_window=to_window),
+        }[action]
+        return run()
 
     def open_window(self, number: int, actor) -> dict:
         with self._write():

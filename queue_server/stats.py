@@ -63,7 +63,9 @@ class Period:
     @classmethod
     def parse(cls, first: str | None, last: str | None, today: str | None = None) -> "Period":
         """From / to as typed (blank to: today; blank from: the first of to's month)."""
-        last_day = _reportable_day(last or today or date.today().isoformat())
+        if not (last or today):
+            raise BadRequest("请给出截止日期 (a last day is required)")
+        last_day = _reportable_day(last or today)
         return cls(first or last_day.replace(day=1).isoformat(), last_day.isoformat())
 
     @classmethod

@@ -7,13 +7,12 @@ local day (`local_day`, `YYYY-MM-DD`) is computed by the domain and stored besid
 from __future__ import annotations
 
 import json
-import sqlite3
-from contextlib import contextmanager
-from pathlib import Path
 
 import sqlite_utils
 
-BUSY_TIMEOUT_MS = 10_000
+import storage
+from storage import ConnectionPool, connect, immediate, row, rows  # noqa: F401  (the store's API)
+
 MAX_INTEGER = 2**63 - 1  # SQLite's largest integer: anything bigger from a client is refused, not a 500
 
 CATEGORIES = ("行政许可", "非行政许可", "公共服务", "咨询")
@@ -148,93 +147,10 @@ MIGRATIONS: list[str] = [
 ]
 
 
-def connect(path: str | Path) -> sqlite_utils.Database:
-    """Open the hall database with the settings every connection needs.
-
-    isolation_level=None: we issue BEGIN IMMEDIATE ourselves where it matters."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                           check_same_thread=False)
-    conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    return sqlite_utils.Database(conn)
-
-
-
-class ConnectionPool:
-    """Connections reused from request to request: a fresh one re-parses the schema and starts
-    with a cold page cache, which cost more than a ticket's own queries."""
-
-    def __init__(self, path, keep: int = 16):
-        self.path, self.keep = path, keep
-        self._idle: list = []  # list.pop/append are atomic under the GIL and never yield under gevent
-
-    def take(self) -> sqlite_utils.Database:
-        try:
-            return self._idle.pop()
-        except IndexError:
-            return connect(self.path)
-
-    def give_back(self, db: sqlite_utils.Database):
-        if db.conn.in_transaction:  # a request that failed half-way must not leak its transaction
-            db.conn.execute("ROLLBACK")
-        if len(self._idle) < self.keep:
-            self._idle.append(db)
-        else:
-            db.conn.close()
-
 def migrate(db: sqlite_utils.Database) -> int:
-    """Apply the migrations not yet applied; returns the schema version."""
-    with immediate(db):
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            for statement in _statements(script):
-                db.execute(statement)
-            db.execute(f"PRAGMA user_version={number}")
-    return len(MIGRATIONS)
+    """Apply the hall's migrations not yet applied; returns the schema version."""
+    return storage.migrate(db, MIGRATIONS)
 
-
-def _statements(script: str):
-    buffer = ""
-    for line in script.splitlines(keepends=True):
-        buffer += line
-        if sqlite3.complete_statement(buffer):
-            if buffer.strip():
-                yield buffer
-            buffer = ""
-
-
-@contextmanager
-def immediate(db: sqlite_utils.Database):
-    """One write transaction that takes the write lock up front (BEGIN IMMEDIATE), so a
-    read-then-write (next number, next ticket) cannot interleave with another writer."""
-    conn = db.conn
-    if conn.in_transaction:  # nested: join the outer transaction
-        yield db
-        return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield db
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    else:
-        conn.execute("COMMIT")
-
-
-def row(cursor) -> dict | None:
-    found = cursor.fetchone()
-    return dict(found) if found is not None else None
-
-
-def rows(cursor) -> list[dict]:
-    return [dict(r) for r in cursor.fetchall()]
-
-
-# --- hall structure -------------------------------------------------------------
 
 def get_department_by_name(db, name):
     return row(db.execute("SELECT * FROM department WHERE name = ?", [name]))
@@ -415,8 +331,22 @@ def count_issued(db, service_id, local_day) -> int:
                       [service_id, local_day]).fetchone()[0]
 
 
+def _insert(db, table: str, values: dict) -> int:
+    """A plain INSERT: sqlite-utils' insert reads the table's schema on every call, which costs
+    more than the insert itself on the queue's hot path. Columns come from code, never from input."""
+    columns = ", ".join(f'"{name}"' for name in values)
+    marks = ", ".join("?" for _ in values)
+    return db.execute(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', list(values.values())).lastrowid
+
+
+def _update(db, table: str, row_id: int, values: dict):
+    """A plain UPDATE by id (see `_insert`)."""
+    assignments = ", ".join(f'"{name}" = ?' for name in values)
+    db.execute(f'UPDATE "{table}" SET {assignments} WHERE id = ?', [*values.values(), row_id])
+
+
 def insert_ticket(db, values: dict) -> int:
-    return db["ticket"].insert(values).last_pk
+    return _insert(db, "ticket", values)
 
 
 def get_ticket(db, ticket_id):
@@ -538,7 +468,7 @@ def recent_handle_seconds(db, service_id, limit) -> list[float]:
 
 
 def update_ticket(db, ticket_id, **values):
-    db["ticket"].update(ticket_id, values)
+    _update(db, "ticket", ticket_id, values)
 
 
 def current_ticket_of_window(db, window_id):
@@ -603,7 +533,7 @@ def get_evaluation_for_ticket(db, ticket_id):
 
 
 def insert_evaluation(db, values: dict) -> int:
-    return db["evaluation"].insert(values).last_pk
+    return _insert(db, "evaluation", values)
 
 
 def healthcheck(db) -> bool:

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from queue_server import clock, store
-from queue_server.auth import set_password
+from queue_server.accounts import set_password
 
 PASSWORD = "demo1234"
 

@@ -13,7 +13,7 @@ from PIL import Image
 
 from queue_server import clock, hall_admin, store
 
-from ..conftest import bearer
+from helpers import bearer
 
 ADMIN_PAGES = ["/admin/", "/admin/departments", "/admin/services", "/admin/services/1", "/admin/services/new",
                "/admin/windows", "/admin/windows/1", "/admin/staff", "/admin/staff/1", "/admin/kiosks",

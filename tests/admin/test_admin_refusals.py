@@ -169,14 +169,14 @@ def test_period_checks_every_way_it_is_made():
         with pytest.raises(BadRequest, match="日期须在"):
             make()
     with pytest.raises(BadRequest, match="日期格式"):
-        stats.Period.parse("2026-02-30", None)
+        stats.Period.parse("2026-02-30", None, today="2026-11-30")
 
 
 def test_report_command_explains_a_bad_period_without_a_traceback(hall_config):
     config_path = Path(hall_config["_base_dir"]) / "govhall.toml"
     for first, last, message in (("1000-01-01", "9999-12-31", "日期须在 2000-01-01 至 2099-12-31 之间"),
                                  ("2026-03-31", "2026-03-01", "结束日期不能早于起始日期")):
-        result = subprocess.run([sys.executable, "-m", "queue_server.cli", "--config", str(config_path), "report",
+        result = subprocess.run([sys.executable, "-m", "queue_server", "--config", str(config_path), "report",
                                  "--from", first, "--to", last], capture_output=True, text=True, timeout=120)
         assert result.returncode != 0
         assert result.stderr.startswith("错误：") and message in result.stderr, result.stderr

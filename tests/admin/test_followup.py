@@ -8,9 +8,11 @@ from datetime import datetime, timezone
 import pytest
 
 from queue_server import followup, hall_admin, stats, store
-from queue_server.auth import Principal
+from queue_server.accounts import Principal
 from queue_server.errors import WrongState
 from queue_server.queue import Queue
+
+pytestmark = pytest.mark.calendar  # also run at fixed moments of the hall's clock (Makefile)
 
 ADMIN = 11  # 周管理 in the demo hall
 

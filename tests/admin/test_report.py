@@ -13,10 +13,11 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from queue_server import report, stats, store
-from queue_server.cli import cli
+from queue_server import stats, store
+from queue_server.ops import report
+from queue_server.ops.cli import cli
 
-from ..conftest import bearer
+from helpers import bearer
 
 DAY = "2026-03-02"
 SERVICES = {"licence": "个体工商户设立登记", "non_licence": "最低生活保障申请", "public": "法律援助申请",

@@ -11,10 +11,11 @@ import requests
 from PIL import Image
 from playwright.sync_api import sync_playwright
 
-from queue_server import charts, followup, stats, store
-from queue_server.admin import CHART_NAMES
+from queue_server import followup, stats, store
+from queue_server.ops import charts
+from queue_server.web.admin import CHART_NAMES
 
-from ..conftest import ARTIFACTS, bearer
+from helpers import ARTIFACTS, bearer
 from .conftest import PASSWORD
 from .synthetic import generate
 from .test_followup import finish_and_rate

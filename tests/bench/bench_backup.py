@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from queue_server import store  # noqa: E402
-from queue_server.backup import backup_database, restore_database  # noqa: E402
+from queue_server.ops.backup import backup_database, restore_database  # noqa: E402
 from queue_server.config import load_config  # noqa: E402
 from queue_server.hall import load_hall  # noqa: E402
 

@@ -29,10 +29,10 @@ sys.path.insert(0, str(REPO))
 import requests  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from conftest import free_port, make_hall  # noqa: E402
+from helpers import free_port, make_hall  # noqa: E402
 from displays.conftest import CHROMIUM, CHROMIUM_ARGS, PatientServerProcess  # noqa: E402
 from queue_server import store  # noqa: E402
-from queue_server.auth import issue_staff_token, register_kiosk  # noqa: E402
+from queue_server.accounts import issue_staff_token, register_kiosk  # noqa: E402
 from queue_server.voice import assemble_announcement, build_default_pack, load_pack  # noqa: E402
 
 OUTPUT = REPO / "var" / "bench" / "displays.json"

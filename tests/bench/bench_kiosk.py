@@ -32,11 +32,11 @@ TARGETS = {"tap_to_bytes_ms": 300, "cold_start_s": 3.0, "idle_cpu_percent": 2.0}
 
 def demo_hall(directory: Path):
     """A demo hall with demo content served on 127.0.0.1; returns (server, kiosk token)."""
-    from conftest import LiveServer, make_hall
+    from helpers import LiveServer, make_hall
     from content.demo import load_demo_content
     from content.store import ContentStore
     from queue_server import store
-    from queue_server.auth import register_kiosk
+    from queue_server.accounts import register_kiosk
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # its access log would bury the table
     config = make_hall(directory)

@@ -29,10 +29,10 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO))
 
-from conftest import ServerProcess, free_port, make_hall  # noqa: E402
+from helpers import ServerProcess, free_port, make_hall  # noqa: E402
 
 from queue_server import store  # noqa: E402
-from queue_server.auth import issue_staff_token, register_kiosk  # noqa: E402
+from queue_server.accounts import issue_staff_token, register_kiosk  # noqa: E402
 
 OUTPUT = REPO / "var" / "bench" / "queue.json"
 
@@ -99,7 +99,7 @@ def start_server(config_path: Path, port: int, timeout: float = 60) -> ServerPro
     import requests
 
     server = ServerProcess(config_path, port)
-    server.process = subprocess.Popen([sys.executable, "-m", "queue_server.cli", "serve", "--port", str(port)],
+    server.process = subprocess.Popen([sys.executable, "-m", "queue_server", "serve", "--port", str(port)],
                                       env=dict(os.environ, GOVHALL_CONFIG=str(config_path)), cwd=REPO,
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + timeout

@@ -28,9 +28,10 @@ sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO))
 
 from admin.synthetic import generate  # noqa: E402
-from conftest import make_hall  # noqa: E402
+from helpers import make_hall  # noqa: E402
 
-from queue_server import charts, report, stats, store  # noqa: E402
+from queue_server import stats, store  # noqa: E402
+from queue_server.ops import charts, report  # noqa: E402
 
 OUTPUT = REPO / "var" / "bench" / "stats.json"
 TICKETS_PER_DAY = 2000  # × ~250 working days ≈ 500,000
@@ -85,7 +86,7 @@ def main():
         ("XLSX export, year", 3, lambda: report.to_xlsx(report.tables(report.build(db, config, YEAR, detail=True))), None),
         ("six charts, month", 3, lambda: [draw(month_figures) for draw in charts.CHARTS.values()], None),
     ]
-    command = [sys.executable, "-m", "queue_server.cli", "--config", str(folder / "govhall.toml"), "report",
+    command = [sys.executable, "-m", "queue_server", "--config", str(folder / "govhall.toml"), "report",
                "--from", YEAR.first_day, "--to", YEAR.last_day]
 
     def run_command():

@@ -12,7 +12,7 @@ import requests
 
 from content.store import ContentStore
 from queue_server import store as hall_store
-from queue_server.auth import set_password
+from queue_server.accounts import set_password
 
 ADMIN_PASSWORD = "secret123"
 

@@ -13,7 +13,7 @@ from playwright.sync_api import sync_playwright
 from content.demo import load_demo_content
 from content.store import ContentStore
 from queue_server import store as hall_store
-from queue_server.auth import set_password
+from queue_server.accounts import set_password
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]

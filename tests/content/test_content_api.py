@@ -11,7 +11,7 @@ from click.testing import CliRunner
 import content_fixture_site as fixture
 from content.store import ContentStore
 from content.sync import sync_site
-from queue_server.cli import cli
+from queue_server.ops.cli import cli
 
 API = "/api/v1/content"
 

@@ -12,7 +12,7 @@ import content_fixture_site as fixture
 from content import SiteConfigError, SyncBusy
 from content.store import ContentStore
 from content.sync import USER_AGENT, sync_site
-from queue_server.cli import cli
+from queue_server.ops.cli import cli
 
 ARTICLE_PATHS = [fixture.A1_PATH, fixture.A2_PATH, fixture.A3_PATH, fixture.A4_PATH, fixture.A5_PATH,
                  fixture.A6_PATH]

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import REPO, _die_with_parent, free_port
+from helpers import REPO, _die_with_parent, free_port
 
 READY = "按 Ctrl-C 停止演示。"
 
@@ -77,7 +77,7 @@ def start_demo(directory: Path, timeout: float = 120) -> RunningDemo:
     started = time.monotonic()
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "queue_server.cli", "demo", "--no-kiosk", "--dir", str(directory), "--port", str(port)],
+            [sys.executable, "-m", "queue_server", "demo", "--no-kiosk", "--dir", str(directory), "--port", str(port)],
             cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
     demo = RunningDemo(process, directory, log, f"http://127.0.0.1:{port}")
     while time.monotonic() - started < timeout:

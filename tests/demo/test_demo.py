@@ -4,6 +4,8 @@ the demo website, the statistics page looks right in Chromium, and SIGTERM stops
 
 from __future__ import annotations
 
+import pytest
+
 import os
 import re
 import subprocess
@@ -14,14 +16,16 @@ from datetime import date, timedelta
 import requests
 from playwright.sync_api import sync_playwright
 
-from conftest import ARTIFACTS, REPO
+from helpers import ARTIFACTS, REPO
 
 from content.store import ContentStore
 from queue_server import clock, store
 from queue_server.config import load_config
-from queue_server.demo import DEMO_PASSWORD, HISTORY_WORKING_DAYS
+from queue_server.ops.demo import DEMO_PASSWORD, HISTORY_WORKING_DAYS
 
 from .conftest import alive, descendants, login
+
+pytestmark = pytest.mark.calendar  # also run at fixed moments of the hall's clock (Makefile)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -42,7 +46,7 @@ def _hall_today() -> str:
 
 def _report(demo, first: str, last: str) -> str:
     env = dict(os.environ, GOVHALL_CONFIG=str(demo.config_path))
-    result = subprocess.run([sys.executable, "-m", "queue_server.cli", "report", "--from", first, "--to", last,
+    result = subprocess.run([sys.executable, "-m", "queue_server", "report", "--from", first, "--to", last,
                              "--format", "text"], cwd=REPO, env=env, capture_output=True, timeout=120)
     assert result.returncode == 0, result.stderr.decode()
     return result.stdout.decode()

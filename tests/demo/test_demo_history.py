@@ -10,11 +10,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from conftest import make_hall
+from helpers import make_hall
 
-from queue_server import clock, demo_history, followup, stats, store
-from queue_server.demo_history import make_history, past_working_days
+from queue_server import clock, followup, stats, store
+from queue_server.ops import demo_history
+from queue_server.ops.demo_history import make_history, past_working_days
 from queue_server.hall import parse_days, parse_hours
+
+pytestmark = pytest.mark.calendar  # also run at fixed moments of the hall's clock (Makefile)
 
 TODAY = date(2026, 11, 25)  # a Wednesday
 BEIJING = ZoneInfo("Asia/Shanghai")

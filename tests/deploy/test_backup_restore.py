@@ -14,11 +14,11 @@ import requests
 from click.testing import CliRunner
 
 from queue_server import store
-from queue_server.auth import register_kiosk
-from queue_server.backup import (BackupError, DatabaseInUse, backup_database, database_in_use, list_backups,
+from queue_server.accounts import register_kiosk
+from queue_server.ops.backup import (BackupError, DatabaseInUse, backup_database, database_in_use, list_backups,
                                  restore_database, restore_hall)
-from queue_server.cli import cli
-from conftest import bearer, make_hall
+from queue_server.ops.cli import cli
+from helpers import bearer, make_hall
 
 
 
@@ -117,7 +117,7 @@ def test_backup_while_the_server_issues_tickets_then_restore(served_hall, tmp_pa
 
     # the nightly command, while the server still runs
     config_path = str(served_hall.config_path)
-    result = subprocess.run([sys.executable, "-m", "queue_server.cli", "--config", config_path, "backup",
+    result = subprocess.run([sys.executable, "-m", "queue_server", "--config", config_path, "backup",
                              "--dest", str(backups_dir), "--keep", "5"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     final = Path(result.stdout.strip().splitlines()[0].split("：", 1)[1])
@@ -129,7 +129,7 @@ def test_backup_while_the_server_issues_tickets_then_restore(served_hall, tmp_pa
     # the disk lost the database: the restore brings back every committed ticket
     for suffix in ("", "-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
-    result = subprocess.run([sys.executable, "-m", "queue_server.cli", "--config", config_path, "restore", str(final)],
+    result = subprocess.run([sys.executable, "-m", "queue_server", "--config", config_path, "restore", str(final)],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     restored = ticket_numbers(database)

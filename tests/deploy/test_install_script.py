@@ -15,6 +15,7 @@ import stat
 import subprocess
 import sys
 import sysconfig
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,10 @@ import pytest
 from deploy.systemd_units import REPO, exec_start, unexpected_verify_lines, unit_files, verify
 
 INSTALL = "deploy/install.sh"
-SOURCE_PARTS = ["pyproject.toml", "README.md", "queue_server", "kiosk", "printer", "content", "deploy", "systemd", "docs"]
+# the packages pyproject.toml lists (top-level folders), and what the install itself reads
+PACKAGES = sorted({name.split(".")[0] for name in
+                   tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]})
+SOURCE_PARTS = ["pyproject.toml", "README.md", *PACKAGES, "deploy", "systemd", "docs"]
 ALL_ROLES = ["server", "kiosk", "display"]
 PRINTER = "usb://0416:5011?in_ep=0x81&out_ep=0x03"
 

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from queue_server.cli import cli
+from queue_server.ops.cli import cli
 from queue_server.config import load_config
 from deploy.systemd_units import (GOVHALL, INSTALLED_ONLY, REPO, exec_start, govhall_command_problem, parse_unit,
                            subcommand_of, unexpected_verify_lines, unit_files, verify)

@@ -10,9 +10,9 @@ import pytest
 import requests
 from playwright.sync_api import sync_playwright
 
-from conftest import ARTIFACTS, LiveServer, ServerProcess, bearer, make_hall
+from helpers import ARTIFACTS, LiveServer, ServerProcess, bearer, make_hall
 from queue_server import store
-from queue_server.auth import issue_staff_token, register_evaluator, register_kiosk, set_password
+from queue_server.accounts import issue_staff_token, register_evaluator, register_kiosk, set_password
 from queue_server.config import load_config
 from queue_server.voice import build_default_pack
 

@@ -10,7 +10,7 @@ import wave
 import requests
 from playwright.sync_api import expect
 
-from conftest import bearer
+from helpers import bearer
 from queue_server import store
 
 from .conftest import (Api, db_of, evaluator_key, events, login, open_page, screenshot, service_id, take_window,

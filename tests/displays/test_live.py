@@ -8,10 +8,10 @@ import re
 
 from playwright.sync_api import expect
 
-from conftest import free_port
+from helpers import free_port
 from queue_server import clock, hall_admin, store
-from queue_server.app import get_broker
-from queue_server.auth import Principal
+from queue_server.web.context import get_broker
+from queue_server.accounts import Principal
 from queue_server.queue import Queue
 
 from .conftest import Api, PatientServerProcess, db_of, open_page, screenshot, service_id

@@ -8,8 +8,8 @@ import wave
 import pytest
 
 from queue_server import store
-from queue_server.app import create_app
-from queue_server.auth import Principal
+from queue_server.web.app import create_app
+from queue_server.accounts import Principal
 from queue_server.queue import Queue
 
 from .conftest import db_of

@@ -9,9 +9,9 @@ import requests
 
 from playwright.sync_api import expect
 
-from conftest import free_port
+from helpers import free_port
 from queue_server import clock, store
-from queue_server.auth import Principal
+from queue_server.accounts import Principal
 from queue_server.queue import Queue
 
 from .conftest import Api, PatientServerProcess, db_of, open_page, screenshot, service_id

@@ -6,7 +6,7 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from queue_server import store
-from queue_server.auth import Principal
+from queue_server.accounts import Principal
 from queue_server.queue import Queue
 
 from .conftest import db_of, evaluator_key, login, open_page, screenshot

@@ -8,7 +8,7 @@ import re
 
 from playwright.sync_api import expect
 
-from conftest import free_port
+from helpers import free_port
 from queue_server import store
 
 from .conftest import (Api, PatientServerProcess, db_of, events, login, screenshot, service_id,

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from idcard.samples import ADULT, ELDER
 from queue_server import clock
-from queue_server.cli import cli
+from queue_server.ops.cli import cli
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import sys
 
 import pytest
 
-from conftest import bearer
 from content.demo import load_demo_content
 from content.store import ContentStore
 from kiosk.cache import ContentCache

@@ -12,7 +12,7 @@ from PIL import Image
 from printer import PaperOut, PrinterStatus, open_printer
 from printer.testprint import SAMPLE_NUMBER, print_test
 from printer.uri import resolve_printer_uri
-from queue_server.cli import cli
+from queue_server.ops.cli import cli
 
 
 @pytest.mark.parametrize("mode", ["text", "image"])

@@ -9,7 +9,7 @@ import threading
 import pytest
 import requests
 
-from conftest import bearer
+from helpers import bearer
 
 API = "/api/v1"
 
@@ -186,7 +186,7 @@ def test_stream_delivers_a_new_call_live(live_server, tokens):
 
 def test_browser_session_needs_csrf_for_writes(live_server):
     from queue_server import store
-    from queue_server.auth import set_password
+    from queue_server.accounts import set_password
 
     db = store.connect(live_server.config["server"]["database"])
     set_password(db, "王丽", "secret123")
@@ -245,7 +245,7 @@ def test_unknown_routes_answer_in_chinese(live_server):
                                     "https://evil.example/", " /x", "javascript:alert(1)"])
 def test_login_never_redirects_off_site(live_server, target):
     from queue_server import store
-    from queue_server.auth import set_password
+    from queue_server.accounts import set_password
 
     db = store.connect(live_server.config["server"]["database"])
     set_password(db, "王丽", "secret123")

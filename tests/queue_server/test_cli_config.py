@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from conftest import DEMO_HALL, write_config
+from helpers import DEMO_HALL, write_config
 from queue_server import store
-from queue_server.auth import principal_from_token
-from queue_server.cli import cli
+from queue_server.accounts import principal_from_token
+from queue_server.ops.cli import cli
 from queue_server.config import load_config
 
 

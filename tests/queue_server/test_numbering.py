@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import pytest
+
 import multiprocessing
 from datetime import datetime, timezone
 
 import requests
 
-from conftest import bearer
+from helpers import bearer
 from queue_server import store
 from queue_server.config import load_config
 from queue_server.queue import Queue
+
+pytestmark = pytest.mark.calendar  # also run at fixed moments of the hall's clock (Makefile)
 
 SERVICE = "最低生活保障申请"  # prefix A, no daily cap
 

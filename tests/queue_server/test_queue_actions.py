@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import pytest
 
 from queue_server import store
-from queue_server.auth import Principal
+from queue_server.accounts import Principal
 from queue_server.errors import (AlreadyEvaluated, BadRequest, DailyCapReached, Forbidden, QueueEmpty, ServiceClosed,
                                  UnknownService, UnknownWindow, WindowClosed, WindowPaused, WindowTaken, WrongState)
 from queue_server.queue import Queue
+
+pytestmark = pytest.mark.calendar  # also run at fixed moments of the hall's clock (Makefile)
 
 
 class Clock:

@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from conftest import make_hall
+from helpers import make_hall
 from queue_server import store
-from queue_server.auth import Principal
+from queue_server.accounts import Principal
 from queue_server.errors import QueueError
 from queue_server.queue import Queue
 

@@ -18,12 +18,12 @@ else:
     import requests
     from werkzeug.serving import make_server
 
-    from conftest import bearer, free_port, make_hall
+    from helpers import bearer, free_port, make_hall
     from content.demo import load_demo_content
     from content.store import ContentStore
     from queue_server import store
-    from queue_server.app import create_app
-    from queue_server.auth import issue_staff_token, register_kiosk
+    from queue_server.web.app import create_app
+    from queue_server.accounts import issue_staff_token, register_kiosk
 
     class HallServer:
         """The queue server on a fixed loopback port, so it can be stopped and come back."""

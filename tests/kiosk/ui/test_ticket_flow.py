@@ -7,7 +7,7 @@ import pytest
 import requests
 
 import kivy_harness as harness
-from conftest import bearer
+from helpers import bearer
 from printer import PrinterStatus
 from printer.simulator import SerialPrinterSimulator
 

@@ -22,7 +22,8 @@ import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .errors import Conflict, QueueError
+from .. import clock
+from ..errors import Conflict, QueueError
 
 DEFAULT_KEEP = 14
 BUSY_TIMEOUT_SECONDS = 30
@@ -134,7 +135,7 @@ def backup_database(src: str | os.PathLike, dest_dir: str | os.PathLike, keep: i
     if not src.is_file():
         raise BackupError(f"找不到要备份的数据库：{src}")
     dest_dir.mkdir(parents=True, exist_ok=True)
-    moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    moment = (now or clock.utc_now()).astimezone(timezone.utc)
     final = _free_name(dest_dir, src.stem, moment)
     partial = final.with_name(final.name + ".partial")
     try:
@@ -201,7 +202,7 @@ def restore_database(backup: str | os.PathLike, dest: str | os.PathLike, force: 
         current_tables, backup_tables = _table_names(dest), _table_names(backup)
         if current_tables and not current_tables & backup_tables:
             raise BackupError(f"{backup} 与 {dest} 没有一张相同的表，可能选错了备份文件")
-        moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+        moment = (now or clock.utc_now()).astimezone(timezone.utc)
         saved = _free_name(dest.parent, f"{dest.stem}-before-restore", moment)
         try:
             _copy_snapshot(dest, saved)

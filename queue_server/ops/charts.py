@@ -14,7 +14,7 @@ matplotlib.use("Agg")
 from matplotlib import font_manager  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from .stats import WEEKDAY_NAMES  # noqa: E402
+from ..stats import WEEKDAY_NAMES  # noqa: E402
 
 CJK_FONTS = [Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
              Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app
 
-from . import store
-from .app import get_db
-from .errors import NotFound
-from .voice import assemble_announcement
+from .. import store
+from ..errors import NotFound
+from ..voice import assemble_announcement
+from .context import get_db
 
 voice_api = Blueprint("voice_api", __name__, url_prefix="/api/v1")
 

@@ -5,34 +5,22 @@ review, and the documents whose page is gone). Server-rendered, admin login only
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from content import ContentError, ContentNotFound
-from content.store import GUIDE_FIELDS, ContentStore
+from content.store import GUIDE_FIELDS
 from content.sync import sync_in_background
 
-from . import store as hall_store
+from .. import store as hall_store
+from ..hall_admin import row_id
 from .admin import NAV
-from .app import get_db
 from .auth import require_role
-from .hall_admin import row_id
+from .context import get_content_store as content_store
+from .context import get_db
 
 admin_content = Blueprint("admin_content", __name__, url_prefix="/admin/content")
 
 PAGE_SIZE = 50
-
-
-def content_store() -> ContentStore:
-    if "admin_content_store" not in g:
-        g.admin_content_store = ContentStore(current_app.config["GOVHALL"]["content"]["database"])
-    return g.admin_content_store
-
-
-@admin_content.teardown_app_request
-def _close(_exc):
-    found = g.pop("admin_content_store", None)
-    if found is not None:
-        found.close()
 
 
 def render(template: str, **values):

@@ -31,7 +31,7 @@ class GovhallServer(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        from .app import create_app
+        from ..web.app import create_app
 
         return create_app(self.govhall_config)
 

@@ -10,11 +10,12 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from . import clock, store
-from .app import get_broker, get_db, get_queue
+from .. import clock, store
+from ..errors import BadRequest, Forbidden, NotFound, QueueError
+from ..events import format_sse
+from ..queue import WINDOW_ACTIONS
 from .auth import current_principal, require
-from .errors import BadRequest, Forbidden, NotFound, QueueError
-from .events import format_sse
+from .context import get_broker, get_db, get_queue
 from .openapi import openapi_spec
 
 log = logging.getLogger(__name__)
@@ -182,49 +183,18 @@ def window(number):
     return jsonify(get_queue().window_view(number))
 
 
-def _window_action(number: int, action: str):
-    queue, principal, data = get_queue(), current_principal(), body()
-    if action == "open":
-        return queue.open_window(number, principal)
-    if action == "close":
-        return queue.close_window(number, principal)
-    if action == "pause":
-        return queue.pause(number, principal, reason=_text(data.get("reason"), "reason") or "")
-    if action == "resume":
-        return queue.resume(number, principal)
-    if action == "call-next":
-        return queue.call_next(number, principal)
-    if action == "recall":
-        return queue.recall(number, principal)
-    if action == "start":
-        return queue.start(number, principal)
-    if action == "no-show":
-        return queue.no_show(number, principal)
-    if action == "hold":
-        return queue.hold(number, principal, after=_int(data.get("after"), "after"))
-    if action == "requeue":
-        if not data.get("number"):
-            raise BadRequest("请提供要顺延的号码 number")
-        return queue.requeue(number, principal, _text(data["number"], "number", limit=10),
-                             after=_int(data.get("after"), "after"))
-    if action == "finish":
-        return queue.finish(number, principal, outcome=_text(data.get("outcome"), "outcome", limit=20))
-    if action == "transfer":
-        return queue.transfer(number, principal, service_id=_int(data.get("service_id"), "service_id"),
-                              to_window=_int(data.get("to_window"), "to_window"))
-    raise NotFound(f"没有窗口操作 {action}")
-
-
-WINDOW_ACTIONS = ("open", "close", "pause", "resume", "call-next", "recall", "start", "no-show", "hold", "requeue",
-                  "finish", "transfer")
-
-
 @api.post("/windows/<int:number>/<action>")
 @require("staff")
 def window_action(number, action):
-    if action not in WINDOW_ACTIONS:
-        raise NotFound(f"没有窗口操作 {action}", actions=list(WINDOW_ACTIONS))
-    return jsonify(_window_action(number, action))
+    data = body() if action in WINDOW_ACTIONS else {}
+    return jsonify(get_queue().window_action(
+        number, action, current_principal(),
+        reason=_text(data.get("reason"), "reason") or "",
+        after=_int(data.get("after"), "after"),
+        ticket_number=_text(data.get("number"), "number", limit=10) if data.get("number") else None,
+        outcome=_text(data.get("outcome"), "outcome", limit=20),
+        service_id=_int(data.get("service_id"), "service_id"),
+        to_window=_int(data.get("to_window"), "to_window")))
 
 
 @api.post("/tickets/<int:ticket_id>/cancel-by-staff")

@@ -7,8 +7,9 @@ from urllib.parse import urlsplit
 import flask_login
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
-from .app import get_db
-from .auth import SessionUser, check_login
+from ..accounts import check_login
+from .auth import SessionUser
+from .context import get_db
 
 pages = Blueprint("pages", __name__)
 
@@ -27,7 +28,7 @@ def safe_next(target: str | None) -> str | None:
 @pages.get("/")
 def index():
     config = current_app.config["GOVHALL"]
-    from . import store
+    from .. import store
     windows = store.list_windows(get_db())
     return render_template("index.html", hall=config["hall"]["name"], windows=windows)
 

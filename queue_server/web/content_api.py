@@ -8,27 +8,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 
 from content import ContentError, ContentNotFound
-from content.store import ContentStore
 
-from . import clock, store
+from .. import clock, store
+from .context import get_content_store
 
 content_api = Blueprint("content_api", __name__, url_prefix="/api/v1/content")
-
-
-def get_content_store() -> ContentStore:
-    if "content_store" not in g:
-        g.content_store = ContentStore(current_app.config["GOVHALL"]["content"]["database"])
-    return g.content_store
-
-
-@content_api.teardown_app_request
-def _close_content_store(_exc):
-    found = g.pop("content_store", None)
-    if found is not None:
-        found.close()
 
 
 @content_api.errorhandler(ContentError)

@@ -7,14 +7,21 @@ import logging
 import secrets
 from pathlib import Path
 
-from flask import Flask, current_app, g
+from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-from . import store
-from .auth import csrf, login_manager, SessionUser
-from .config import load_config
-from .events import EventBroker
-from .queue import Queue
+from .. import store
+from ..config import load_config
+from ..events import EventBroker
+from .admin import admin
+from .admin_content import admin_content
+from .api import api, register_error_handlers
+from .auth import SessionUser, csrf, login_manager
+from .content_api import content_api
+from .context import close_request_resources, get_db
+from .displays import displays
+from .pages import pages
+from .voice_api import voice_api
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +36,8 @@ class BoundedIntegerConverter(IntegerConverter):
 
 def create_app(config: dict | None = None) -> Flask:
     config = config or load_config()
-    app = Flask(__name__)
+    # Named after the package, so templates/ and static/ are found at queue_server/.
+    app = Flask("queue_server")
     app.url_map.converters["int"] = BoundedIntegerConverter
     app.config["GOVHALL"] = config
     app.config["SECRET_KEY"] = config["server"].get("secret_key") or _secret_key(config)
@@ -59,21 +67,12 @@ def create_app(config: dict | None = None) -> Flask:
         staff = store.get_staff(get_db(), int(user_id))
         return SessionUser(staff) if staff and staff["active"] else None
 
-    from .api import api, register_error_handlers
-    from .pages import pages
-
     csrf.exempt(api)  # the API checks CSRF itself, only for session (browser) writes
-    app.register_blueprint(api)
-    app.register_blueprint(pages)
-    # Blueprints of the other parts are registered below, one line each.
-    from .displays import displays; app.register_blueprint(displays)  # noqa: E702
-    from .voice_api import voice_api; app.register_blueprint(voice_api)  # noqa: E702
-    from .content_api import content_api; app.register_blueprint(content_api)  # noqa: E702
-    from .admin_content import admin_content; app.register_blueprint(admin_content)  # noqa: E702
-    from .admin import admin; app.register_blueprint(admin)  # noqa: E702
+    for blueprint in (api, pages, displays, voice_api, content_api, admin_content, admin):
+        app.register_blueprint(blueprint)
     register_error_handlers(app)
 
-    app.teardown_appcontext(_close_db)
+    app.teardown_appcontext(close_request_resources)
     return app
 
 
@@ -85,26 +84,3 @@ def _secret_key(config: dict) -> str:
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     return path.read_text().strip()
-
-
-def get_db():
-    if "db" not in g:
-        g.db = current_app.extensions["govhall_db_pool"].take()
-    return g.db
-
-
-def get_broker() -> EventBroker:
-    return current_app.extensions["govhall_broker"]
-
-
-def get_queue() -> Queue:
-    if "queue" not in g:
-        db = get_db()
-        g.queue = Queue(db, current_app.config["GOVHALL"], on_change=lambda: get_broker().notify(db))
-    return g.queue
-
-
-def _close_db(_exc):
-    db = g.pop("db", None)
-    if db is not None:
-        current_app.extensions["govhall_db_pool"].give_back(db)

@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from . import clock, followup, store
-from .auth import Principal
-from .errors import DailyCapReached, QueueEmpty, ServiceClosed
-from .hall import parse_days, parse_hours
-from .queue import Queue
+from .. import clock, followup, store
+from ..accounts import Principal
+from ..errors import DailyCapReached, QueueEmpty, ServiceClosed
+from ..hall import parse_days, parse_hours
+from ..queue import Queue
 
 # arrivals by local hour (relative weights), within each service's own opening hours
 HOURLY = {8: 6, 9: 15, 10: 16, 11: 10, 12: 1, 13: 1, 14: 6, 15: 12, 16: 10, 17: 3}
@@ -43,6 +43,9 @@ TRANSFER_SHARE = 0.025      # the citizen needs another service
 RATED_SHARE = 0.62          # citizens who press a key on the evaluator
 # 好差评 levels 5..1; 差评 (2, 1) are rare in a real hall, but a demo needs a few cases to show
 LEVEL_WEIGHTS = {5: 860, 4: 95, 3: 38, 2: 2, 1: 0.8}
+# ...and whatever the calendar, a 差评 is filed on the working days at these shares of the history,
+# so every demo has an overdue case, an upheld appeal and resolved cases
+PLANTED_BAD_RATINGS = (0.2, 0.45, 0.7)
 OUTCOME_WEIGHTS = {"办结": 82, "受理": 11, "补齐补正": 5, "不予受理": 2}
 
 GOOD_COMMENTS = ["工作人员很耐心，一次就办好了", "材料一次告知清楚，没跑冤枉路", "办事效率高，点赞",
@@ -139,8 +142,10 @@ def make_history(db, config: dict, working_days: int = 30, per_day: int = 80, se
         return summary
     summary.first_day, summary.last_day, summary.days = days[0].isoformat(), days[-1].isoformat(), len(days)
     replay = _Replay(db, config, zone, random.Random(seed), summary)
+    planted = {days[int(len(days) * share)] for share in PLANTED_BAD_RATINGS}
     for index, day in enumerate(days):
-        replay.run_day(day, per_day, later_days=days[index + 1:])
+        with store.immediate(db):  # a past day is written whole: one commit instead of thousands
+            replay.run_day(day, per_day, later_days=days[index + 1:], bad_rating_due=day in planted)
     summary.cases = len(store.list_followup_cases(db))
     return summary
 
@@ -186,8 +191,9 @@ class _Replay:
     def local(self, day: date, hour: int, minute: int, second: int = 0) -> datetime:
         return datetime.combine(day, time(hour, minute, second), self.zone)
 
-    def run_day(self, day: date, per_day: int, later_days: list[date]):
+    def run_day(self, day: date, per_day: int, later_days: list[date], bad_rating_due: bool = False):
         rnd = self.rnd
+        self.bad_rating_due = bad_rating_due
         self.events: list = []
         self.sequence = itertools.count()
         self.idle: set[int] = set()
@@ -322,6 +328,8 @@ class _Replay:
         for level in (2, 1):
             weights[level] *= window.care
         level = rnd.choices(list(weights), weights.values())[0]
+        if self.bad_rating_due:
+            level, self.bad_rating_due = 1, False
         comment = None
         if level <= 2:
             comment = rnd.choice(BAD_COMMENTS)
@@ -345,11 +353,15 @@ class _Replay:
             steps = [(1, "appeal"), (3, "uphold"), (3, "resolve")]
         else:
             steps = [(1, "assign"), (self.rnd.choice([1, 2]), "call_back"), (self.rnd.randint(3, 6), "resolve")]
+        if not self.later_days:  # filed on the last replayed day: handled that afternoon
+            for minutes, (_, action) in enumerate(steps, start=1):
+                self.push(self.clock.at + timedelta(minutes=20 * minutes), self.case_step, action, case_id)
+            return
         for offset, action in steps:
-            if offset <= len(self.later_days):
-                day = self.later_days[offset - 1]
-                at = self.local(day, CASE_STEP_HOUR[action], self.rnd.randint(0, 59))
-                self.case_actions.setdefault(day, []).append((at, action, case_id))
+            # a case filed near the end of the history is handled sooner, never left half done
+            day = self.later_days[min(offset, len(self.later_days)) - 1]
+            at = self.local(day, CASE_STEP_HOUR[action], self.rnd.randint(0, 59))
+            self.case_actions.setdefault(day, []).append((at, action, case_id))
 
     def case_step(self, action: str, case_id: int):
         rnd, now, admin = self.rnd, self.clock.at, self.admin_id

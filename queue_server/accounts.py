@@ -1,26 +1,19 @@
-"""Who is asking: bearer tokens for devices and scripts, a login session for browsers.
+"""Accounts and credentials: staff passwords, bearer tokens for devices and scripts, and the
+principal a token stands for. The web layer's `web/auth.py` resolves a request to a principal;
+the CLI and the admin pages issue credentials through here.
 
-Tokens are random, shown once, and stored only as SHA-256 hashes. Browser writes carry a
-CSRF token (Flask-WTF); bearer-token requests do not need one."""
+Tokens are random, shown once, and stored only as SHA-256 hashes."""
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
 
-import flask_login
-from flask import current_app, g, redirect, request, url_for
-from flask_wtf.csrf import CSRFProtect
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import clock, store
-from .errors import BadRequest, Forbidden, NotFound, Unauthorized
-
-csrf = CSRFProtect()
-login_manager = flask_login.LoginManager()
-login_manager.login_view = "pages.login"
+from .errors import BadRequest, NotFound
 
 
 @dataclass(frozen=True)
@@ -43,14 +36,6 @@ class Principal:
 
 
 ANONYMOUS = Principal("anonymous")
-
-
-class SessionUser(flask_login.UserMixin):
-    def __init__(self, staff: dict):
-        self.staff = staff
-
-    def get_id(self):
-        return str(self.staff["id"])
 
 
 def hash_token(token: str) -> str:
@@ -134,66 +119,3 @@ def principal_from_token(db, token: str) -> Principal | None:
         kiosk = store.get_kiosk(db, found["kiosk_id"])
         return Principal("kiosk", kiosk_id=found["kiosk_id"], name=kiosk["name"] if kiosk else "")
     return Principal("evaluator", window_id=found["window_id"])
-
-
-def current_principal() -> Principal:
-    """Resolved once per request: a bearer token wins over the session cookie."""
-    if "principal" in g:
-        return g.principal
-    from .app import get_db  # late: app imports this module
-
-    principal = ANONYMOUS
-    header = request.headers.get("Authorization", "")
-    if header.startswith("Bearer "):
-        principal = principal_from_token(get_db(), header[7:].strip())
-        if principal is None:
-            raise Unauthorized("令牌无效或已吊销 (invalid or revoked token)")
-    elif flask_login.current_user.is_authenticated:
-        staff = flask_login.current_user.staff
-        principal = Principal("staff", role=staff["role"], staff_id=staff["id"], name=staff["name"],
-                              via_session=True)
-    g.principal = principal
-    return principal
-
-
-def require(*allowed: str):
-    """API guard. `allowed` names: "kiosk", "evaluator", "staff" (staff or admin), "admin".
-
-    Browser (session) writes must carry a CSRF token."""
-
-    def decorate(view):
-        @functools.wraps(view)
-        def guarded(*args, **kwargs):
-            principal = current_principal()
-            if principal.kind == "anonymous":
-                raise Unauthorized("需要登录或令牌 (login or bearer token required)")
-            ok = (("admin" in allowed and principal.is_admin)
-                  or ("staff" in allowed and principal.is_staff)
-                  or (principal.kind in allowed and principal.kind != "staff"))
-            if not ok:
-                raise Forbidden("无权进行此操作 (not allowed for this account)")
-            if principal.via_session and request.method not in ("GET", "HEAD", "OPTIONS"):
-                csrf.protect()
-            return view(*args, **kwargs)
-
-        return guarded
-
-    return decorate
-
-
-def require_role(role: str):
-    """Page guard: the login page for strangers, 403 for the wrong role."""
-
-    def decorate(view):
-        @functools.wraps(view)
-        def guarded(*args, **kwargs):
-            if not flask_login.current_user.is_authenticated:
-                return redirect(url_for("pages.login", next=request.full_path))
-            staff = flask_login.current_user.staff
-            if role == "admin" and staff["role"] != "admin":
-                return current_app.make_response(("仅限管理员访问 (admins only)", 403))
-            return view(*args, **kwargs)
-
-        return guarded
-
-    return decorate

@@ -11,11 +11,11 @@ from pathlib import Path
 import flask_login
 from flask import Blueprint, abort, current_app, render_template, request, send_file, url_for
 
-from . import store
-from .app import get_db, get_queue
+from .. import store
+from ..errors import UnknownTicket
+from ..queue import EVALUATION_LEVELS, OUTCOMES
 from .auth import require_role
-from .errors import UnknownTicket
-from .queue import EVALUATION_LEVELS, OUTCOMES
+from .context import get_db, get_queue
 
 displays = Blueprint("displays", __name__)
 

@@ -6,17 +6,27 @@ from __future__ import annotations
 
 import functools
 import json
-from datetime import date
 
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
-                   send_from_directory, url_for)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_login import current_user
 
-from . import clock, followup, hall_admin, report, stats, store
-from .app import get_broker, get_db, get_queue
+from .. import clock, followup, hall_admin, stats, store
+from ..errors import QueueError
+from ..ops import report
+from ..queue import EVALUATION_LEVELS
 from .auth import current_principal, require_role
-from .errors import QueueError
-from .queue import EVALUATION_LEVELS
+from .context import get_broker, get_db, get_queue
 
 admin = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -221,15 +231,11 @@ def window_state(window_id):
     window = store.get_window_by_id(get_db(), window_id)
     if not window:
         abort(404)
-    queue, principal, action = get_queue(), current_principal(), request.form.get("action")
-    if action == "pause":
-        queue.pause(window["number"], principal, reason=request.form.get("reason", "管理员暂停"))
-    elif action == "resume":
-        queue.resume(window["number"], principal)
-    elif action == "close":
-        queue.close_window(window["number"], principal)
-    else:
+    action = request.form.get("action")
+    if action not in ("pause", "resume", "close"):
         abort(400)
+    get_queue().window_action(window["number"], action, current_principal(),
+                              reason=request.form.get("reason", "管理员暂停"))
     return _back("admin.windows", f"{window['number']}号窗口已更新")
 
 
@@ -344,7 +350,7 @@ def revoke_kiosk(kiosk_id):
 def calendar():
     year = request.args.get("year", type=int)
     if year is None or not hall_admin.FIRST_CALENDAR_YEAR <= year <= hall_admin.LAST_CALENDAR_YEAR:
-        year = date.today().year
+        year = int(clock.local_today(current_app.config["GOVHALL"]["hall"]["timezone"])[:4])
     days = store.list_hall_days(get_db(), f"{year}-01-01", f"{year}-12-31")
     return _render("calendar.html", days=days, year=year)
 
@@ -466,7 +472,7 @@ CHART_NAMES = ["categories", "satisfaction", "waiting", "windows", "heatmap", "d
 @admin.get("/stats/chart/<name>.png")
 @require_role("admin")
 def chart(name):
-    from . import charts
+    from ..ops import charts
 
     if name not in charts.CHARTS:
         abort(404)

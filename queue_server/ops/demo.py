@@ -21,14 +21,16 @@ from pathlib import Path
 
 import click
 
-from . import clock, store
-from .auth import register_evaluator, register_kiosk, set_password
-from .config import load_config
-from .hall import load_hall
+from content.demo import DEMO_DIR
+
+from .. import clock, store
+from ..accounts import register_evaluator, register_kiosk, set_password
+from ..config import load_config
+from ..hall import load_hall
 
 DEMO_PASSWORD = "demo1234"
 DEMO_KIOSK_PIN = "2468"
-DEMO_CONTENT = Path(__file__).resolve().parent.parent / "content" / "demo"
+DEMO_CONTENT = DEMO_DIR  # content/demo: the demo hall, its content and its website
 DEMO_HALL = DEMO_CONTENT / "hall.toml"
 DEMO_SITE_DIR = DEMO_CONTENT / "site"          # the demo county website, static files
 DEMO_SITE_TOML = DEMO_CONTENT / "site.toml"    # its description, written for the address it is served at
@@ -130,7 +132,7 @@ def _setup_content(config):
 
 
 def _setup_voice(config):
-    from .voice import build_default_pack
+    from ..voice import build_default_pack
 
     build_default_pack(config)
 
@@ -258,14 +260,16 @@ def run_demo(demo_dir: Path, port: int = 8080, kiosk: bool = True):
     try:
         config_path = write_demo_config(demo_dir, port, site_url=website.url)
         config = load_config(config_path, environ={})
+        click.echo(f"正在准备演示大厅：{demo_dir}")
         for what, step in SETUP_STEPS:
+            click.echo(f"  …{what}", nl=False)
             try:
                 detail = step(config)
-                click.echo(f"已准备：{what}" + (f"（{detail}）" if detail else ""))
+                click.echo(f"\r已准备：{what}" + (f"（{detail}）" if detail else ""))
             except ImportError as error:
-                click.echo(f"跳过：{what}（尚未安装：{error.name}）")
+                click.echo(f"\r跳过：{what}（尚未安装：{error.name}）")
         env = dict(os.environ, GOVHALL_CONFIG=str(config_path))
-        govhall = [sys.executable, "-m", "queue_server.cli"]
+        govhall = [sys.executable, "-m", "queue_server"]
         server = subprocess.Popen([*govhall, "serve"], env=env, preexec_fn=die_with_the_demo)
         children.append(server)
         if not _wait_healthy(config["server"]["public_url"], server):

@@ -7,13 +7,15 @@ from pathlib import Path
 
 import click
 
-from . import store
-from .config import load_config
-from .errors import QueueError
+from .. import store
+from ..config import load_config
+from ..errors import QueueError
 
 
-def _db(config):
-    db = store.connect(config["server"]["database"])
+def hall_db(ctx):
+    """The hall database, migrated, closed when the command ends (as sqlite-utils' commands do)."""
+    db = store.connect(config_of(ctx)["server"]["database"])
+    ctx.call_on_close(db.conn.close)
     store.migrate(db)
     return db
 
@@ -30,6 +32,7 @@ class GovhallGroup(click.Group):
 
 
 @click.group(cls=GovhallGroup)
+@click.version_option(package_name="govhall", prog_name="govhall", message="%(prog)s %(version)s")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), envvar="GOVHALL_CONFIG",
               help="govhall.toml (default: $GOVHALL_CONFIG, else built-in defaults with var/ in the current folder)")
 @click.pass_context
@@ -49,7 +52,7 @@ def config_of(ctx) -> dict:
 def init(ctx):
     """Create or migrate the database."""
     config = config_of(ctx)
-    db = _db(config)
+    db = hall_db(ctx)
     click.echo(f"数据库已就绪：{config['server']['database']}（版本 {db.execute('PRAGMA user_version').fetchone()[0]}）")
 
 
@@ -58,9 +61,9 @@ def init(ctx):
 @click.pass_context
 def load_hall_command(ctx, hall_file):
     """Load a hall description (TOML): update what exists by name, add what is new."""
-    from .hall import load_hall
+    from ..hall import load_hall
 
-    counts = load_hall(_db(config_of(ctx)), hall_file)
+    counts = load_hall(hall_db(ctx), hall_file)
     click.echo("已载入：部门 {departments} 个，事项 {services} 个，窗口 {windows} 个，人员 {staff} 名".format(**counts))
 
 
@@ -74,7 +77,7 @@ def serve(ctx, host, port, access_log):
     from .serve import serve as run_server
 
     config = config_of(ctx)
-    _db(config)
+    hall_db(ctx)
     run_server(config, host, port, access_log=access_log)
 
 
@@ -91,11 +94,11 @@ def staff():
 @click.pass_context
 def staff_add(ctx, name, role, employee_no, password):
     """Add (or update) a staff member."""
-    from .auth import add_staff
+    from ..accounts import add_staff
 
     if password is None:
         password = click.prompt("密码", hide_input=True, confirmation_prompt=True)
-    add_staff(_db(config_of(ctx)), name, role, password=password, employee_no=employee_no)
+    add_staff(hall_db(ctx), name, role, password=password, employee_no=employee_no)
     click.echo(f"已保存人员 {name}（{role}）")
 
 
@@ -105,9 +108,9 @@ def staff_add(ctx, name, role, employee_no, password):
 @click.pass_context
 def staff_password(ctx, name, password):
     """Set a staff member's password."""
-    from .auth import set_password
+    from ..accounts import set_password
 
-    set_password(_db(config_of(ctx)), name, password)
+    set_password(hall_db(ctx), name, password)
     click.echo(f"已更新 {name} 的密码")
 
 
@@ -116,9 +119,9 @@ def staff_password(ctx, name, password):
 @click.pass_context
 def staff_token(ctx, name):
     """Print a new API token for a staff member (shown once)."""
-    from .auth import issue_staff_token
+    from ..accounts import issue_staff_token
 
-    click.echo(issue_staff_token(_db(config_of(ctx)), name))
+    click.echo(issue_staff_token(hall_db(ctx), name))
 
 
 @cli.group(invoke_without_command=True)
@@ -139,9 +142,9 @@ def kiosk(ctx, server, printer):
 @click.pass_context
 def kiosk_register(ctx, name):
     """Register a kiosk and print its token (put it in [kiosk] token)."""
-    from .auth import register_kiosk
+    from ..accounts import register_kiosk
 
-    kiosk_id, token = register_kiosk(_db(config_of(ctx)), name)
+    kiosk_id, token = register_kiosk(hall_db(ctx), name)
     click.echo(token)
     click.echo(f"# 自助机编号 {kiosk_id}", err=True)
 
@@ -156,9 +159,9 @@ def evaluator():
 @click.pass_context
 def evaluator_register(ctx, window):
     """Print a token for the evaluator of a window."""
-    from .auth import register_evaluator
+    from ..accounts import register_evaluator
 
-    click.echo(register_evaluator(_db(config_of(ctx)), window))
+    click.echo(register_evaluator(hall_db(ctx), window))
 
 
 @cli.command()
@@ -187,7 +190,7 @@ def voice():
 @click.pass_context
 def voice_build(ctx, recordings):
     """Build the voice pack into [server] voice_dir: espeak-ng offline, or from recordings."""
-    from .voice import build_default_pack, import_recorded_pack, load_pack
+    from ..voice import build_default_pack, import_recorded_pack, load_pack
 
     config = config_of(ctx)
     folder = import_recorded_pack(recordings, config) if recordings else build_default_pack(config)
@@ -263,7 +266,7 @@ def idcard_test_command(ctx, reader, timeout_s):
     """Read one ID card: masked name, sex, birth date, age, masked number (exit 0; no card: 3; reader trouble: 1)."""
     from idcard.check import idcard_test
 
-    from . import clock
+    from .. import clock
 
     config = config_of(ctx)
     uri = reader or config["kiosk"].get("idcard")
@@ -281,11 +284,11 @@ def idcard_test_command(ctx, reader, timeout_s):
 @click.pass_context
 def report_command(ctx, first_day, last_day, format_, output):
     """The hall's figures for a range of days: the summary paragraph, or tables as CSV / XLSX."""
+    from ..stats import Period
     from .report import render
-    from .stats import Period
 
     config = config_of(ctx)
-    result = render(_db(config), config, Period.parse(first_day, last_day), format_)
+    result = render(hall_db(ctx), config, Period.parse(first_day, last_day), format_)
     data = result.encode("utf-8") if isinstance(result, str) else result
     if output:
         Path(output).write_bytes(data)

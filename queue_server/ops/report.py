@@ -8,8 +8,8 @@ import csv
 import io
 from datetime import date
 
-from . import stats, store
-from .stats import Period
+from .. import stats, store
+from ..stats import Period
 
 FORMATS = ("text", "csv", "xlsx")
 BUSIEST = 3  # services and windows named in the paragraph

@@ -1,0 +1,107 @@
+"""SQLite plumbing shared by the hall's store (`queue_server.store`) and the content store
+(`content.store`): how a connection is opened, the write transaction, numbered migrations.
+
+Each store keeps its own schema and its own SQL; only the mechanics live here."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlite_utils
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def connect(path: str | Path, foreign_keys: bool = True) -> sqlite_utils.Database:
+    """Open a database file with the settings every connection needs.
+
+    isolation_level=None: transactions are ours (`immediate`), never Python's implicit ones.
+    WAL lets readers go on while one writer writes."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                           check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA journal_mode=WAL")
+    if foreign_keys:
+        conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    return sqlite_utils.Database(conn)
+
+
+@contextmanager
+def immediate(db: sqlite_utils.Database):
+    """One write transaction that takes the write lock up front (BEGIN IMMEDIATE), so a
+    read-then-write (next number, next ticket, next version) cannot interleave with another
+    writer. Nested use joins the outer transaction."""
+    conn = db.conn
+    if conn.in_transaction:
+        yield db
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    else:
+        conn.execute("COMMIT")
+
+
+def migrate(db: sqlite_utils.Database, migrations: list[str]) -> int:
+    """Apply the numbered migrations not yet applied (PRAGMA user_version counts them), in one
+    transaction; returns the schema version."""
+    if db.execute("PRAGMA user_version").fetchone()[0] >= len(migrations):
+        return len(migrations)
+    with immediate(db):
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        for number, script in enumerate(migrations[version:], start=version + 1):
+            for statement in statements(script):
+                db.execute(statement)
+            db.execute(f"PRAGMA user_version={number}")
+    return len(migrations)
+
+
+def statements(script: str):
+    """The statements of an SQL script one by one (executescript would commit our transaction)."""
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                yield buffer
+            buffer = ""
+
+
+def row(cursor) -> dict | None:
+    found = cursor.fetchone()
+    return dict(found) if found is not None else None
+
+
+def rows(cursor) -> list[dict]:
+    return [dict(r) for r in cursor.fetchall()]
+
+
+class ConnectionPool:
+    """Connections reused from request to request: a fresh one re-parses the schema and starts
+    with a cold page cache, which cost more than a ticket's own queries."""
+
+    def __init__(self, path, keep: int = 16):
+        self.path, self.keep = path, keep
+        self._idle: list = []  # list.pop/append are atomic under the GIL and never yield under gevent
+
+    def take(self) -> sqlite_utils.Database:
+        try:
+            return self._idle.pop()
+        except IndexError:
+            return connect(self.path)
+
+    def give_back(self, db: sqlite_utils.Database):
+        if db.conn.in_transaction:  # a request that failed half-way must not leak its transaction
+            db.conn.execute("ROLLBACK")
+        if len(self._idle) < self.keep:
+            self._idle.append(db)
+        else:
+            db.conn.close()
