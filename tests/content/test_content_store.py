@@ -158,7 +158,8 @@ def test_a_guide_follows_its_service_to_a_new_name(content_store, tmp_path):
 def test_a_store_of_the_first_schema_is_migrated_and_reindexed(tmp_path):
     import sqlite3
 
-    from content.store import MIGRATIONS, _statements
+    from content.store import MIGRATIONS
+    from storage import statements as _statements
 
     path = tmp_path / "old.db"
     old = sqlite3.connect(path)
