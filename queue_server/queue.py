@@ -526,7 +526,7 @@ class Queue:
                          "level": level, "level_name": EVALUATION_LEVELS[level],
                          "window": window["number"] if window else None},
                         ticket=ticket, window=window, staff_id=ticket["staff_id"])
-            # a 差评 opens its follow-up case in this same transaction (issue 8)
+            # a 差评 opens its follow-up case in this same transaction
             from .followup import open_case_for_evaluation
             open_case_for_evaluation(self.db, evaluation_id, self.config, self.now())
         return {"id": evaluation_id, "ticket_id": ticket_id, "number": ticket["number"], "level": level,

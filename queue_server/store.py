@@ -554,7 +554,7 @@ def healthcheck(db) -> bool:
     return db.execute("SELECT 1").fetchone()[0] == 1
 
 
-# === admin, statistics and 差评 follow-up (issue 8) ================================
+# === admin, statistics and 差评 follow-up ==================================
 # SQL of queue_server.hall_admin, stats and followup. The statistics read the ticket table
 # through the covering index `ticket_stats`, so a year of tickets is summed without touching
 # the table itself; the figures are computed from the live rows every time (nothing cached).
