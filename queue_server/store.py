@@ -11,7 +11,7 @@ import json
 import sqlite_utils
 
 import storage
-from storage import ConnectionPool, connect, immediate, row, rows  # noqa: F401  (the store's API)
+from storage import ConnectionPool, connect, immediate, row, rows, snapshot  # noqa: F401  (the store's API)
 
 MAX_INTEGER = 2**63 - 1  # SQLite's largest integer: anything bigger from a client is refused, not a 500
 
@@ -215,9 +215,12 @@ def list_departments(db):
     return rows(db.execute("SELECT * FROM department ORDER BY sort_order, id"))
 
 
-def list_services(db):
+def list_services(db, include_retired=True):
+    """Every service in the hall's order; `include_retired=False` for what the public and the windows
+    still see (a retired service keeps its history for the statistics and the admin)."""
     return rows(db.execute(
-        "SELECT s.*, d.name AS department FROM service s JOIN department d ON d.id = s.department_id "
+        "SELECT s.*, d.name AS department FROM service s JOIN department d ON d.id = s.department_id " +
+        ("" if include_retired else "WHERE s.retired = 0 ") +
         "ORDER BY d.sort_order, d.id, s.sort_order, s.id"))
 
 
@@ -229,10 +232,11 @@ def get_window_by_id(db, window_id):
     return row(db.execute("SELECT * FROM window WHERE id = ?", [window_id]))
 
 
-def list_windows(db):
+def list_windows(db, include_retired=True):
     return rows(db.execute(
         "SELECT w.*, st.name AS staff_name, st.employee_no AS staff_employee_no, st.photo AS staff_photo "
-        "FROM window w LEFT JOIN staff st ON st.id = w.staff_id ORDER BY w.number"))
+        "FROM window w LEFT JOIN staff st ON st.id = w.staff_id " +
+        ("" if include_retired else "WHERE w.retired = 0 ") + "ORDER BY w.number"))
 
 
 def window_service_ids(db, window_id) -> list[int]:
@@ -251,9 +255,10 @@ def window_numbers_by_service(db) -> dict[int, list[int]]:
 
 
 def windows_serving(db, service_id) -> list[dict]:
+    """The windows in use (not retired) that call a service."""
     return rows(db.execute(
-        "SELECT w.* FROM window w JOIN window_service ws ON ws.window_id = w.id WHERE ws.service_id = ?",
-        [service_id]))
+        "SELECT w.* FROM window w JOIN window_service ws ON ws.window_id = w.id "
+        "WHERE ws.service_id = ? AND w.retired = 0", [service_id]))
 
 
 def set_window_state(db, window_id, state, staff_id=..., pause_reason=None):
@@ -341,7 +346,7 @@ def count_issued(db, service_id, local_day) -> int:
                       [service_id, local_day]).fetchone()[0]
 
 
-def _insert(db, table: str, values: dict) -> int:
+def insert_row(db, table: str, values: dict) -> int:
     """A plain INSERT: sqlite-utils' insert reads the table's schema on every call, which costs
     more than the insert itself on the queue's hot path. Columns come from code, never from input."""
     columns = ", ".join(f'"{name}"' for name in values)
@@ -349,14 +354,14 @@ def _insert(db, table: str, values: dict) -> int:
     return db.execute(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', list(values.values())).lastrowid
 
 
-def _update(db, table: str, row_id: int, values: dict):
-    """A plain UPDATE by id (see `_insert`)."""
+def update_row(db, table: str, row_id: int, values: dict):
+    """A plain UPDATE by id (see `insert_row`)."""
     assignments = ", ".join(f'"{name}" = ?' for name in values)
     db.execute(f'UPDATE "{table}" SET {assignments} WHERE id = ?', [*values.values(), row_id])
 
 
 def insert_ticket(db, values: dict) -> int:
-    return _insert(db, "ticket", values)
+    return insert_row(db, "ticket", values)
 
 
 def get_ticket(db, ticket_id):
@@ -382,7 +387,7 @@ TICKET_SELECT = (
 _CALLABLE = (
     "FROM ticket t JOIN window_service ws ON ws.service_id = t.service_id AND ws.window_id = :window_id "
     "JOIN service s ON s.id = t.service_id "
-    "WHERE t.status = 'waiting' AND t.local_day = :day "
+    "WHERE t.status = 'waiting' AND t.local_day = :day AND s.retired = 0 "
     "AND (t.target_window_id IS NULL OR t.target_window_id = :window_id) "
 )
 
@@ -478,7 +483,7 @@ def recent_handle_seconds(db, service_id, limit) -> list[float]:
 
 
 def update_ticket(db, ticket_id, **values):
-    _update(db, "ticket", ticket_id, values)
+    update_row(db, "ticket", ticket_id, values)
 
 
 def current_ticket_of_window(db, window_id):
@@ -543,14 +548,28 @@ def get_evaluation_for_ticket(db, ticket_id):
 
 
 def insert_evaluation(db, values: dict) -> int:
-    return _insert(db, "evaluation", values)
+    return insert_row(db, "evaluation", values)
+
+
+def find_id(db, table: str, column: str, value) -> int | None:
+    """The id of the row whose `column` equals `value` (names from code, never from input)."""
+    found = row(db.execute(f'SELECT id FROM "{table}" WHERE "{column}" = ?', [value]))
+    return found["id"] if found else None
+
+
+def delete_department(db, department_id: int):
+    db.execute("DELETE FROM department WHERE id = ?", [department_id])
+
+
+def get_evaluation(db, evaluation_id: int):
+    return row(db.execute("SELECT * FROM evaluation WHERE id = ?", [evaluation_id]))
 
 
 def healthcheck(db) -> bool:
     return db.execute("SELECT 1").fetchone()[0] == 1
 
 
-# === admin, statistics and 差评 follow-up (issue 8) ================================
+# === admin, statistics and 差评 follow-up ==================================
 # SQL of queue_server.hall_admin, stats and followup. The statistics read the ticket table
 # through the covering index `ticket_stats`, so a year of tickets is summed without touching
 # the table itself; the figures are computed from the live rows every time (nothing cached).
@@ -853,3 +872,56 @@ MIGRATIONS.append("""
     CREATE INDEX IF NOT EXISTS ticket_waiting_today
         ON ticket(status, local_day, service_id, priority, line_key, target_window_id);
 """)
+
+
+# --- retired windows and services ----------------------------------------------------
+# A window or service no longer used is retired rather than deleted: it leaves the displays, the
+# kiosk and call-next, and its tickets, evaluations and events keep pointing at it for the statistics.
+MIGRATIONS.append("""
+    ALTER TABLE service ADD COLUMN retired INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE window ADD COLUMN retired INTEGER NOT NULL DEFAULT 0;
+""")
+
+
+def set_retired(db, table: str, row_id: int, retired: bool):
+    assert table in ("service", "window")
+    db.execute(f"UPDATE {table} SET retired = ? WHERE id = ?", [1 if retired else 0, row_id])
+
+
+def count_waiting_of_service(db, service_id) -> int:
+    """Tickets of any day still waiting for a service (a service with people in line is not retired)."""
+    return db.execute("SELECT count(*) FROM ticket WHERE service_id = ? AND status = 'waiting'",
+                      [service_id]).fetchone()[0]
+
+
+def next_waiting_by_service(db, local_day, per_service: int = 2) -> dict[int, list[dict]]:
+    """Per service, the first waiting tickets in call order (priority, then place in line): the
+    hall screen's 请准备 line."""
+    found: dict[int, list[dict]] = {}
+    for r in db.execute(
+            "SELECT service_id, number, priority, appointment_code FROM ("
+            " SELECT t.*, row_number() OVER (PARTITION BY t.service_id"
+            "   ORDER BY t.priority DESC, t.line_key, t.id) AS place"
+            " FROM ticket t WHERE t.status = 'waiting' AND t.local_day = ?) WHERE place <= ? "
+            "ORDER BY service_id, place", [local_day, per_service]):
+        found.setdefault(r["service_id"], []).append(dict(r))
+    return found
+
+
+# --- hall settings edited in the admin (the ticker's notices) ----------------------------
+MIGRATIONS.append("""
+    CREATE TABLE hall_setting (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+""")
+
+
+def get_setting(db, key) -> str | None:
+    found = db.execute("SELECT value FROM hall_setting WHERE key = ?", [key]).fetchone()
+    return found[0] if found else None
+
+
+def set_setting(db, key, value: str):
+    db.execute("INSERT INTO hall_setting (key, value) VALUES (?, ?) "
+               "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [key, value])
