@@ -245,11 +245,11 @@ def window_service_ids(db, window_id) -> list[int]:
 
 
 def window_numbers_by_service(db) -> dict[int, list[int]]:
-    """service id → the numbers of the windows that serve it, in order."""
+    """service id → the numbers of the windows in use (not retired) that serve it, in order."""
     numbers: dict[int, list[int]] = {}
     for service_id, number in db.execute(
             "SELECT ws.service_id, w.number FROM window_service ws JOIN window w ON w.id = ws.window_id "
-            "ORDER BY w.number"):
+            "WHERE w.retired = 0 ORDER BY w.number"):
         numbers.setdefault(service_id, []).append(number)
     return numbers
 
