@@ -17,7 +17,7 @@ from markupsafe import Markup
 from .. import store
 from ..appointments import STATUS_NAMES, Appointments
 from ..errors import QueueError
-from .admin import NAV, FORM_LIMITS, admin_action
+from .admin import FORM_LIMITS, NAV, admin_action
 from .api import _int, _text, body
 from .auth import csrf, current_principal, require, require_role
 from .context import get_db, get_queue

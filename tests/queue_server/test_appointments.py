@@ -8,12 +8,11 @@ import os
 import sqlite3
 
 import pytest
-
 from helpers import bearer, make_hall
-from queue_server import clock, store
+
+from queue_server import clock, stats, store
 from queue_server.appointments import CODE_ALPHABET, appointment_figures
 from queue_server.ops import report
-from queue_server import stats
 
 pytestmark = pytest.mark.calendar
 
