@@ -200,6 +200,19 @@ class Appointments:
                                booking_open=self._instant(day.isoformat(), start_text) > deadline))
         return result
 
+    def _slot(self, service: dict, day: date, start: str) -> Slot | None:
+        """One slot of `_slots`, counting only its own bookings (the booking's path)."""
+        first, last = self.bookable_range()
+        if not service["enabled"] or not first <= day <= last or not self.is_working_day(service, day):
+            return None
+        end = next((e for s, e in self.slot_times(service) if _hhmm(s) == start), None)
+        if end is None:
+            return None
+        capacity, closed, reason = self._settings_of(service)(day.isoformat(), start)
+        deadline = self.now() + timedelta(minutes=self.settings["close_before_minutes"])
+        return Slot(start, _hhmm(end), capacity, store.count_slot_bookings(self.db, service["id"], day.isoformat(), start),
+                    closed, reason, booking_open=self._instant(day.isoformat(), start) > deadline)
+
     def days(self, service_id) -> list[dict]:
         """The bookable days of a service: date, weekday and places left (for the day picker)."""
         service = self._service(service_id)
@@ -254,7 +267,7 @@ class Appointments:
                 raise AlreadyBooked(f"您已预约 {held['day']} {held['start']} 的{service['name']}，"
                                     "同一事项只能有一个有效预约；如需改期，请先取消原预约",
                                     date=held["day"], start=held["start"])
-            slot = next((s for s in self._slots(service, day) if s.start == start), None)
+            slot = self._slot(service, day, start)
             if slot is None:
                 raise BookingClosed(f"{day.isoformat()} {start} 不是{service['name']}可预约的时段")
             if slot.closed:
