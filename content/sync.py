@@ -41,7 +41,7 @@ import requests
 from . import ContentError, SiteConfigError
 from .extract import NotAnArticle, decode_page, extract_article, looks_truncated, read_list_page, read_page
 from .quality import update_problems
-from .store import ContentStore
+from .store import BULK_CHANGE, ContentStore
 
 log = logging.getLogger(__name__)
 
@@ -339,6 +339,8 @@ def sync_site(store: ContentStore, site_toml_path: str | Path, *, session: reque
         report.fail(site.name, "error", str(error) or type(error).__name__)
         store.finish_sync_run(report.run_id, report.to_dict(), status="failed")
         raise
+    if len(report.new) + len(report.changed) + len(report.gone) >= BULK_CHANGE:
+        store.optimize_search()
     report.finished_at = _utc_now()
     store.finish_sync_run(report.run_id, report.to_dict())
     return report

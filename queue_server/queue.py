@@ -476,8 +476,7 @@ class Queue:
 
     def display(self, calls: int = 10) -> dict:
         """The whole current picture for the hall and window screens, read in one snapshot."""
-        self.db.execute("BEGIN")
-        try:
+        with store.snapshot(self.db):
             last_id = store.last_event_id(self.db)
             day = self.today()
             waiting = store.count_waiting_by_service(self.db, day)
@@ -499,8 +498,6 @@ class Queue:
             services = [{"service_id": s["id"], "service": s["name"], "prefix": s["prefix"],
                          "department": s["department"], "waiting": waiting.get(s["id"], 0)}
                         for s in store.list_services(self.db) if s["enabled"]]
-        finally:
-            self.db.execute("COMMIT")
         return {"hall": self.config["hall"]["name"], "now": clock.to_iso(self.now()), "local_day": day,
                 "last_event_id": last_id, "calls": recent, "windows": windows, "waiting": services,
                 "notices": self.config["hall"].get("notices", []),
@@ -543,7 +540,7 @@ class Queue:
                          "level": level, "level_name": EVALUATION_LEVELS[level],
                          "window": window["number"] if window else None},
                         ticket=ticket, window=window, staff_id=ticket["staff_id"])
-            # a 差评 opens its follow-up case in this same transaction (issue 8)
+            # a 差评 opens its follow-up case in this same transaction
             from .followup import open_case_for_evaluation
             open_case_for_evaluation(self.db, evaluation_id, self.config, self.now())
         return {"id": evaluation_id, "ticket_id": ticket_id, "number": ticket["number"], "level": level,

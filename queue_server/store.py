@@ -11,7 +11,7 @@ import json
 import sqlite_utils
 
 import storage
-from storage import ConnectionPool, connect, immediate, row, rows  # noqa: F401  (the store's API)
+from storage import ConnectionPool, connect, immediate, row, rows, snapshot  # noqa: F401  (the store's API)
 
 MAX_INTEGER = 2**63 - 1  # SQLite's largest integer: anything bigger from a client is refused, not a 500
 
@@ -331,7 +331,7 @@ def count_issued(db, service_id, local_day) -> int:
                       [service_id, local_day]).fetchone()[0]
 
 
-def _insert(db, table: str, values: dict) -> int:
+def insert_row(db, table: str, values: dict) -> int:
     """A plain INSERT: sqlite-utils' insert reads the table's schema on every call, which costs
     more than the insert itself on the queue's hot path. Columns come from code, never from input."""
     columns = ", ".join(f'"{name}"' for name in values)
@@ -339,14 +339,14 @@ def _insert(db, table: str, values: dict) -> int:
     return db.execute(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', list(values.values())).lastrowid
 
 
-def _update(db, table: str, row_id: int, values: dict):
-    """A plain UPDATE by id (see `_insert`)."""
+def update_row(db, table: str, row_id: int, values: dict):
+    """A plain UPDATE by id (see `insert_row`)."""
     assignments = ", ".join(f'"{name}" = ?' for name in values)
     db.execute(f'UPDATE "{table}" SET {assignments} WHERE id = ?', [*values.values(), row_id])
 
 
 def insert_ticket(db, values: dict) -> int:
-    return _insert(db, "ticket", values)
+    return insert_row(db, "ticket", values)
 
 
 def get_ticket(db, ticket_id):
@@ -468,7 +468,7 @@ def recent_handle_seconds(db, service_id, limit) -> list[float]:
 
 
 def update_ticket(db, ticket_id, **values):
-    _update(db, "ticket", ticket_id, values)
+    update_row(db, "ticket", ticket_id, values)
 
 
 def current_ticket_of_window(db, window_id):
@@ -533,14 +533,28 @@ def get_evaluation_for_ticket(db, ticket_id):
 
 
 def insert_evaluation(db, values: dict) -> int:
-    return _insert(db, "evaluation", values)
+    return insert_row(db, "evaluation", values)
+
+
+def find_id(db, table: str, column: str, value) -> int | None:
+    """The id of the row whose `column` equals `value` (names from code, never from input)."""
+    found = row(db.execute(f'SELECT id FROM "{table}" WHERE "{column}" = ?', [value]))
+    return found["id"] if found else None
+
+
+def delete_department(db, department_id: int):
+    db.execute("DELETE FROM department WHERE id = ?", [department_id])
+
+
+def get_evaluation(db, evaluation_id: int):
+    return row(db.execute("SELECT * FROM evaluation WHERE id = ?", [evaluation_id]))
 
 
 def healthcheck(db) -> bool:
     return db.execute("SELECT 1").fetchone()[0] == 1
 
 
-# === admin, statistics and 差评 follow-up (issue 8) ================================
+# === admin, statistics and 差评 follow-up ==================================
 # SQL of queue_server.hall_admin, stats and followup. The statistics read the ticket table
 # through the covering index `ticket_stats`, so a year of tickets is summed without touching
 # the table itself; the figures are computed from the live rows every time (nothing cached).

@@ -52,8 +52,8 @@ def config_of(ctx) -> dict:
 def init(ctx):
     """Create or migrate the database."""
     config = config_of(ctx)
-    db = hall_db(ctx)
-    click.echo(f"数据库已就绪：{config['server']['database']}（版本 {db.execute('PRAGMA user_version').fetchone()[0]}）")
+    hall_db(ctx)
+    click.echo(f"数据库已就绪：{config['server']['database']}（版本 {len(store.MIGRATIONS)}）")
 
 
 @cli.command("load-hall")
