@@ -917,11 +917,11 @@ _HOLDING = "('booked','checked_in','no_show')"
 
 
 def insert_appointment(db, values: dict) -> int:
-    return _insert(db, "appointment", values)
+    return insert_row(db, "appointment", values)
 
 
 def update_appointment(db, appointment_id, **values):
-    _update(db, "appointment", appointment_id, values)
+    update_row(db, "appointment", appointment_id, values)
 
 
 def get_appointment_by_code(db, code):
