@@ -22,6 +22,7 @@ from pathlib import Path
 import storage
 
 from . import ContentNotFound, InvalidContent, SyncBusy
+from .quality import text_length
 from .textindex import index_tokens, match_expression, snippet
 
 DOCUMENT_FIELDS = ("title", "index_no", "doc_no", "written_on", "publisher", "category",
@@ -493,11 +494,18 @@ class ContentStore:
 
     def held_updates(self) -> list[dict]:
         """Held updates, newest first: id, document_id, held_at, reasons [{code, message}],
-        fields (the update), and the stored document's title, body length and source_url."""
-        return [self._held_out(found) for found in self._rows(
-            "SELECT held_update.*, document.title AS stored_title, length(document.body) AS stored_body_length, "
-            "document.source_url FROM held_update JOIN document ON document.id = held_update.document_id "
-            "ORDER BY held_update.held_at DESC, held_update.id DESC")]
+        fields (the update) and its body_length, and the stored document's title, body length
+        and source_url (lengths without whitespace, as the reasons count)."""
+        out = []
+        for found in self._rows(
+                "SELECT held_update.*, document.title AS stored_title, document.body AS stored_body, "
+                "document.source_url FROM held_update JOIN document ON document.id = held_update.document_id "
+                "ORDER BY held_update.held_at DESC, held_update.id DESC"):
+            found = self._held_out(found)
+            found["stored_body_length"] = text_length(found.pop("stored_body"))
+            found["body_length"] = text_length(found["fields"].get("body"))
+            out.append(found)
+        return out
 
     def held_update(self, held_id: int) -> dict:
         found = self._held_out(self._row("SELECT * FROM held_update WHERE id = ?", [held_id]))
