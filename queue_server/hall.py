@@ -61,6 +61,8 @@ class Opening:
 
 def service_opening(db, service: dict, now: datetime, zone: str) -> Opening:
     """Whether a service takes tickets at `now`, honouring the hall's holidays and make-up workdays."""
+    if service.get("retired"):
+        return Opening(False, "该事项已停止办理")
     if not service["enabled"]:
         return Opening(False, "该事项暂停办理")
     moment = clock.local(now, zone)
@@ -84,8 +86,8 @@ _FIELDS = {
     "department": {"name": (str, True), "service": (list, False)},
     "service": {"name": (str, True), "prefix": (str, True), "category": (str, False), "days": (str, False),
                 "hours": (list, False), "daily_cap": (int, False), "enabled": (bool, False),
-                "description": (str, False)},
-    "window": {"number": (int, True), "name": (str, True), "services": (list, False)},
+                "description": (str, False), "retired": (bool, False)},
+    "window": {"number": (int, True), "name": (str, True), "services": (list, False), "retired": (bool, False)},
     "staff": {"name": (str, True), "employee_no": (str, False), "role": (str, False), "password": (str, False),
               "photo": (str, False)},
     "day": {"date": ((str, date), True), "note": (str, False)},
@@ -216,6 +218,9 @@ def _load_checked_hall(db, hall: dict, counts: dict):
                 "enabled": 1 if service.get("enabled", True) else 0,
                 "description": service.get("description", ""),
             })
+            found = store.get_service_by_name(db, service["name"])
+            if service.get("retired", False) != bool(found["retired"]):
+                retire_service(db, found, service.get("retired", False))
             counts["services"] += 1
     for window in hall.get("window", []):
         window_id = store.upsert_window(db, window["number"], window["name"])
@@ -226,6 +231,9 @@ def _load_checked_hall(db, hall: dict, counts: dict):
                 raise BadRequest(f"窗口 {window['number']} 的事项 {name!r} 未在任何部门下定义")
             service_ids.append(found["id"])
         store.set_window_services(db, window_id, service_ids)
+        found = store.get_window_by_id(db, window_id)
+        if window.get("retired", False) != bool(found["retired"]):
+            retire_window(db, found, window.get("retired", False))
         counts["windows"] += 1
     for person in hall.get("staff", []):
         values = {"name": person["name"], "employee_no": person.get("employee_no"),
@@ -239,3 +247,20 @@ def _load_checked_hall(db, hall: dict, counts: dict):
     for kind in ("holiday", "workday"):
         for day in hall.get(kind, []):
             store.set_hall_day(db, str(day["date"]), kind, day.get("note", ""))
+
+
+def retire_service(db, service: dict, retired: bool = True):
+    """Retire a service (or bring it back). People still waiting for it would never be called, so
+    a service with a line is refused until its tickets are transferred or finished."""
+    if retired:
+        waiting = store.count_waiting_of_service(db, service["id"])
+        if waiting:
+            raise BadRequest(f"事项「{service['name']}」尚有 {waiting} 人等候，请先办结或转办后再停用")
+    store.set_retired(db, "service", service["id"], retired)
+
+
+def retire_window(db, window: dict, retired: bool = True):
+    """Retire a window (or bring it back); one in use is closed by its staff member first."""
+    if retired and window["state"] != "closed":
+        raise BadRequest(f"{window['number']} 号窗口正在使用，请先关闭窗口后再停用")
+    store.set_retired(db, "window", window["id"], retired)

@@ -18,7 +18,7 @@ from content.store import ContentStore
 
 from . import accounts, clock, store
 from .errors import BadRequest, Conflict, NotFound
-from .hall import MAX_DAILY_CAP, MAX_WINDOW_NUMBER, parse_days, parse_hours
+from .hall import MAX_DAILY_CAP, MAX_WINDOW_NUMBER, parse_days, parse_hours, retire_service, retire_window
 from .stats import FIRST_REPORTABLE_DAY, LAST_REPORTABLE_DAY
 
 PHOTO_SIZE = (360, 480)  # 3:4, the 监督岗牌 portrait
@@ -178,7 +178,30 @@ def set_service_enabled(db, actor_id, service_id: int, enabled: bool):
                  name=service["name"], enabled=enabled)
 
 
+def set_service_retired(db, actor_id, service_id: int, retired: bool):
+    """Retire a service no longer offered (it leaves the kiosk, the displays and call-next; its
+    tickets stay in the statistics), or bring it back."""
+    with store.immediate(db):
+        service = store.get_service(db, service_id)
+        if not service:
+            raise NotFound(f"没有编号为 {service_id} 的事项")
+        retire_service(db, service, retired)
+        _changed(db, actor_id, "service", "retired" if retired else "restored", id=service_id,
+                 name=service["name"], retired=retired)
+
+
 # --- windows --------------------------------------------------------------------
+
+def set_window_retired(db, actor_id, window_id: int, retired: bool):
+    """Retire a window no longer used (a mistaken 13号 leaves the hall screen), or bring it back."""
+    with store.immediate(db):
+        window = store.get_window_by_id(db, window_id)
+        if not window:
+            raise NotFound(f"没有编号为 {window_id} 的窗口")
+        retire_window(db, window, retired)
+        _changed(db, actor_id, "window", "retired" if retired else "restored", id=window_id,
+                 window=window["number"], name=window["name"], retired=retired)
+
 
 def save_window(db, actor_id, window_id: int | None, number, name: str) -> int:
     number, name = whole_number(number, "窗口号", 1, MAX_WINDOW_NUMBER), _name(name, "窗口名称")

@@ -44,6 +44,13 @@ PUBLIC_TICKET_FIELDS = ("id", "number", "service_id", "service", "department", "
                         "transfer_count")
 
 
+def ticket_tag(ticket: dict) -> str | None:
+    """The short mark a screen shows beside a number: 预约 for a booked ticket, 优先 for 绿色通道."""
+    if ticket.get("appointment_code"):
+        return "预约"
+    return "优先" if ticket.get("priority") else None
+
+
 def public_ticket(ticket: dict) -> dict:
     return {key: ticket.get(key) for key in PUBLIC_TICKET_FIELDS}
 
@@ -94,7 +101,7 @@ class Queue:
         competing = store.count_competing_by_service(self.db, today)
         issued = store.count_issued_by_service(self.db, today)
         departments: dict[str, dict] = {}
-        for service in store.list_services(self.db):
+        for service in store.list_services(self.db, include_retired=False):
             opening = service_opening(self.db, service, now, self.zone)
             cap = service["daily_cap"]
             full = bool(cap) and issued.get(service["id"], 0) >= cap
@@ -254,6 +261,8 @@ class Queue:
     def open_window(self, number: int, actor) -> dict:
         with self._write():
             window = self._window(number, actor, must_own=False)
+            if window["retired"]:
+                raise WindowClosed(f"{number} 号窗口已停用，不能登录", window=number)
             # nobody takes a window someone holds, admins included: they may act on any window without
             # taking it, or close it for a staff member who left without logging out
             if window["state"] != "closed" and window["staff_id"] not in (None, actor.staff_id):
@@ -303,6 +312,8 @@ class Queue:
 
     def _callable_window(self, number, actor) -> dict:
         window = self._window(number, actor)
+        if window["retired"]:
+            raise WindowClosed(f"{number} 号窗口已停用", window=number)
         if window["state"] == "paused":
             raise WindowPaused(f"{number} 号窗口已暂停服务，请先恢复", window=number)
         if window["state"] == "closed":
@@ -420,16 +431,22 @@ class Queue:
                 target_service = store.get_service(self.db, service_id) if isinstance(service_id, int) else None
                 if not target_service:
                     raise UnknownService(f"没有编号为 {service_id} 的事项", service_id=service_id)
+                if target_service["retired"]:
+                    raise BadRequest(f"{target_service['name']} 已停止办理，不能转入")
                 if not target_service["enabled"]:
                     raise BadRequest(f"{target_service['name']} 已暂停办理，不能转入")
                 if not store.windows_serving(self.db, service_id):
                     raise BadRequest(f"没有窗口办理 {target_service['name']}，转入后将无人叫号")
                 new_service_id = service_id
+            if new_service_id == ticket["service_id"] and to_window in (None, number):
+                raise BadRequest(f"{ticket['number']} 已在本窗口办理该事项，请选择其他事项或窗口")
             target_window_id = None
             if to_window is not None:
                 target = store.get_window(self.db, to_window) if isinstance(to_window, int) else None
                 if not target:
                     raise UnknownWindow(f"没有 {to_window} 号窗口", window=to_window)
+                if target["retired"]:
+                    raise BadRequest(f"{to_window} 号窗口已停用，不能转入", window=to_window)
                 if new_service_id not in store.window_service_ids(self.db, target["id"]):
                     raise BadRequest(f"{to_window} 号窗口不办理该事项，请同时指定该窗口办理的事项")
                 target_window_id = target["id"]
@@ -461,13 +478,15 @@ class Queue:
         }
 
     def display(self, calls: int = 10) -> dict:
-        """The whole current picture for the hall and window screens, read in one snapshot."""
+        """The whole current picture for the hall and window screens, read in one snapshot.
+        Retired windows and services are not part of it."""
         with store.snapshot(self.db):
             last_id = store.last_event_id(self.db)
             day = self.today()
             waiting = store.count_waiting_by_service(self.db, day)
+            next_up = store.next_waiting_by_service(self.db, day)
             windows = []
-            for window in store.list_windows(self.db):
+            for window in store.list_windows(self.db, include_retired=False):
                 current = store.current_ticket_of_window(self.db, window["id"])
                 windows.append({
                     "number": window["number"], "name": window["name"], "state": window["state"],
@@ -475,19 +494,26 @@ class Queue:
                     "staff": {"name": window["staff_name"], "employee_no": window["staff_employee_no"],
                               "photo": window["staff_photo"]} if window["staff_id"] else None,
                     "current": {"number": current["number"], "service": current["service"],
-                                "status": current["status"]} if current else None,
+                                "status": current["status"], "called_at": current["called_at"],
+                                "tag": ticket_tag(current)} if current else None,
                 })
             recent = [{"event_id": e["id"], "type": e["type"], "at": e["at"], "number": e["data"].get("number"),
                        "window": e["data"].get("window"), "window_name": e["data"].get("window_name"),
                        "service": e["data"].get("service")}
                       for e in store.recent_call_events(self.db, clock.day_start_utc(day, self.zone), calls)]
             services = [{"service_id": s["id"], "service": s["name"], "prefix": s["prefix"],
-                         "department": s["department"], "waiting": waiting.get(s["id"], 0)}
-                        for s in store.list_services(self.db) if s["enabled"]]
+                         "department": s["department"], "waiting": waiting.get(s["id"], 0),
+                         "next": [{"number": t["number"], "tag": ticket_tag(t)} for t in next_up.get(s["id"], [])]}
+                        for s in store.list_services(self.db, include_retired=False) if s["enabled"]]
         return {"hall": self.config["hall"]["name"], "now": clock.to_iso(self.now()), "local_day": day,
                 "last_event_id": last_id, "calls": recent, "windows": windows, "waiting": services,
-                "notices": self.config["hall"].get("notices", []),
+                "notices": self.notices(),
                 "supervision_phone": self.config["hall"].get("supervision_phone")}
+
+    def notices(self) -> list[str]:
+        """The hall screen's ticker: the notices edited in the admin, else those of the config file."""
+        edited = store.get_setting(self.db, "notices")
+        return json.loads(edited) if edited is not None else list(self.config["hall"].get("notices", []))
 
     # --- evaluations ----------------------------------------------------------
 

@@ -215,9 +215,12 @@ def list_departments(db):
     return rows(db.execute("SELECT * FROM department ORDER BY sort_order, id"))
 
 
-def list_services(db):
+def list_services(db, include_retired=True):
+    """Every service in the hall's order; `include_retired=False` for what the public and the windows
+    still see (a retired service keeps its history for the statistics and the admin)."""
     return rows(db.execute(
-        "SELECT s.*, d.name AS department FROM service s JOIN department d ON d.id = s.department_id "
+        "SELECT s.*, d.name AS department FROM service s JOIN department d ON d.id = s.department_id " +
+        ("" if include_retired else "WHERE s.retired = 0 ") +
         "ORDER BY d.sort_order, d.id, s.sort_order, s.id"))
 
 
@@ -229,10 +232,11 @@ def get_window_by_id(db, window_id):
     return row(db.execute("SELECT * FROM window WHERE id = ?", [window_id]))
 
 
-def list_windows(db):
+def list_windows(db, include_retired=True):
     return rows(db.execute(
         "SELECT w.*, st.name AS staff_name, st.employee_no AS staff_employee_no, st.photo AS staff_photo "
-        "FROM window w LEFT JOIN staff st ON st.id = w.staff_id ORDER BY w.number"))
+        "FROM window w LEFT JOIN staff st ON st.id = w.staff_id " +
+        ("" if include_retired else "WHERE w.retired = 0 ") + "ORDER BY w.number"))
 
 
 def window_service_ids(db, window_id) -> list[int]:
@@ -241,9 +245,10 @@ def window_service_ids(db, window_id) -> list[int]:
 
 
 def windows_serving(db, service_id) -> list[dict]:
+    """The windows in use (not retired) that call a service."""
     return rows(db.execute(
-        "SELECT w.* FROM window w JOIN window_service ws ON ws.window_id = w.id WHERE ws.service_id = ?",
-        [service_id]))
+        "SELECT w.* FROM window w JOIN window_service ws ON ws.window_id = w.id "
+        "WHERE ws.service_id = ? AND w.retired = 0", [service_id]))
 
 
 def set_window_state(db, window_id, state, staff_id=..., pause_reason=None):
@@ -372,7 +377,7 @@ TICKET_SELECT = (
 _CALLABLE = (
     "FROM ticket t JOIN window_service ws ON ws.service_id = t.service_id AND ws.window_id = :window_id "
     "JOIN service s ON s.id = t.service_id "
-    "WHERE t.status = 'waiting' AND t.local_day = :day "
+    "WHERE t.status = 'waiting' AND t.local_day = :day AND s.retired = 0 "
     "AND (t.target_window_id IS NULL OR t.target_window_id = :window_id) "
 )
 
@@ -857,3 +862,56 @@ MIGRATIONS.append("""
     CREATE INDEX IF NOT EXISTS ticket_waiting_today
         ON ticket(status, local_day, service_id, priority, line_key, target_window_id);
 """)
+
+
+# --- retired windows and services ----------------------------------------------------
+# A window or service no longer used is retired rather than deleted: it leaves the displays, the
+# kiosk and call-next, and its tickets, evaluations and events keep pointing at it for the statistics.
+MIGRATIONS.append("""
+    ALTER TABLE service ADD COLUMN retired INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE window ADD COLUMN retired INTEGER NOT NULL DEFAULT 0;
+""")
+
+
+def set_retired(db, table: str, row_id: int, retired: bool):
+    assert table in ("service", "window")
+    db.execute(f"UPDATE {table} SET retired = ? WHERE id = ?", [1 if retired else 0, row_id])
+
+
+def count_waiting_of_service(db, service_id) -> int:
+    """Tickets of any day still waiting for a service (a service with people in line is not retired)."""
+    return db.execute("SELECT count(*) FROM ticket WHERE service_id = ? AND status = 'waiting'",
+                      [service_id]).fetchone()[0]
+
+
+def next_waiting_by_service(db, local_day, per_service: int = 2) -> dict[int, list[dict]]:
+    """Per service, the first waiting tickets in call order (priority, then place in line): the
+    hall screen's 请准备 line."""
+    found: dict[int, list[dict]] = {}
+    for r in db.execute(
+            "SELECT service_id, number, priority, appointment_code FROM ("
+            " SELECT t.*, row_number() OVER (PARTITION BY t.service_id"
+            "   ORDER BY t.priority DESC, t.line_key, t.id) AS place"
+            " FROM ticket t WHERE t.status = 'waiting' AND t.local_day = ?) WHERE place <= ? "
+            "ORDER BY service_id, place", [local_day, per_service]):
+        found.setdefault(r["service_id"], []).append(dict(r))
+    return found
+
+
+# --- hall settings edited in the admin (the ticker's notices) ----------------------------
+MIGRATIONS.append("""
+    CREATE TABLE hall_setting (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+""")
+
+
+def get_setting(db, key) -> str | None:
+    found = db.execute("SELECT value FROM hall_setting WHERE key = ?", [key]).fetchone()
+    return found[0] if found else None
+
+
+def set_setting(db, key, value: str):
+    db.execute("INSERT INTO hall_setting (key, value) VALUES (?, ?) "
+               "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [key, value])
