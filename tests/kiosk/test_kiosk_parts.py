@@ -115,3 +115,19 @@ def test_after_a_print_the_station_repeats_what_the_printer_said(live_server, to
     answering = PrinterStation("dummy:")
     answering.print_ticket(slip)
     assert answering.last_status == PrinterStatus.READY
+
+
+def test_a_call_for_help_reaches_the_staff_and_the_admin_console(live_server, tokens, hall_db):
+    from queue_server import hall_admin, store
+
+    client = HallClient(live_server.url, tokens["kiosk"])
+    kiosk_id = client.whoami()["id"]
+    answer = client.call_for_help(kiosk_id)
+    assert answer["message"] == f"自助机 {kiosk_id} 需要协助"
+    event = next(e for e in store.events_after(hall_db, 0) if e["type"] == "kiosk_help")
+    assert event["data"]["kiosk"] == "测试自助机" and event["id"] == answer["event_id"]
+    health = {k["id"]: k for k in hall_admin.kiosk_health(hall_db)}
+    assert health[kiosk_id]["alerts"][0] == f"自助机 {kiosk_id} 需要协助"
+    with pytest.raises(ServerRejected) as other:
+        client.call_for_help(kiosk_id + 1)  # a kiosk calls only for itself
+    assert other.value.status == 403
