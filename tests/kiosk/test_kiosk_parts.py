@@ -131,3 +131,24 @@ def test_a_call_for_help_reaches_the_staff_and_the_admin_console(live_server, to
     with pytest.raises(ServerRejected) as other:
         client.call_for_help(kiosk_id + 1)  # a kiosk calls only for itself
     assert other.value.status == 403
+
+
+def test_card_and_tile_edges_stand_out_from_the_background():
+    """WCAG's 3:1 for the edges of things to tap: white cards get an outline, tiles are solid."""
+    import re
+    from pathlib import Path
+
+    colours = {name: tuple(float(v) for v in values.split(",")[:3]) for name, values in re.findall(
+        r"^#:set (\w+) \(([^)]*)\)", (Path(__file__).parents[2] / "kiosk" / "kiosk.kv").read_text(), re.M)}
+
+    def luminance(rgb):
+        linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    def contrast(a, b):
+        high, low = sorted((luminance(a), luminance(b)), reverse=True)
+        return (high + 0.05) / (low + 0.05)
+
+    for edge in ("CARD_EDGE", "TICKET_RED", "INFO_BLUE", "GUIDE_GREEN", "HALL_BLUE"):
+        assert contrast(colours[edge], colours["BACKGROUND"]) >= 3.0, edge
+    assert contrast(colours["CARD_EDGE"], (1, 1, 1)) >= 3.0  # against the white card itself too
