@@ -83,6 +83,20 @@ def begin_immediate(conn: sqlite3.Connection):
     gevent.get_hub().threadpool.apply(conn.execute, ("BEGIN IMMEDIATE",))
 
 
+@contextmanager
+def snapshot(db: sqlite_utils.Database):
+    """Several reads that see one state of the database (a deferred transaction, no write lock)."""
+    conn = db.conn
+    if conn.in_transaction:
+        yield db
+        return
+    conn.execute("BEGIN")
+    try:
+        yield db
+    finally:
+        conn.execute("COMMIT")
+
+
 def migrate(db: sqlite_utils.Database, migrations: list[str]) -> int:
     """Apply the numbered migrations not yet applied (PRAGMA user_version counts them), in one
     transaction; returns the schema version."""
