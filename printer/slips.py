@@ -19,6 +19,8 @@ class TicketSlip:
     status_url: str
     notices: list[str] = field(default_factory=list)
     timezone: str = "Asia/Shanghai"
+    # how the ticket goes first, printed beside the title: "预约" (a checked-in booking), "绿色通道"
+    tag: str = ""
 
     def __post_init__(self):
         if self.issued_at.tzinfo is None or self.issued_at.utcoffset() is None:
