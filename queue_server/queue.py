@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from . import clock, store
+from .appointments import Appointments
 from .errors import (
     AlreadyEvaluated,
     BadRequest,
@@ -52,7 +53,8 @@ def ticket_tag(ticket: dict) -> str | None:
 
 
 def public_ticket(ticket: dict) -> dict:
-    return {key: ticket.get(key) for key in PUBLIC_TICKET_FIELDS}
+    # `appointment` marks a checked-in booking's ticket (预约 on screens and paper); its code stays private
+    return {key: ticket.get(key) for key in PUBLIC_TICKET_FIELDS} | {"appointment": bool(ticket.get("appointment_code"))}
 
 
 class Queue:
@@ -126,27 +128,39 @@ class Queue:
             raise BadRequest("service_id 必须是整数")
         if priority not in (0, 1):
             raise BadRequest("priority 只能是 0（普通）或 1（绿色通道/预约）")
-        if appointment_code:
-            priority = 1
         with self._write():
             service = store.get_service(self.db, service_id)
             if not service:
                 raise UnknownService(f"没有编号为 {service_id} 的事项", service_id=service_id)
             now = self.now()
-            opening = service_opening(self.db, service, now, self.zone)
-            if not opening.open:
-                raise ServiceClosed(f"{service['name']}：{opening.reason}", service_id=service_id)
             day = clock.local_day(now, self.zone)
-            if service["daily_cap"] and store.count_issued(self.db, service_id, day) >= service["daily_cap"]:
-                raise DailyCapReached(f"{service['name']} 今日号源（{service['daily_cap']} 个）已取完，请明日再来或预约办理",
-                                      service_id=service_id, daily_cap=service["daily_cap"])
-            seq = store.next_seq(self.db, service["prefix"], day)
+            booking = None
+            if appointment_code:
+                # a booking's place was counted when it was made: its check-in window, not the opening
+                # hours or the daily cap, decides; the ticket has its own sequence and goes first
+                appointments = Appointments(self.db, self.config, queue=self)
+                booking = appointments.claim_for_ticket(appointment_code, service_id)
+                if not service["enabled"]:
+                    raise ServiceClosed(f"{service['name']}：该事项暂停办理", service_id=service_id)
+                priority, appointment_code = 1, booking["code"]
+                prefix = self.config["appointments"]["ticket_prefix"] + service["prefix"]
+            else:
+                opening = service_opening(self.db, service, now, self.zone)
+                if not opening.open:
+                    raise ServiceClosed(f"{service['name']}：{opening.reason}", service_id=service_id)
+                if service["daily_cap"] and store.count_issued(self.db, service_id, day) >= service["daily_cap"]:
+                    raise DailyCapReached(f"{service['name']} 今日号源（{service['daily_cap']} 个）已取完，请明日再来或预约办理",
+                                          service_id=service_id, daily_cap=service["daily_cap"])
+                prefix = service["prefix"]
+            seq = store.next_seq(self.db, prefix, day)
             ticket_id = store.insert_ticket(self.db, {
-                "number": f"{service['prefix']}{seq:03d}", "prefix": service["prefix"], "seq": seq,
+                "number": f"{prefix}{seq:03d}", "prefix": prefix, "seq": seq,
                 "local_day": day, "service_id": service_id, "status": "waiting", "priority": priority,
                 "appointment_code": appointment_code, "token": secrets.token_urlsafe(12),
                 "line_key": now.timestamp(), "issued_at": clock.to_iso(now), "kiosk_id": kiosk_id,
             })
+            if booking:
+                appointments.attach_ticket(booking, ticket_id)
             issued = self._ticket_event("ticket_issued", ticket_id)
             ticket = store.get_ticket(self.db, ticket_id)
             ahead = store.count_ahead(self.db, ticket)
@@ -154,7 +168,7 @@ class Queue:
             "token": ticket["token"], "ahead": ahead,
             "estimated_wait_min": self.estimated_wait_min(service_id, ahead),
             "status_url": self.status_url(ticket["token"]),
-        }
+        } | ({"appointment_code": booking["code"]} if booking else {})
 
     def status_url(self, token: str) -> str:
         return self.config["server"]["public_url"].rstrip("/") + f"/t/{token}"

@@ -94,5 +94,58 @@ def openapi_spec() -> dict:
             "/kiosks/{id}/heartbeat": {"post": _op("Kiosk liveness, printer status, content version", "kiosk token",
                                                    params=[_path("id")])},
             "/kiosks": {"get": _op("Every kiosk: last seen, printer, content version", "admin")},
+            **appointment_paths(),
         },
+    }
+
+
+def appointment_paths() -> dict:
+    """预约: slots, booking, the holder's view and cancel, the kiosk's check-in, the admin's settings."""
+    code = _path("code", "string")
+    slot = {"type": "object", "properties": {
+        "start": {"type": "string", "example": "09:30"}, "end": {"type": "string", "example": "10:30"},
+        "capacity": {"type": "integer"}, "available": {"type": "integer"}, "booked": {"type": "integer"},
+        "closed": {"type": "boolean"}, "reason": {"type": "string"}, "booking_open": {"type": "boolean"}}}
+    booking = {"type": "object", "properties": {
+        "code": {"type": "string", "example": "7KX3MP"}, "service": {"type": "string"},
+        "date": {"type": "string", "format": "date"}, "start": {"type": "string"}, "end": {"type": "string"},
+        "status": {"type": "string", "enum": ["booked", "checked_in", "cancelled", "no_show", "closed"]},
+        "checkin_from": {"type": "string"}, "checkin_until": {"type": "string"},
+        "status_url": {"type": "string"}, "ticket_number": {"type": ["string", "null"]}}}
+    slot_key = {"type": "object", "required": ["service_id"], "properties": {
+        "service_id": {"type": "integer"}, "date": {"type": "string", "format": "date"},
+        "start": {"type": "string", "description": "HH:MM; omitted: every slot"}}}
+    query = [{"name": "service_id", "in": "query", "required": True, "schema": {"type": "integer"}}]
+    return {
+        "/appointments/slots": {"get": _op("The slots of a service's day: capacity and places left", "anyone",
+                                           response={"type": "array", "items": slot}, params=query + [
+                                               {"name": "date", "in": "query", "required": True,
+                                                "schema": {"type": "string", "format": "date"}}])},
+        "/appointments/days": {"get": _op("The bookable days of a service with places left", "anyone",
+                                          params=query)},
+        "/appointments": {
+            "post": _op("Book a slot (409 slot full / already booked, 403 banned for 爽约 with `until`)",
+                        "anyone (throttled per address), kiosk, staff", status="201", response=booking, request={
+                            "type": "object", "required": ["service_id", "date", "start", "name", "phone"],
+                            "properties": {"service_id": {"type": "integer"},
+                                           "date": {"type": "string", "format": "date"},
+                                           "start": {"type": "string", "example": "09:30"},
+                                           "name": {"type": "string"}, "phone": {"type": "string"},
+                                           "id_number": {"type": "string", "description": "kept only as a keyed hash"},
+                                           "id_hash": {"type": "string", "description": "kiosk/staff: the keyed hash"}}}),
+            "get": _op("The day's bookings per service (?date=&service_id=)", "staff, admin")},
+        "/appointments/{code}": {"get": _op("One booking (masked for the holder, full for staff)",
+                                            "anyone holding the code", params=[code], response=booking)},
+        "/appointments/{code}/cancel": {"post": _op("Cancel, until the slot starts", "the holder of the code, staff",
+                                                    params=[code], response=booking)},
+        "/appointments/{code}/check-in": {"post": _op(
+            "Within the check-in window: a priority ticket {priority: 1, appointment_code}; early or late: 409 "
+            "with checkin_from / checkin_until", "kiosk, staff", params=[code], status="201", response=TICKET)},
+        "/appointments/capacity": {"put": _op("Set a capacity per slot (every day / one day, every slot / one)",
+                                              "admin", request=slot_key | {"properties": slot_key["properties"] | {
+                                                  "capacity": {"type": ["integer", "null"]}}})},
+        "/appointments/slots/close": {"post": _op("Close a day's slot (or day); its bookings see the reason",
+                                                  "admin", request=slot_key | {"properties": slot_key["properties"] | {
+                                                      "reason": {"type": "string"}}})},
+        "/appointments/slots/reopen": {"post": _op("Reopen a closed slot", "admin", request=slot_key)},
     }
