@@ -41,7 +41,9 @@ DEFAULTS: dict = {
         "server": "http://127.0.0.1:8080",
         "token": "",
         "printer": "preview://var/tickets",
-        "idle_seconds": 60,
+        # untouched this long, a reading screen returns home; a countdown with 继续 shows first
+        "idle_seconds": 120,
+        "idle_warning_seconds": 15,
         "cache_dir": "var/kiosk",
         # the way out of kiosk mode: hold the top-left corner 3 s, then this PIN (set it in a real hall)
         "admin_pin": "",

@@ -33,7 +33,7 @@ from .errors import (
     WindowTaken,
     WrongState,
 )
-from .hall import service_opening
+from .hall import next_opening, service_opening
 
 MIN_SAMPLES = 5  # finished tickets before a service's own handling time is trusted alone
 OUTCOMES = ("办结", "受理", "补齐补正", "不予受理", "咨询解答", "其他")
@@ -100,25 +100,34 @@ class Queue:
     # --- services and tickets ------------------------------------------------
 
     def services(self) -> list[dict]:
-        """Departments with their services: open now or why not, waiting, estimated wait."""
+        """Departments with their services: open now or why not and when it opens next,
+        people ahead of a ticket taken now and the estimate, the windows, tickets left today."""
         now, today = self.now(), self.today()
         waiting = store.count_waiting_by_service(self.db, today)
         competing = store.count_competing_by_service(self.db, today)
         issued = store.count_issued_by_service(self.db, today)
+        window_numbers = store.window_numbers_by_service(self.db)
         departments: dict[str, dict] = {}
         for service in store.list_services(self.db, include_retired=False):
             opening = service_opening(self.db, service, now, self.zone)
             cap = service["daily_cap"]
-            full = bool(cap) and issued.get(service["id"], 0) >= cap
+            taken = issued.get(service["id"], 0)
+            full = bool(cap) and taken >= cap
+            reopens = None if opening.open and not full else next_opening(
+                self.db, service, now, self.zone, skip_today=full or opening.code == "holiday")
             entry = {
                 "id": service["id"], "name": service["name"], "prefix": service["prefix"],
                 "category": service["category"], "enabled": bool(service["enabled"]),
                 "open": opening.open and not full, "closed_reason": opening.reason or ("今日号源已取完" if full else ""),
-                "daily_cap": cap, "issued_today": issued.get(service["id"], 0), "cap_reached": full,
+                "closed_code": opening.code or ("cap_reached" if full else ""),
+                "daily_cap": cap, "issued_today": taken, "cap_reached": full,
+                "remaining_today": max(0, cap - taken) if cap else None,
+                "next_open": reopens.strftime("%Y-%m-%dT%H:%M") if reopens else None,
                 "waiting": waiting.get(service["id"], 0),
                 # a ticket taken now: everyone its windows will call first, of any service they serve
                 "ahead": competing.get(service["id"], 0),
                 "estimated_wait_min": self.estimated_wait_min(service["id"], competing.get(service["id"], 0)),
+                "windows": window_numbers.get(service["id"], []),
                 "hours": json.loads(service["hours"]), "days": service["days"],
             }
             departments.setdefault(service["department"], {"name": service["department"], "services": []})
@@ -180,6 +189,7 @@ class Queue:
         return issued | {
             "token": ticket["token"], "ahead": ahead,
             "estimated_wait_min": self.estimated_wait_min(service_id, ahead),
+            "windows": store.window_numbers_by_service(self.db).get(service_id, []),
             "status_url": self.status_url(ticket["token"]),
         } | ({"appointment_code": booking["code"]} if booking else {})
 

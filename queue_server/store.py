@@ -244,6 +244,16 @@ def window_service_ids(db, window_id) -> list[int]:
         "SELECT service_id FROM window_service WHERE window_id = ? ORDER BY position", [window_id])]
 
 
+def window_numbers_by_service(db) -> dict[int, list[int]]:
+    """service id → the numbers of the windows in use (not retired) that serve it, in order."""
+    numbers: dict[int, list[int]] = {}
+    for service_id, number in db.execute(
+            "SELECT ws.service_id, w.number FROM window_service ws JOIN window w ON w.id = ws.window_id "
+            "WHERE w.retired = 0 ORDER BY w.number"):
+        numbers.setdefault(service_id, []).append(number)
+    return numbers
+
+
 def windows_serving(db, service_id) -> list[dict]:
     """The windows in use (not retired) that call a service."""
     return rows(db.execute(

@@ -49,13 +49,40 @@ def openapi_spec() -> dict:
                     "id": {"type": "integer"}, "number": {"type": "string", "example": "A012"},
                     "service": {"type": "string"}, "service_id": {"type": "integer"},
                     "status": {"type": "string", "enum": ["waiting", "called", "serving", "done", "no_show", "cancelled"]},
-                    "window": {"type": ["integer", "null"]}, "issued_at": {"type": "string", "format": "date-time"}}},
+                    "window": {"type": ["integer", "null"]}, "issued_at": {"type": "string", "format": "date-time"},
+                    "ahead": {"type": "integer", "description": "people its windows call first (issue answer)"},
+                    "estimated_wait_min": {"type": "integer"},
+                    "windows": {"type": "array", "items": {"type": "integer"},
+                                "description": "numbers of the windows that serve its service (issue answer)"}}},
+                "Service": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "name": {"type": "string"}, "prefix": {"type": "string"},
+                    "category": {"type": "string"}, "open": {"type": "boolean"},
+                    "closed_reason": {"type": "string"},
+                    "closed_code": {"type": "string",
+                                    "enum": ["", "disabled", "holiday", "not_today", "outside_hours", "cap_reached"]},
+                    "next_open": {"type": ["string", "null"], "example": "2026-12-01T08:30",
+                                  "description": "when it next takes tickets, hall's local time (closed or full)"},
+                    "daily_cap": {"type": "integer"}, "issued_today": {"type": "integer"},
+                    "cap_reached": {"type": "boolean"},
+                    "remaining_today": {"type": ["integer", "null"], "description": "tickets left today; null: no cap"},
+                    "waiting": {"type": "integer"},
+                    "ahead": {"type": "integer", "description": "people ahead of a ticket taken now"},
+                    "estimated_wait_min": {"type": "integer"},
+                    "windows": {"type": "array", "items": {"type": "integer"}},
+                    "days": {"type": "string", "example": "tue,thu"},
+                    "hours": {"type": "array", "items": {"type": "string", "example": "08:30-12:00"}}}},
             },
         },
         "paths": {
             "/healthz": {"get": _op("Liveness of server and database", "anyone")},
             "/openapi.json": {"get": _op("This description", "anyone")},
-            "/services": {"get": _op("Departments → services, open now, waiting, estimated wait", "anyone")},
+            "/services": {"get": _op("Departments → services: open now or when, people ahead, estimated wait, windows, "
+                                     "tickets left today", "anyone", response={
+                "type": "object", "properties": {
+                    "hall": {"type": "string"}, "local_day": {"type": "string", "format": "date"},
+                    "departments": {"type": "array", "items": {"type": "object", "properties": {
+                        "name": {"type": "string"},
+                        "services": {"type": "array", "items": {"$ref": "#/components/schemas/Service"}}}}}}})},
             "/tickets": {"post": _op("Issue a ticket", "kiosk token (or staff)", status="201", response=TICKET, request={
                 "type": "object", "required": ["service_id"],
                 "properties": {"service_id": {"type": "integer"}, "priority": {"type": "integer", "enum": [0, 1]},
@@ -96,6 +123,9 @@ def openapi_spec() -> dict:
             "/content/announcements": {"get": _op("Announcements showing today", "anyone (kiosks)")},
             "/kiosks/{id}/heartbeat": {"post": _op("Kiosk liveness, printer status, content version", "kiosk token",
                                                    params=[_path("id")])},
+            "/kiosks/{id}/help": {"post": _op("A citizen at the kiosk asks for staff (呼叫工作人员): the staff "
+                                              "workstations and the admin console show it", "kiosk token",
+                                              params=[_path("id")])},
             "/kiosks": {"get": _op("Every kiosk: last seen, printer, content version", "admin")},
             **appointment_paths(),
         },
