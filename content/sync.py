@@ -385,11 +385,13 @@ def _sync_article(store: ContentStore, site: SiteConfig, client: PoliteClient, r
     try:
         fetched = client.get(url, state if known else None)
     except FetchFailed as failure:
-        report.fail(url, failure.reason, failure.detail)
         if failure.reason == "not_found" and known:
             missing = store.record_page_missing(url, site.gone_after_syncs)
+            if known["gone_at"]:
+                return  # off the kiosks already and listed for the admin: nothing new to say
             if missing and missing["gone_now"]:
                 report.gone.append({"url": url, "id": missing["id"], "title": missing["title"]})
+        report.fail(url, failure.reason, failure.detail)
         return
     if known and (known["missing_count"] or known["gone_at"]):
         store.record_page_present(url)

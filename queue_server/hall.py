@@ -7,7 +7,7 @@ import re
 import sqlite3
 import tomllib
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from werkzeug.security import generate_password_hash
 
@@ -57,6 +57,7 @@ def parse_hours(ranges: list[str]) -> list[tuple[int, int]]:
 class Opening:
     open: bool
     reason: str = ""  # why it is closed, in the citizen's words
+    code: str = ""  # the same for programs: disabled | holiday | not_today | outside_hours
 
 
 def service_opening(db, service: dict, now: datetime, zone: str) -> Opening:
@@ -64,20 +65,47 @@ def service_opening(db, service: dict, now: datetime, zone: str) -> Opening:
     if service.get("retired"):
         return Opening(False, "该事项已停止办理")
     if not service["enabled"]:
-        return Opening(False, "该事项暂停办理")
+        return Opening(False, "该事项暂停办理", "disabled")
     moment = clock.local(now, zone)
     exception = store.hall_day(db, moment.date().isoformat())
     if exception == "holiday":
-        return Opening(False, "今日为节假日，大厅不办公")
+        return Opening(False, "今日为节假日，大厅不办公", "holiday")
     days = parse_days(service["days"])
     if exception != "workday" and moment.weekday() not in days:
-        return Opening(False, "今日不办理该事项")
+        return Opening(False, "今日不办理该事项", "not_today")
     minute = moment.hour * 60 + moment.minute
     spans = parse_hours(json.loads(service["hours"]) if isinstance(service["hours"], str) else service["hours"])
     if any(start <= minute < end for start, end in spans):
         return Opening(True)
     hours_text = "、".join(f"{s // 60:02d}:{s % 60:02d}-{e // 60:02d}:{e % 60:02d}" for s, e in spans)
-    return Opening(False, f"不在办理时间内（办理时间 {hours_text}）")
+    return Opening(False, f"不在办理时间内（办理时间 {hours_text}）", "outside_hours")
+
+
+NEXT_OPENING_HORIZON_DAYS = 31
+
+
+def next_opening(db, service: dict, now: datetime, zone: str, skip_today: bool = False) -> datetime | None:
+    """When a service next starts taking tickets, on the hall's wall clock: a span of today
+    not yet begun, else the first opening of a later working day (holidays and make-up
+    workdays honoured). `skip_today` when today is over for it (its daily cap is used up).
+    None for a disabled service or none within a month."""
+    if not service["enabled"]:
+        return None
+    moment = clock.local(now, zone)
+    days = parse_days(service["days"])
+    spans = sorted(parse_hours(json.loads(service["hours"]) if isinstance(service["hours"], str)
+                               else service["hours"]))
+    minute = moment.hour * 60 + moment.minute
+    for offset in range(0 if not skip_today else 1, NEXT_OPENING_HORIZON_DAYS + 1):
+        day = moment.date() + timedelta(days=offset)
+        exception = store.hall_day(db, day.isoformat())
+        if exception == "holiday" or (exception != "workday" and day.weekday() not in days):
+            continue
+        for start, _end in spans:
+            if offset == 0 and start <= minute:
+                continue  # begun already: either open now, or over
+            return datetime(day.year, day.month, day.day, start // 60, start % 60, tzinfo=moment.tzinfo)
+    return None
 
 
 # What a hall file may say, per entry: key → (type, required). Unknown keys are refused, so a

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from . import clock, store
+from .appointments import Appointments
 from .errors import (
     AlreadyEvaluated,
     BadRequest,
@@ -29,7 +30,7 @@ from .errors import (
     WindowTaken,
     WrongState,
 )
-from .hall import service_opening
+from .hall import next_opening, service_opening
 
 MIN_SAMPLES = 5  # finished tickets before a service's own handling time is trusted alone
 OUTCOMES = ("办结", "受理", "补齐补正", "不予受理", "咨询解答", "其他")
@@ -52,7 +53,8 @@ def ticket_tag(ticket: dict) -> str | None:
 
 
 def public_ticket(ticket: dict) -> dict:
-    return {key: ticket.get(key) for key in PUBLIC_TICKET_FIELDS}
+    # `appointment` marks a checked-in booking's ticket (预约 on screens and paper); its code stays private
+    return {key: ticket.get(key) for key in PUBLIC_TICKET_FIELDS} | {"appointment": bool(ticket.get("appointment_code"))}
 
 
 class Queue:
@@ -95,25 +97,34 @@ class Queue:
     # --- services and tickets ------------------------------------------------
 
     def services(self) -> list[dict]:
-        """Departments with their services: open now or why not, waiting, estimated wait."""
+        """Departments with their services: open now or why not and when it opens next,
+        people ahead of a ticket taken now and the estimate, the windows, tickets left today."""
         now, today = self.now(), self.today()
         waiting = store.count_waiting_by_service(self.db, today)
         competing = store.count_competing_by_service(self.db, today)
         issued = store.count_issued_by_service(self.db, today)
+        window_numbers = store.window_numbers_by_service(self.db)
         departments: dict[str, dict] = {}
         for service in store.list_services(self.db, include_retired=False):
             opening = service_opening(self.db, service, now, self.zone)
             cap = service["daily_cap"]
-            full = bool(cap) and issued.get(service["id"], 0) >= cap
+            taken = issued.get(service["id"], 0)
+            full = bool(cap) and taken >= cap
+            reopens = None if opening.open and not full else next_opening(
+                self.db, service, now, self.zone, skip_today=full or opening.code == "holiday")
             entry = {
                 "id": service["id"], "name": service["name"], "prefix": service["prefix"],
                 "category": service["category"], "enabled": bool(service["enabled"]),
                 "open": opening.open and not full, "closed_reason": opening.reason or ("今日号源已取完" if full else ""),
-                "daily_cap": cap, "issued_today": issued.get(service["id"], 0), "cap_reached": full,
+                "closed_code": opening.code or ("cap_reached" if full else ""),
+                "daily_cap": cap, "issued_today": taken, "cap_reached": full,
+                "remaining_today": max(0, cap - taken) if cap else None,
+                "next_open": reopens.strftime("%Y-%m-%dT%H:%M") if reopens else None,
                 "waiting": waiting.get(service["id"], 0),
                 # a ticket taken now: everyone its windows will call first, of any service they serve
                 "ahead": competing.get(service["id"], 0),
                 "estimated_wait_min": self.estimated_wait_min(service["id"], competing.get(service["id"], 0)),
+                "windows": window_numbers.get(service["id"], []),
                 "hours": json.loads(service["hours"]), "days": service["days"],
             }
             departments.setdefault(service["department"], {"name": service["department"], "services": []})
@@ -126,35 +137,48 @@ class Queue:
             raise BadRequest("service_id 必须是整数")
         if priority not in (0, 1):
             raise BadRequest("priority 只能是 0（普通）或 1（绿色通道/预约）")
-        if appointment_code:
-            priority = 1
         with self._write():
             service = store.get_service(self.db, service_id)
             if not service:
                 raise UnknownService(f"没有编号为 {service_id} 的事项", service_id=service_id)
             now = self.now()
-            opening = service_opening(self.db, service, now, self.zone)
-            if not opening.open:
-                raise ServiceClosed(f"{service['name']}：{opening.reason}", service_id=service_id)
             day = clock.local_day(now, self.zone)
-            if service["daily_cap"] and store.count_issued(self.db, service_id, day) >= service["daily_cap"]:
-                raise DailyCapReached(f"{service['name']} 今日号源（{service['daily_cap']} 个）已取完，请明日再来或预约办理",
-                                      service_id=service_id, daily_cap=service["daily_cap"])
-            seq = store.next_seq(self.db, service["prefix"], day)
+            booking = None
+            if appointment_code:
+                # a booking's place was counted when it was made: its check-in window, not the opening
+                # hours or the daily cap, decides; the ticket has its own sequence and goes first
+                appointments = Appointments(self.db, self.config, queue=self)
+                booking = appointments.claim_for_ticket(appointment_code, service_id)
+                if not service["enabled"]:
+                    raise ServiceClosed(f"{service['name']}：该事项暂停办理", service_id=service_id)
+                priority, appointment_code = 1, booking["code"]
+                prefix = self.config["appointments"]["ticket_prefix"] + service["prefix"]
+            else:
+                opening = service_opening(self.db, service, now, self.zone)
+                if not opening.open:
+                    raise ServiceClosed(f"{service['name']}：{opening.reason}", service_id=service_id)
+                if service["daily_cap"] and store.count_issued(self.db, service_id, day) >= service["daily_cap"]:
+                    raise DailyCapReached(f"{service['name']} 今日号源（{service['daily_cap']} 个）已取完，请明日再来或预约办理",
+                                          service_id=service_id, daily_cap=service["daily_cap"])
+                prefix = service["prefix"]
+            seq = store.next_seq(self.db, prefix, day)
             ticket_id = store.insert_ticket(self.db, {
-                "number": f"{service['prefix']}{seq:03d}", "prefix": service["prefix"], "seq": seq,
+                "number": f"{prefix}{seq:03d}", "prefix": prefix, "seq": seq,
                 "local_day": day, "service_id": service_id, "status": "waiting", "priority": priority,
                 "appointment_code": appointment_code, "token": secrets.token_urlsafe(12),
                 "line_key": now.timestamp(), "issued_at": clock.to_iso(now), "kiosk_id": kiosk_id,
             })
+            if booking:
+                appointments.attach_ticket(booking, ticket_id)
             issued = self._ticket_event("ticket_issued", ticket_id)
             ticket = store.get_ticket(self.db, ticket_id)
             ahead = store.count_ahead(self.db, ticket)
         return issued | {
             "token": ticket["token"], "ahead": ahead,
             "estimated_wait_min": self.estimated_wait_min(service_id, ahead),
+            "windows": store.window_numbers_by_service(self.db).get(service_id, []),
             "status_url": self.status_url(ticket["token"]),
-        }
+        } | ({"appointment_code": booking["code"]} if booking else {})
 
     def status_url(self, token: str) -> str:
         return self.config["server"]["public_url"].rstrip("/") + f"/t/{token}"

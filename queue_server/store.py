@@ -244,6 +244,16 @@ def window_service_ids(db, window_id) -> list[int]:
         "SELECT service_id FROM window_service WHERE window_id = ? ORDER BY position", [window_id])]
 
 
+def window_numbers_by_service(db) -> dict[int, list[int]]:
+    """service id → the numbers of the windows in use (not retired) that serve it, in order."""
+    numbers: dict[int, list[int]] = {}
+    for service_id, number in db.execute(
+            "SELECT ws.service_id, w.number FROM window_service ws JOIN window w ON w.id = ws.window_id "
+            "WHERE w.retired = 0 ORDER BY w.number"):
+        numbers.setdefault(service_id, []).append(number)
+    return numbers
+
+
 def windows_serving(db, service_id) -> list[dict]:
     """The windows in use (not retired) that call a service."""
     return rows(db.execute(
@@ -915,3 +925,174 @@ def get_setting(db, key) -> str | None:
 def set_setting(db, key, value: str):
     db.execute("INSERT INTO hall_setting (key, value) VALUES (?, ?) "
                "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [key, value])
+
+
+# === appointments (预约) ===========================================================
+# A booking holds a slot of one service on one hall day. `starts_at` and `checkin_end_at` are UTC
+# instants computed by the domain, so "has the slot begun" and "is it 爽约" are plain comparisons.
+# The ID number is never stored: `id_hash` is its keyed hash (idcard.id_number_hash).
+
+APPOINTMENT_STATES = ("booked", "checked_in", "cancelled", "no_show", "closed")
+
+MIGRATIONS.append("""
+    CREATE TABLE appointment (
+        id INTEGER PRIMARY KEY,
+        code TEXT NOT NULL UNIQUE,
+        service_id INTEGER NOT NULL REFERENCES service(id),
+        day TEXT NOT NULL,
+        start TEXT NOT NULL,
+        "end" TEXT NOT NULL,
+        starts_at TEXT NOT NULL,
+        checkin_end_at TEXT NOT NULL,
+        name TEXT NOT NULL,
+        phone TEXT NOT NULL,
+        id_hash TEXT,
+        status TEXT NOT NULL DEFAULT 'booked'
+            CHECK (status IN ('booked','checked_in','cancelled','no_show','closed')),
+        source TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        cancelled_at TEXT,
+        checked_in_at TEXT,
+        ticket_id INTEGER REFERENCES ticket(id),
+        closed_reason TEXT
+    );
+    CREATE INDEX appointment_slot ON appointment(service_id, day, start, status);
+    CREATE INDEX appointment_day ON appointment(day, service_id);
+    CREATE INDEX appointment_phone ON appointment(phone, status, checkin_end_at);
+    CREATE INDEX appointment_id_hash ON appointment(id_hash, status, checkin_end_at) WHERE id_hash IS NOT NULL;
+    CREATE INDEX appointment_due ON appointment(status, checkin_end_at);
+    -- the admin's settings: capacity and closing, for every day ('*') or one day, every slot ('*') or one
+    CREATE TABLE appointment_slot_setting (
+        service_id INTEGER NOT NULL REFERENCES service(id) ON DELETE CASCADE,
+        day TEXT NOT NULL,
+        start TEXT NOT NULL,
+        capacity INTEGER CHECK (capacity IS NULL OR capacity >= 0),
+        closed INTEGER NOT NULL DEFAULT 0,
+        reason TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (service_id, day, start)
+    );
+""")
+
+APPOINTMENT_SELECT = (
+    "SELECT a.*, s.name AS service, s.prefix AS service_prefix, d.name AS department, "
+    "t.number AS ticket_number "
+    "FROM appointment a JOIN service s ON s.id = a.service_id JOIN department d ON d.id = s.department_id "
+    "LEFT JOIN ticket t ON t.id = a.ticket_id"
+)
+
+# Bookings that hold their place in a slot (a cancelled or closed one frees it).
+_HOLDING = "('booked','checked_in','no_show')"
+
+
+def insert_appointment(db, values: dict) -> int:
+    return insert_row(db, "appointment", values)
+
+
+def update_appointment(db, appointment_id, **values):
+    update_row(db, "appointment", appointment_id, values)
+
+
+def get_appointment_by_code(db, code):
+    return row(db.execute(APPOINTMENT_SELECT + " WHERE a.code = ?", [code]))
+
+
+def appointment_code_exists(db, code) -> bool:
+    return db.execute("SELECT 1 FROM appointment WHERE code = ?", [code]).fetchone() is not None
+
+
+def count_slot_bookings(db, service_id, day, start) -> int:
+    return db.execute(f"SELECT count(*) FROM appointment WHERE service_id = ? AND day = ? AND start = ? "
+                      f"AND status IN {_HOLDING}", [service_id, day, start]).fetchone()[0]
+
+
+def slot_bookings_of_day(db, service_id, day) -> dict[str, int]:
+    """Bookings holding a place, per slot start, of one service's day."""
+    return dict(db.execute(f"SELECT start, count(*) FROM appointment WHERE service_id = ? AND day = ? "
+                           f"AND status IN {_HOLDING} GROUP BY start", [service_id, day]).fetchall())
+
+
+def slot_bookings_of_days(db, service_id, first_day, last_day) -> dict[tuple[str, str], int]:
+    return {(day, start): count for day, start, count in db.execute(
+        f"SELECT day, start, count(*) FROM appointment WHERE service_id = ? AND day BETWEEN ? AND ? "
+        f"AND status IN {_HOLDING} GROUP BY day, start", [service_id, first_day, last_day])}
+
+
+def active_booking_of_person(db, service_id, phone, id_hash, now_utc):
+    """A booking of this person (same phone or same ID) for the service that can still be used."""
+    found = row(db.execute(
+        APPOINTMENT_SELECT + " WHERE a.phone = ? AND a.service_id = ? AND a.status = 'booked' "
+        "AND a.checkin_end_at >= ? LIMIT 1", [phone, service_id, now_utc]))
+    if found or not id_hash:
+        return found
+    return row(db.execute(
+        APPOINTMENT_SELECT + " WHERE a.id_hash = ? AND a.service_id = ? AND a.status = 'booked' "
+        "AND a.checkin_end_at >= ? LIMIT 1", [id_hash, service_id, now_utc]))
+
+
+def no_show_times_of_person(db, phone, id_hash, since_utc) -> list[str]:
+    """End of the check-in window of each 爽约 of this person (by phone or ID) since `since_utc`, oldest first."""
+    found = {r[0]: r[1] for r in db.execute(
+        "SELECT id, checkin_end_at FROM appointment WHERE phone = ? AND status = 'no_show' AND checkin_end_at >= ?",
+        [phone, since_utc])}
+    if id_hash:
+        found |= {r[0]: r[1] for r in db.execute(
+            "SELECT id, checkin_end_at FROM appointment WHERE id_hash = ? AND status = 'no_show' "
+            "AND checkin_end_at >= ?", [id_hash, since_utc])}
+    return sorted(found.values())
+
+
+def mark_due_no_shows(db, now_utc) -> list[dict]:
+    """Bookings never checked in whose check-in window has ended become 爽约; returns them."""
+    due = rows(db.execute("SELECT id, service_id, day, start FROM appointment "
+                          "WHERE status = 'booked' AND checkin_end_at < ?", [now_utc]))
+    if due:
+        db.execute("UPDATE appointment SET status = 'no_show' WHERE status = 'booked' AND checkin_end_at < ?",
+                   [now_utc])
+    return due
+
+
+def list_appointments_of_day(db, day, service_id=None) -> list[dict]:
+    where, args = " WHERE a.day = ?", [day]
+    if service_id is not None:
+        where, args = where + " AND a.service_id = ?", [day, service_id]
+    return rows(db.execute(APPOINTMENT_SELECT + where + " ORDER BY s.sort_order, a.service_id, a.start, a.id", args))
+
+
+def booked_appointments_of_slot(db, service_id, day, start) -> list[dict]:
+    return rows(db.execute("SELECT id FROM appointment WHERE service_id = ? AND day = ? AND start = ? "
+                           "AND status = 'booked'", [service_id, day, start]))
+
+
+def close_slot_bookings(db, service_id, day, start, reason, at) -> int:
+    return db.execute("UPDATE appointment SET status = 'closed', closed_reason = ?, cancelled_at = ? "
+                      "WHERE service_id = ? AND day = ? AND start = ? AND status = 'booked'",
+                      [reason, at, service_id, day, start]).rowcount
+
+
+def appointment_slot_settings(db, service_id) -> list[dict]:
+    return rows(db.execute("SELECT * FROM appointment_slot_setting WHERE service_id = ?", [service_id]))
+
+
+def list_appointment_slot_settings(db) -> list[dict]:
+    return rows(db.execute("SELECT * FROM appointment_slot_setting ORDER BY service_id, day, start"))
+
+
+def upsert_appointment_slot_setting(db, service_id, day, start, capacity=None, closed=False, reason=""):
+    db.execute("INSERT INTO appointment_slot_setting (service_id, day, start, capacity, closed, reason) "
+               "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (service_id, day, start) DO UPDATE SET "
+               "capacity = excluded.capacity, closed = excluded.closed, reason = excluded.reason",
+               [service_id, day, start, capacity, int(closed), reason])
+
+
+def delete_appointment_slot_setting(db, service_id, day, start):
+    db.execute("DELETE FROM appointment_slot_setting WHERE service_id = ? AND day = ? AND start = ?",
+               [service_id, day, start])
+
+
+def appointment_counts(db, first_day, last_day, now_utc) -> list[dict]:
+    """Bookings of the hall days [first_day, last_day] per service × status; a booking whose check-in
+    window ended by `now_utc` counts as 爽约 even before a write has marked it."""
+    return rows(db.execute(
+        "SELECT service_id, CASE WHEN status = 'booked' AND checkin_end_at < :now THEN 'no_show' ELSE status END "
+        "AS status, count(*) AS count FROM appointment WHERE day BETWEEN :first AND :last "
+        "GROUP BY 1, 2", {"first": first_day, "last": last_day, "now": now_utc}))

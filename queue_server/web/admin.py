@@ -39,6 +39,7 @@ NAV = [("admin.dashboard", "概览", ("admin.dashboard",)),
        ("admin.kiosks", "自助机", ("admin.kiosks", "admin.register_kiosk")),
        ("admin_content.overview", "内容管理", ("admin_content",)),  # a blueprint: every page of it
        ("admin.calendar", "节假日", ("admin.calendar",)),
+       ("appointment_pages.admin_day", "预约", ("appointment_pages.admin_day",)),
        ("admin.statistics", "统计", ("admin.statistics",)),
        ("admin.followup_cases", "差评回访", ("admin.followup_cases", "admin.followup_case")),
        ("admin.ranking", "窗口评比", ("admin.ranking",)),
