@@ -383,8 +383,9 @@
     onSnapshot: (snapshot) => {
       if (busy) return;  // the action in flight reloads when it is done
       if (windowNumber && snapshot.number === windowNumber) {
+        // "closed" may be a picture read just before this desk took the window: ask again before leaving it
+        if (snapshot.state === "closed") { if (view && view.state !== "closed") load().then(() => feed.refresh()); return; }
         view = snapshot;
-        if (view.state === "closed") { setWindow(null); feed.refresh(); }
       }
       else if (!windowNumber && snapshot.windows) renderPicker(snapshot.windows);
       paint();
