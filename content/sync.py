@@ -39,7 +39,8 @@ from urllib.parse import urlsplit
 import requests
 
 from . import ContentError, SiteConfigError
-from .extract import NotAnArticle, decode_page, extract_article, looks_truncated, read_list_page, read_page
+from .extract import (READER_VERSION, NotAnArticle, decode_page, extract_article, looks_truncated, read_list_page,
+                      read_page)
 from .quality import update_problems
 from .store import BULK_CHANGE, ContentStore
 
@@ -326,13 +327,16 @@ def sync_site(store: ContentStore, site_toml_path: str | Path, *, session: reque
     report.run_id = store.start_sync_run(site.name)
     try:
         client = PoliteClient(site, report, session=session, sleep=sleep)
+        # documents read by an older page reader are asked for in full once, and read again
+        # (a store from before the reader was versioned has none recorded)
+        reread = store.pages_read_with() != READER_VERSION and store.count_documents(include_hidden=True) > 0
         article_urls = _walk_list_pages(store, site, client, report)[:site.max_articles]
         for url in article_urls:
-            _sync_article(store, site, client, report, url)
+            _sync_article(store, site, client, report, url, reread)
         # a page deleted from the site usually loses its link too: ask for some unlinked ones
         site_prefixes = sorted({f"{urlsplit(u).scheme}://{urlsplit(u).netloc}/" for u in site.start_urls})
         for url in store.unlisted_documents_to_check(site_prefixes, set(article_urls), site.recheck_unlisted):
-            _sync_article(store, site, client, report, url)
+            _sync_article(store, site, client, report, url, reread)
             store.mark_checked(url)
     except BaseException as error:
         report.finished_at = _utc_now()
@@ -341,6 +345,7 @@ def sync_site(store: ContentStore, site_toml_path: str | Path, *, session: reque
         raise
     if len(report.new) + len(report.changed) + len(report.gone) >= BULK_CHANGE:
         store.optimize_search()
+    store.set_pages_read_with(READER_VERSION)
     report.finished_at = _utc_now()
     store.finish_sync_run(report.run_id, report.to_dict())
     return report
@@ -379,11 +384,14 @@ def _walk_list_pages(store: ContentStore, site: SiteConfig, client: PoliteClient
     return list(articles)
 
 
-def _sync_article(store: ContentStore, site: SiteConfig, client: PoliteClient, report: SyncReport, url: str):
+def _sync_article(store: ContentStore, site: SiteConfig, client: PoliteClient, report: SyncReport, url: str,
+                  reread: bool = False):
+    """Fetch one article and store what it says. With `reread` the page is asked for and read
+    in full even when it has not changed (the stored copy was read by an older reader)."""
     state = store.fetch_state(url)
     known = store.document_by_url(url) if state else None
     try:
-        fetched = client.get(url, state if known else None)
+        fetched = client.get(url, state if known and not reread else None)
     except FetchFailed as failure:
         if failure.reason == "not_found" and known:
             missing = store.record_page_missing(url, site.gone_after_syncs)
@@ -399,7 +407,7 @@ def _sync_article(store: ContentStore, site: SiteConfig, client: PoliteClient, r
         report.unchanged += 1
         return
     page_hash = _page_hash(fetched.body)
-    if known and state.get("page_hash") == page_hash:
+    if known and state.get("page_hash") == page_hash and not reread:
         # the same bytes again from a server without validators: nothing to parse
         store.save_fetch_state(url, fetched.etag, fetched.last_modified, page_hash)
         report.unchanged += 1

@@ -107,9 +107,13 @@ def workstation():
     db = get_db()
     mine = next((w["number"] for w in store.list_windows(db) if w["staff_id"] == me["id"] and w["state"] != "closed"),
                 None)
+    # what a transfer may aim at: services some window still calls, windows with the services they call
+    served = store.window_services_by_window(db)
+    windows = [{"number": w["number"], "name": w["name"], "services": served.get(w["id"], [])}
+               for w in store.list_windows(db, include_retired=False)]
+    called_somewhere = {service_id for w in windows for service_id in w["services"]}
     services = [{"id": s["id"], "name": s["name"], "prefix": s["prefix"], "department": s["department"]}
-                for s in store.list_services(db, include_retired=False) if s["enabled"]]
-    windows = [{"number": w["number"], "name": w["name"]} for w in store.list_windows(db, include_retired=False)]
+                for s in store.list_services(db, include_retired=False) if s["enabled"] and s["id"] in called_somewhere]
     return render_template("displays/staff.html", hall=_config()["hall"]["name"],
                            page=_hall_page_data(
                                me={"id": me["id"], "name": me["name"], "employee_no": me["employee_no"],
