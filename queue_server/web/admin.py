@@ -435,13 +435,31 @@ def describe_event(event: dict) -> str:
 @admin.get("/events")
 @require_role("admin")
 def events():
+    """The audit log, newest first, narrowed by type, person, window and local days."""
     db = get_db()
-    chosen = request.args.get("type") or None
-    before = request.args.get("before", type=hall_admin.row_id)
-    found = store.list_events(db, before_id=before, types=[chosen] if chosen else None, limit=100)
+    args = request.args
+    chosen = args.get("type") or None
+    before = args.get("before", type=hall_admin.row_id)
+    staff_id = args.get("staff", type=hall_admin.row_id)
+    window_number = args.get("window", type=int)
+    window = store.get_window(db, window_number) if window_number else None
+    first_at = end_at = None
+    first_day, last_day = (args.get("from") or "").strip(), (args.get("to") or "").strip()
+    if first_day or last_day:
+        try:
+            period = stats.Period(first_day or last_day, last_day or first_day)
+            first_at, end_at = period.utc_bounds(_config()["hall"]["timezone"])
+        except QueueError as error:
+            flash(error.message, "error")
+            first_day = last_day = ""
+    found = store.list_events(db, before_id=before, types=[chosen] if chosen else None, limit=100,
+                              staff_id=staff_id, window_id=window["id"] if window else (-1 if window_number else None),
+                              first_at=first_at, end_at=end_at)
+    filters = {"type": chosen, "staff": staff_id, "window": window_number, "from": first_day or None,
+               "to": last_day or None}
     return _render("events.html", events=found, types=store.event_types(db), chosen=chosen, names=EVENT_NAMES,
-                   describe=describe_event,
-                   older=found[-1]["id"] if len(found) == 100 else None)
+                   describe=describe_event, people=store.list_staff(db), windows=store.list_windows(db),
+                   filters=filters, older=found[-1]["id"] if len(found) == 100 else None)
 
 
 # --- statistics -----------------------------------------------------------------
@@ -539,9 +557,10 @@ def followup_case(case_id):
     if not case:
         abort(404)
     followup.annotate(case, _today())
-    return _render("followup_case.html", case=case, levels=EVALUATION_LEVELS, people=store.list_staff(db),
-                   history=[e for e in store.list_events(db, types=[t for t in EVENT_NAMES if t.startswith("followup")],
-                                                         limit=1000) if e["data"].get("case_id") == case_id],
+    # the rated staff member is not offered as the case's assignee
+    people = [p for p in store.list_staff(db) if p["id"] != case["staff_id"]]
+    return _render("followup_case.html", case=case, levels=EVALUATION_LEVELS, people=people,
+                   history=followup.history(db, case_id), callbacks=followup.callbacks(db, case_id),
                    names=EVENT_NAMES)
 
 
