@@ -655,6 +655,11 @@ def list_staff_tokens(db, staff_id):
                            [staff_id]))
 
 
+def list_evaluator_tokens(db, window_id):
+    return rows(db.execute("SELECT id, kind, created_at, revoked_at FROM api_token "
+                           "WHERE kind = 'evaluator' AND window_id = ? ORDER BY id DESC", [window_id]))
+
+
 def get_token(db, token_id):
     return row(db.execute("SELECT * FROM api_token WHERE id = ?", [token_id]))
 

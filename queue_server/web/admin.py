@@ -105,10 +105,19 @@ def dashboard():
     db, today = get_db(), _today()
     figures = stats.hall_statistics(db, _config(), stats.Period(today, today), detail=False)
     kiosks = hall_admin.kiosk_health(db)
-    return _render("dashboard.html", figures=figures, today=today, windows=store.list_windows(db),
+    return _render("dashboard.html", figures=figures, today=today, windows=store.list_windows(db, include_retired=False),
+                   notices="\n".join(get_queue().notices()),
                    kiosk_alerts=[k for k in kiosks if k["alerts"]], kiosk_count=len(kiosks),
                    overdue=store.count_overdue_followup_cases(db, today),
                    open_cases=len(followup.cases(db, today, status="unresolved")))
+
+
+@admin.post("/notices")
+@admin_action
+def save_notices():
+    """The hall screen's ticker, edited on the overview; the screen shows it at once."""
+    hall_admin.save_notices(get_db(), _me(), request.form.get("notices", ""))
+    return _back("admin.dashboard", "大厅屏公告已更新")
 
 
 # --- departments ----------------------------------------------------------------
@@ -210,7 +219,7 @@ def create_window():
 
 @admin.get("/windows/<int:window_id>")
 @require_role("admin")
-def window_form(window_id):
+def window_form(window_id, issued_key=None):
     db = get_db()
     window = store.get_window_with_staff(db, window_id)
     if not window:
@@ -220,7 +229,16 @@ def window_form(window_id):
     order = store.window_service_ids(db, window_id)
     positions = {service_id: index for index, service_id in enumerate(order, 1)}
     return _render("window_form.html", window=window, services=services, positions=positions,
-                   ordered=[by_id[service_id] for service_id in order if service_id in by_id])
+                   ordered=[by_id[service_id] for service_id in order if service_id in by_id],
+                   evaluator_keys=store.list_evaluator_tokens(db, window_id), issued_key=issued_key)
+
+
+@admin.post("/windows/<int:window_id>/evaluator-keys")
+@admin_action
+def issue_evaluator_key(window_id):
+    key = hall_admin.issue_evaluator_key(get_db(), _me(), window_id)
+    # shown once, on this response only; the tablet keeps it after its first visit
+    return window_form.__wrapped__(window_id, issued_key=key)
 
 
 @admin.post("/windows/<int:window_id>")
@@ -268,10 +286,8 @@ def staff_list():
 @admin_action
 def create_staff():
     db = get_db()
-    staff_id = hall_admin.save_staff(db, _me(), None, request.form.get("name"), request.form.get("employee_no"),
-                                     request.form.get("role", "staff"))
-    if request.form.get("password"):
-        hall_admin.reset_password(db, _me(), staff_id, request.form["password"])
+    staff_id = hall_admin.create_staff(db, _me(), request.form.get("name"), request.form.get("employee_no"),
+                                       request.form.get("role", "staff"), request.form.get("password", ""))
     return _back("admin.staff_form", "人员已添加", staff_id=staff_id)
 
 
@@ -328,6 +344,8 @@ def revoke_token(token_id):
     hall_admin.revoke_token(db, _me(), token_id)
     if token and token["staff_id"]:
         return _back("admin.staff_form", "令牌已吊销", staff_id=token["staff_id"])
+    if token and token["kind"] == "evaluator":
+        return _back("admin.window_form", "评价器密钥已吊销", window_id=token["window_id"])
     return _back("admin.kiosks", "令牌已吊销")
 
 
@@ -401,10 +419,10 @@ EVENT_NAMES = {
 
 
 CHANGE_SUBJECTS = {"service": "事项", "department": "部门", "window": "窗口", "staff": "人员", "token": "令牌",
-                   "kiosk": "自助机", "hall_day": "日历"}
+                   "kiosk": "自助机", "hall_day": "日历", "notices": "大厅屏公告"}
 CHANGE_ACTIONS = {"created": "新增", "updated": "修改", "deleted": "删除", "enabled": "恢复办理", "disabled": "暂停取号",
                   "services": "调整办理事项", "password_reset": "重置密码", "photo": "更新照片", "issued": "签发",
-                  "revoked": "吊销", "registered": "登记", "set": "设置"}
+                  "revoked": "吊销", "registered": "登记", "set": "设置", "retired": "停用", "restored": "重新启用"}
 
 
 def describe_event(event: dict) -> str:
@@ -525,17 +543,18 @@ def export(fmt):
     tables = report.tables(report.build(get_db(), _config(), period, detail=True))
     filename = f"govhall-stats-{period.first_day}-{period.last_day}.{fmt}"
     if fmt == "csv":
-        body, mimetype = ("\ufeff" + report.to_csv(tables)).encode("utf-8"), "text/csv; charset=utf-8"
+        # content_type, not mimetype: Flask would add a second "; charset=utf-8" to a mimetype
+        body, content_type = ("\ufeff" + report.to_csv(tables)).encode("utf-8"), "text/csv; charset=utf-8"
     else:
-        body, mimetype = report.to_xlsx(tables), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={filename}"})
+        body, content_type = report.to_xlsx(tables), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(body, content_type=content_type, headers={"Content-Disposition": f"attachment; filename={filename}"})
 
 
 @admin.get("/report.txt")
 @require_role("admin")
 @_downloads
 def report_text():
-    return Response(report.render(get_db(), _config(), _period(), "text"), mimetype="text/plain; charset=utf-8")
+    return Response(report.render(get_db(), _config(), _period(), "text"), content_type="text/plain; charset=utf-8")
 
 
 # --- 差评 follow-up -------------------------------------------------------------
