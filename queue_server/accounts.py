@@ -7,6 +7,7 @@ Tokens are random, shown once, and stored only as SHA-256 hashes."""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 
@@ -119,3 +120,10 @@ def principal_from_token(db, token: str) -> Principal | None:
         kiosk = store.get_kiosk(db, found["kiosk_id"])
         return Principal("kiosk", kiosk_id=found["kiosk_id"], name=kiosk["name"] if kiosk else "")
     return Principal("evaluator", window_id=found["window_id"])
+
+
+def id_hash_key(secret_key: str) -> str:
+    """The key under which ID numbers are hashed (`idcard.id_number_hash`), derived from the server's
+    secret key: kiosks fetch it with their token to hash a card's number before sending anything,
+    without ever holding the key that signs staff sessions."""
+    return hmac.new(secret_key.encode("utf-8"), b"govhall id-number hash key", hashlib.sha256).hexdigest()

@@ -12,10 +12,13 @@ import statistics
 from contextlib import contextmanager
 from datetime import datetime
 
+from idcard.privacy import mask_name
+
 from . import clock, store
 from .appointments import Appointments
 from .errors import (
     AlreadyEvaluated,
+    AlreadyWaiting,
     BadRequest,
     DailyCapReached,
     Forbidden,
@@ -132,7 +135,10 @@ class Queue:
         return list(departments.values())
 
     def issue_ticket(self, service_id, priority: int = 0, appointment_code: str | None = None,
-                     kiosk_id: int | None = None) -> dict:
+                     kiosk_id: int | None = None, holder_hash: str | None = None,
+                     holder_name: str | None = None) -> dict:
+        """A ticket. `holder_hash` (the keyed hash of an ID card's number) ties it to a person: one
+        waiting ticket per person and service; `holder_name` is kept masked (张*)."""
         if not isinstance(service_id, int) or isinstance(service_id, bool):
             raise BadRequest("service_id 必须是整数")
         if priority not in (0, 1):
@@ -161,12 +167,19 @@ class Queue:
                     raise DailyCapReached(f"{service['name']} 今日号源（{service['daily_cap']} 个）已取完，请明日再来或预约办理",
                                           service_id=service_id, daily_cap=service["daily_cap"])
                 prefix = service["prefix"]
+            if holder_hash:
+                first = store.waiting_ticket_of_holder(self.db, holder_hash, service_id, day)
+                if first:
+                    ahead = store.count_ahead(self.db, first)
+                    raise AlreadyWaiting(f"您已取过 {first['number']} 号，前面还有 {ahead} 人，请留意叫号",
+                                         number=first["number"], ahead=ahead)
             seq = store.next_seq(self.db, prefix, day)
             ticket_id = store.insert_ticket(self.db, {
                 "number": f"{prefix}{seq:03d}", "prefix": prefix, "seq": seq,
                 "local_day": day, "service_id": service_id, "status": "waiting", "priority": priority,
                 "appointment_code": appointment_code, "token": secrets.token_urlsafe(12),
                 "line_key": now.timestamp(), "issued_at": clock.to_iso(now), "kiosk_id": kiosk_id,
+                "holder_hash": holder_hash, "holder_name": mask_name(holder_name) if holder_name else None,
             })
             if booking:
                 appointments.attach_ticket(booking, ticket_id)

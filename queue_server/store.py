@@ -1119,3 +1119,24 @@ def appointment_counts(db, first_day, last_day, now_utc) -> list[dict]:
         "SELECT service_id, CASE WHEN status = 'booked' AND checkin_end_at < :now THEN 'no_show' ELSE status END "
         "AS status, count(*) AS count FROM appointment WHERE day BETWEEN :first AND :last "
         "GROUP BY 1, 2", {"first": first_day, "last": last_day, "now": now_utc}))
+
+
+# --- the person behind a ticket (ID card at the kiosk) ------------------------------------
+# A ticket taken with an ID card carries the keyed hash of its number and the masked name (张*):
+# enough to refuse the same person a second waiting ticket of a service, never who they are.
+MIGRATIONS.append("""
+    ALTER TABLE ticket ADD COLUMN holder_hash TEXT;
+    ALTER TABLE ticket ADD COLUMN holder_name TEXT;
+    CREATE INDEX ticket_holder ON ticket(holder_hash, local_day, status) WHERE holder_hash IS NOT NULL;
+""")
+
+
+def waiting_ticket_of_holder(db, holder_hash, service_id, local_day):
+    return row(db.execute(TICKET_SELECT + " WHERE t.holder_hash = ? AND t.local_day = ? AND t.service_id = ? "
+                          "AND t.status = 'waiting' ORDER BY t.id LIMIT 1", [holder_hash, local_day, service_id]))
+
+
+def bookings_of_id_hash_on(db, id_hash, day) -> list[dict]:
+    """A person's bookings of one day (by the keyed hash of their ID number), earliest slot first."""
+    return rows(db.execute(APPOINTMENT_SELECT + " WHERE a.id_hash = ? AND a.day = ? ORDER BY a.start, a.id",
+                           [id_hash, day]))

@@ -4,6 +4,7 @@ returns its result; errors become `{"error": code, "message": text}` in one plac
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, stream_with_context
@@ -11,6 +12,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .. import clock, store
+from ..accounts import id_hash_key
 from ..errors import BadRequest, Forbidden, NotFound, QueueError
 from ..events import format_sse
 from ..queue import WINDOW_ACTIONS
@@ -56,6 +58,15 @@ def _text(value, name, limit=100):
     if not isinstance(value, str):
         raise BadRequest(f"{name} 须为文字 ({name} must be a string)")
     return value.strip()[:limit] or None
+
+
+def _id_hash(value):
+    """The keyed hash of an ID number (64 hex digits), as a kiosk with a card reader sends it."""
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9a-f]{64}", value):
+        raise BadRequest("id_hash 须为64位十六进制的身份证号码密钥散列 (id_hash must be 64 hex digits)")
+    return value
 
 
 # --- public ---------------------------------------------------------------------
@@ -135,7 +146,8 @@ def issue_ticket():
         _int(data.get("service_id"), "service_id", required=True),
         priority=_int(data.get("priority", 0), "priority"),
         appointment_code=_text(data.get("appointment_code"), "appointment_code", limit=40),
-        kiosk_id=principal.kiosk_id)
+        kiosk_id=principal.kiosk_id, holder_hash=_id_hash(data.get("id_hash")),
+        holder_name=_text(data.get("holder_name"), "holder_name", limit=20))
     return jsonify(ticket), 201
 
 
@@ -180,6 +192,13 @@ def kiosk_help(kiosk_id):
 @require("kiosk")
 def kiosk_me():
     return jsonify(store.get_kiosk(get_db(), current_principal().kiosk_id))
+
+
+@api.get("/kiosks/id-hash-key")
+@require("kiosk")
+def kiosk_id_hash_key():
+    """The key a kiosk hashes a card's ID number with before sending it (`idcard.id_number_hash`)."""
+    return jsonify({"key": id_hash_key(current_app.config["SECRET_KEY"])})
 
 
 @api.get("/kiosks")
