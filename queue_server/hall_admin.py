@@ -11,12 +11,11 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
-from werkzeug.security import generate_password_hash
 
 from content import ContentError
 from content.store import ContentStore
 
-from . import accounts, clock, store
+from . import accounts, clock, offload, store
 from .errors import BadRequest, Conflict, NotFound
 from .hall import MAX_DAILY_CAP, MAX_WINDOW_NUMBER, parse_days, parse_hours, retire_service, retire_window
 from .stats import FIRST_REPORTABLE_DAY, LAST_REPORTABLE_DAY
@@ -288,11 +287,12 @@ def create_staff(db, actor_id, name, employee_no, role, password) -> int:
 
 def reset_password(db, actor_id, staff_id: int, password: str):
     check_password(password)
+    password_hash = accounts.hash_password(password)  # before the write lock is taken: it takes a while
     with store.immediate(db):
         staff = store.get_staff(db, staff_id)
         if not staff:
             raise NotFound(f"没有编号为 {staff_id} 的人员")
-        store.update_row(db, "staff", staff_id, {"password_hash": generate_password_hash(password)})
+        store.update_row(db, "staff", staff_id, {"password_hash": password_hash})
         _changed(db, actor_id, "staff", "password_reset", id=staff_id, name=staff["name"])
 
 
@@ -301,8 +301,9 @@ def photos_dir(config: dict) -> Path:
     return Path(config["server"]["database"]).resolve().parent / "photos"
 
 
-def save_photo(db, config, actor_id, staff_id: int, data: bytes) -> str:
-    """Validate an uploaded image, crop it to a 3:4 portrait, store `<staff_id>.jpg`; returns the name."""
+def portrait_jpeg(data: bytes) -> bytes:
+    """An uploaded image checked, turned upright and cropped to a 3:4 portrait, as JPEG bytes.
+    Decoding a phone's 12-megapixel photo takes a CPU-second: the server runs this in a helper."""
     try:
         image = Image.open(io.BytesIO(data))
         image.load()
@@ -311,6 +312,14 @@ def save_photo(db, config, actor_id, staff_id: int, data: bytes) -> str:
     if image.width < 60 or image.height < 80:
         raise BadRequest("照片太小（至少 60×80 像素）")
     portrait = ImageOps.fit(ImageOps.exif_transpose(image).convert("RGB"), PHOTO_SIZE)
+    out = io.BytesIO()
+    portrait.save(out, "JPEG", quality=88)
+    return out.getvalue()
+
+
+def save_photo(db, config, actor_id, staff_id: int, data: bytes) -> str:
+    """Validate an uploaded image, crop it to a 3:4 portrait, store `<staff_id>.jpg`; returns the name."""
+    jpeg = offload.run("queue_server.hall_admin:portrait_jpeg", data)
     name = f"{staff_id}.jpg"
     with store.immediate(db):
         staff = store.get_staff(db, staff_id)
@@ -319,7 +328,7 @@ def save_photo(db, config, actor_id, staff_id: int, data: bytes) -> str:
         folder = photos_dir(config)
         folder.mkdir(parents=True, exist_ok=True)
         partial = folder / f".{name}.part"
-        portrait.save(partial, "JPEG", quality=88)
+        partial.write_bytes(jpeg)
         partial.replace(folder / name)
         store.update_row(db, "staff", staff_id, {"photo": name})
         _changed(db, actor_id, "staff", "photo", id=staff_id, name=staff["name"], photo=name)

@@ -106,6 +106,7 @@ class Queue:
         waiting = store.count_waiting_by_service(self.db, today)
         competing = store.count_competing_by_service(self.db, today)
         issued = store.count_issued_by_service(self.db, today)
+        window_states = store.window_states_by_service(self.db)
         window_numbers = store.window_numbers_by_service(self.db)
         departments: dict[str, dict] = {}
         for service in store.list_services(self.db, include_retired=False):
@@ -126,7 +127,8 @@ class Queue:
                 "waiting": waiting.get(service["id"], 0),
                 # a ticket taken now: everyone its windows will call first, of any service they serve
                 "ahead": competing.get(service["id"], 0),
-                "estimated_wait_min": self.estimated_wait_min(service["id"], competing.get(service["id"], 0)),
+                "estimated_wait_min": self.estimated_wait_min(service["id"], competing.get(service["id"], 0),
+                                                              window_states.get(service["id"], [])),
                 "windows": window_numbers.get(service["id"], []),
                 "hours": json.loads(service["hours"]), "days": service["days"],
             }
@@ -208,7 +210,7 @@ class Queue:
             "local_day": ticket["local_day"],
         }
 
-    def estimated_wait_min(self, service_id: int, ahead: int) -> int:
+    def estimated_wait_min(self, service_id: int, ahead: int, window_states: list[str] | None = None) -> int:
         """People ahead × the recent handling time ÷ windows open for the service.
 
         Until a service has MIN_SAMPLES finished tickets, the configured default fills the gap,
@@ -223,8 +225,9 @@ class Queue:
             minutes = statistics.median(samples)
         else:
             minutes = (sum(samples) + default * (MIN_SAMPLES - len(samples))) / MIN_SAMPLES
-        windows = store.windows_serving(self.db, service_id)
-        serving = sum(1 for w in windows if w["state"] == "open") or max(1, len(windows))
+        if window_states is None:  # the states of the windows serving it (services() reads them all at once)
+            window_states = [w["state"] for w in store.windows_serving(self.db, service_id)]
+        serving = sum(1 for state in window_states if state == "open") or max(1, len(window_states))
         # round first: julianday arithmetic leaves 240.00001 s where 240 s was meant
         return max(1, math.ceil(round(ahead * minutes / serving, 3)))
 

@@ -21,7 +21,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from .. import clock, followup, hall_admin, stats, store
+from .. import clock, followup, hall_admin, offload, stats, store
 from ..errors import QueueError
 from ..ops import report
 from ..queue import EVALUATION_LEVELS
@@ -509,7 +509,7 @@ def statistics():
     except QueueError as error:
         flash(error.message, "error")
         period = stats.Period.parse(None, None, today=_today())
-    figures = stats.hall_statistics(get_db(), _config(), period)
+    figures = offload.run("queue_server.ops.render:statistics", _config(), period.first_day, period.last_day)
     return _render("stats.html", figures=figures, period=period, charts=CHART_NAMES,
                    minutes=_minutes, percent=report.percent)
 
@@ -518,19 +518,18 @@ def _minutes(seconds) -> str:
     return "—" if seconds is None else f"{seconds / 60:.1f}"
 
 
-# the names of charts.CHARTS; charts (matplotlib) is imported only when a chart is drawn
+# the names of charts.CHARTS; charts (matplotlib) is imported only in the helper process that draws
 CHART_NAMES = ["categories", "satisfaction", "waiting", "windows", "heatmap", "daily"]
 
 
 @admin.get("/stats/chart/<name>.png")
 @require_role("admin")
 def chart(name):
-    from ..ops import charts
-
-    if name not in charts.CHARTS:
+    if name not in CHART_NAMES:
         abort(404)
-    figures = stats.hall_statistics(get_db(), _config(), _period(), detail=name in ("heatmap", "daily", "windows"))
-    return Response(charts.CHARTS[name](figures), mimetype="image/png")
+    period = _period()
+    return Response(offload.run("queue_server.ops.render:chart_png", _config(), period.first_day, period.last_day, name),
+                    mimetype="image/png")
 
 
 @admin.get("/stats/export.<fmt>")
@@ -540,21 +539,20 @@ def export(fmt):
     if fmt not in ("csv", "xlsx"):
         abort(404)
     period = _period()
-    tables = report.tables(report.build(get_db(), _config(), period, detail=True))
     filename = f"govhall-stats-{period.first_day}-{period.last_day}.{fmt}"
-    if fmt == "csv":
-        # content_type, not mimetype: Flask would add a second "; charset=utf-8" to a mimetype
-        body, content_type = ("\ufeff" + report.to_csv(tables)).encode("utf-8"), "text/csv; charset=utf-8"
-    else:
-        body, content_type = report.to_xlsx(tables), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(body, content_type=content_type, headers={"Content-Disposition": f"attachment; filename={filename}"})
+    body, content_type = offload.run("queue_server.ops.render:export", _config(), period.first_day, period.last_day, fmt)
+    # content_type, not mimetype: Flask would add a second "; charset=utf-8" to a mimetype that has one
+    return Response(body, content_type=content_type,
+                    headers={"Content-Disposition": f"attachment; filename={filename}"})
 
 
 @admin.get("/report.txt")
 @require_role("admin")
 @_downloads
 def report_text():
-    return Response(report.render(get_db(), _config(), _period(), "text"), content_type="text/plain; charset=utf-8")
+    period = _period()
+    return Response(offload.run("queue_server.ops.render:report_text", _config(), period.first_day, period.last_day),
+                    content_type="text/plain; charset=utf-8")
 
 
 # --- 差评 follow-up -------------------------------------------------------------

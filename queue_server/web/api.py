@@ -7,14 +7,14 @@ import logging
 import re
 import sqlite3
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request, stream_with_context
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .. import clock, store
 from ..accounts import id_hash_key
 from ..errors import BadRequest, Forbidden, NotFound, QueueError
-from ..events import format_sse
+from ..events import sse_chunk
 from ..queue import WINDOW_ACTIONS
 from .auth import current_principal, require
 from .context import get_broker, get_db, get_queue
@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
 STREAM_HEARTBEAT_SECONDS = 15
+# how soon a display reconnects after its stream broke (the `retry:` hint; live.js retries its first
+# time sooner still): a worker restarting is back within a second or two
+STREAM_RETRY_MS = 1000
 
 
 def body() -> dict:
@@ -120,16 +123,20 @@ def stream():
         raise BadRequest("Last-Event-ID 须为整数")
 
     def generate(last_id):
-        yield f"retry: 2000\n: connected {last_id}\n\n"
+        yield f"retry: {STREAM_RETRY_MS}\n: connected {last_id}\n\n".encode()
         while True:
-            for event in broker.events_after(last_id):
-                last_id = event["id"]
-                yield format_sse(event)
+            fresh = broker.events_after(last_id)
+            if fresh:
+                last_id = fresh[-1]["id"]
+                chunk = sse_chunk(fresh)
+                if chunk:
+                    yield chunk
             if not broker.wait(last_id, STREAM_HEARTBEAT_SECONDS):
-                broker.notify()  # also picks up events written by other processes (CLI, admin tools)
-                yield ": keep-alive\n\n"
+                yield b": keep-alive\n\n"
 
-    response = Response(stream_with_context(generate(last)), mimetype="text/event-stream")
+    # no stream_with_context: the generator needs nothing of the request once started, and each
+    # subscriber's wake-up then costs no context push
+    response = Response(generate(last), mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-cache"
     response.headers["X-Accel-Buffering"] = "no"
     return response
