@@ -247,8 +247,9 @@ def services_from_positions(form_items) -> list[int]:
 # --- staff ----------------------------------------------------------------------
 
 def save_staff(db, actor_id, staff_id: int | None, name, employee_no, role, active=True) -> int:
+    """Add or change a staff member. The 工号 is required: it is on the 监督岗牌 over the window."""
     name = _name(name, "姓名", 30)
-    employee_no = (employee_no or "").strip() or None
+    employee_no = _name(employee_no, "工号（显示在监督岗牌上）", 20)
     if role not in store.ROLES:
         raise BadRequest("角色须为 staff（窗口人员）或 admin（管理员）")
     values = {"name": name, "employee_no": employee_no, "role": role, "active": 1 if active else 0}
@@ -270,9 +271,22 @@ def save_staff(db, actor_id, staff_id: int | None, name, employee_no, role, acti
     return staff_id
 
 
-def reset_password(db, actor_id, staff_id: int, password: str):
+def check_password(password: str) -> str:
     if len(password or "") < 6:
         raise BadRequest("密码至少 6 位")
+    return password
+
+
+def create_staff(db, actor_id, name, employee_no, role, password) -> int:
+    """A new staff member can log in from the start: the password is checked before anything is saved."""
+    check_password(password)
+    staff_id = save_staff(db, actor_id, None, name, employee_no, role)
+    reset_password(db, actor_id, staff_id, password)
+    return staff_id
+
+
+def reset_password(db, actor_id, staff_id: int, password: str):
+    check_password(password)
     password_hash = accounts.hash_password(password)  # before the write lock is taken: it takes a while
     with store.immediate(db):
         staff = store.get_staff(db, staff_id)
@@ -341,6 +355,39 @@ def revoke_token(db, actor_id, token_id: int):
         store.revoke_token(db, token_id, clock.to_iso(clock.utc_now()))
         _changed(db, actor_id, "token", "revoked", id=token_id, kind=token["kind"], staff_id=token["staff_id"],
                  kiosk_id=token["kiosk_id"])
+
+
+def issue_evaluator_key(db, actor_id, window_id: int) -> str:
+    """A key for the evaluator tablet (评价器) at a window; shown once, stored only as a hash."""
+    window = store.get_window_by_id(db, window_id)
+    if not window:
+        raise NotFound(f"没有编号为 {window_id} 的窗口")
+    token = accounts.new_token()
+    with store.immediate(db):
+        token_id = store.insert_token(db, accounts.hash_token(token), "evaluator", clock.to_iso(clock.utc_now()),
+                                      window_id=window_id)
+        _changed(db, actor_id, "token", "issued", id=token_id, name=f"{window['number']}号窗口评价器",
+                 window=window["number"])
+    return token
+
+
+# --- the hall screen's notices (the ticker) ---------------------------------------
+
+MAX_NOTICES, MAX_NOTICE_LENGTH = 10, 200
+
+
+def save_notices(db, actor_id, text: str) -> list[str]:
+    """The ticker's notices, one a line; they replace those of the config file and reach the hall
+    screen at once (the hall_changed event refreshes it)."""
+    notices = [line.strip() for line in str(text or "").replace("\r", "").split("\n") if line.strip()]
+    if len(notices) > MAX_NOTICES:
+        raise BadRequest(f"公告最多 {MAX_NOTICES} 条")
+    if any(len(notice) > MAX_NOTICE_LENGTH for notice in notices):
+        raise BadRequest(f"每条公告不超过 {MAX_NOTICE_LENGTH} 个字")
+    with store.immediate(db):
+        store.set_setting(db, "notices", json.dumps(notices, ensure_ascii=False))
+        _changed(db, actor_id, "notices", "set", name=f"{len(notices)} 条公告")
+    return notices
 
 
 # --- kiosks ---------------------------------------------------------------------

@@ -706,6 +706,11 @@ def list_staff_tokens(db, staff_id):
                            [staff_id]))
 
 
+def list_evaluator_tokens(db, window_id):
+    return rows(db.execute("SELECT id, kind, created_at, revoked_at FROM api_token "
+                           "WHERE kind = 'evaluator' AND window_id = ? ORDER BY id DESC", [window_id]))
+
+
 def get_token(db, token_id):
     return row(db.execute("SELECT * FROM api_token WHERE id = ?", [token_id]))
 
@@ -734,15 +739,33 @@ def delete_hall_day(db, day):
     db.execute("DELETE FROM hall_day WHERE day = ?", [day])
 
 
-def list_events(db, before_id=None, types=None, limit=100) -> list[dict]:
-    """The event log newest first (the audit trail); `types` narrows to some event types."""
+def list_events(db, before_id=None, types=None, limit=100, staff_id=None, window_id=None,
+                first_at=None, end_at=None) -> list[dict]:
+    """The event log newest first (the audit trail); `types` narrows to some event types, `staff_id`
+    to one person's acts, `window_id` to one window, [first_at, end_at) to a span of UTC times."""
     where, params = ["e.id < ?"], [before_id or 2 ** 62]
     if types:
         where.append(f"e.type IN ({','.join('?' * len(types))})")
         params += list(types)
+    for column, value in (("e.staff_id = ?", staff_id), ("e.window_id = ?", window_id),
+                          ("e.at >= ?", first_at), ("e.at < ?", end_at)):
+        if value is not None:
+            where.append(column)
+            params.append(value)
     found = rows(db.execute(
         "SELECT e.*, st.name AS staff_name FROM event e LEFT JOIN staff st ON st.id = e.staff_id "
         f"WHERE {' AND '.join(where)} ORDER BY e.id DESC LIMIT ?", [*params, limit]))
+    for event in found:
+        event["data"] = json.loads(event["data"])
+    return found
+
+
+def followup_events(db, case_id) -> list[dict]:
+    """The events of one 差评 case, oldest first."""
+    found = rows(db.execute(
+        "SELECT e.*, st.name AS staff_name FROM event e LEFT JOIN staff st ON st.id = e.staff_id "
+        "WHERE e.type LIKE 'followup\\_%' ESCAPE '\\' AND json_extract(e.data, '$.case_id') = ? ORDER BY e.id",
+        [case_id]))
     for event in found:
         event["data"] = json.loads(event["data"])
     return found
