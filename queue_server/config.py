@@ -28,6 +28,9 @@ DEFAULTS: dict = {
         "public_url": "http://127.0.0.1:8080",
         "secret_key": "",
         "voice_dir": "var/voice",
+        # gunicorn gevent workers; each holds its share of the displays' streams, so a busy or
+        # restarting worker holds back only its share
+        "workers": 2,
     },
     "queue": {
         # 过号顺延: a held or returning missed ticket goes back in line after this many others

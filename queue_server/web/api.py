@@ -4,15 +4,18 @@ returns its result; errors become `{"error": code, "message": text}` in one plac
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request, stream_with_context
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from .. import clock, store
+from .. import clock, health, store
+from ..ops.backup import newest_backup_age_hours
+from ..accounts import id_hash_key
 from ..errors import BadRequest, Forbidden, NotFound, QueueError
-from ..events import format_sse
+from ..events import sse_chunk
 from ..queue import WINDOW_ACTIONS
 from .auth import current_principal, require
 from .context import get_broker, get_db, get_queue
@@ -22,6 +25,9 @@ log = logging.getLogger(__name__)
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
 STREAM_HEARTBEAT_SECONDS = 15
+# how soon a display reconnects after its stream broke (the `retry:` hint; live.js retries its first
+# time sooner still): a worker restarting is back within a second or two
+STREAM_RETRY_MS = 1000
 
 
 def body() -> dict:
@@ -58,16 +64,24 @@ def _text(value, name, limit=100):
     return value.strip()[:limit] or None
 
 
+def _id_hash(value):
+    """The keyed hash of an ID number (64 hex digits), as a kiosk with a card reader sends it."""
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9a-f]{64}", value):
+        raise BadRequest("id_hash 须为64位十六进制的身份证号码密钥散列 (id_hash must be 64 hex digits)")
+    return value
+
+
 # --- public ---------------------------------------------------------------------
 
 @api.get("/healthz")
 def healthz():
-    try:
-        ok = store.healthcheck(get_db())
-    except sqlite3.Error as error:
-        return jsonify({"status": "error", "database": str(error)}), 503
-    return jsonify({"status": "ok" if ok else "error", "database": "ok" if ok else "error",
-                    "time": clock.to_iso(clock.utc_now())})
+    """See queue_server/health.py. `?check=integrity` runs SQLite's quick check now."""
+    config = current_app.config["GOVHALL"]
+    status, report = health.report(get_db(), config, newest_backup_age_hours(config),
+                                   check_integrity=request.args.get("check") == "integrity")
+    return jsonify(report), status
 
 
 @api.get("/openapi.json")
@@ -109,16 +123,20 @@ def stream():
         raise BadRequest("Last-Event-ID 须为整数")
 
     def generate(last_id):
-        yield f"retry: 2000\n: connected {last_id}\n\n"
+        yield f"retry: {STREAM_RETRY_MS}\n: connected {last_id}\n\n".encode()
         while True:
-            for event in broker.events_after(last_id):
-                last_id = event["id"]
-                yield format_sse(event)
+            fresh = broker.events_after(last_id)
+            if fresh:
+                last_id = fresh[-1]["id"]
+                chunk = sse_chunk(fresh)
+                if chunk:
+                    yield chunk
             if not broker.wait(last_id, STREAM_HEARTBEAT_SECONDS):
-                broker.notify()  # also picks up events written by other processes (CLI, admin tools)
-                yield ": keep-alive\n\n"
+                yield b": keep-alive\n\n"
 
-    response = Response(stream_with_context(generate(last)), mimetype="text/event-stream")
+    # no stream_with_context: the generator needs nothing of the request once started, and each
+    # subscriber's wake-up then costs no context push
+    response = Response(generate(last), mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-cache"
     response.headers["X-Accel-Buffering"] = "no"
     return response
@@ -135,7 +153,8 @@ def issue_ticket():
         _int(data.get("service_id"), "service_id", required=True),
         priority=_int(data.get("priority", 0), "priority"),
         appointment_code=_text(data.get("appointment_code"), "appointment_code", limit=40),
-        kiosk_id=principal.kiosk_id)
+        kiosk_id=principal.kiosk_id, holder_hash=_id_hash(data.get("id_hash")),
+        holder_name=_text(data.get("holder_name"), "holder_name", limit=20))
     return jsonify(ticket), 201
 
 
@@ -180,6 +199,13 @@ def kiosk_help(kiosk_id):
 @require("kiosk")
 def kiosk_me():
     return jsonify(store.get_kiosk(get_db(), current_principal().kiosk_id))
+
+
+@api.get("/kiosks/id-hash-key")
+@require("kiosk")
+def kiosk_id_hash_key():
+    """The key a kiosk hashes a card's ID number with before sending it (`idcard.id_number_hash`)."""
+    return jsonify({"key": id_hash_key(current_app.config["SECRET_KEY"])})
 
 
 @api.get("/kiosks")
@@ -268,6 +294,18 @@ def register_error_handlers(app):
             return jsonify({"error": code, "message": message}), error.code
         return render_template("error.html", status=error.code, message=message,
                                hall=current_app.config["GOVHALL"]["hall"]["name"]), error.code
+
+    @app.errorhandler(sqlite3.DatabaseError)
+    def database_damaged(error):
+        if not health.is_damage(error):
+            return unexpected(error)
+        log.error("database damaged: %s", error)
+        health.note_damage(current_app.config["GOVHALL"]["server"]["database"])
+        body = {"error": "database_damaged", "message": health.DAMAGED_MESSAGE}
+        if wants_json():
+            return jsonify(body), 503
+        return render_template("error.html", status=503, message=body["message"],
+                               hall=current_app.config["GOVHALL"]["hall"]["name"]), 503
 
     @app.errorhandler(sqlite3.OperationalError)
     def database_busy(error):
