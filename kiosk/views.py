@@ -747,7 +747,9 @@ class GuideScreen(KioskScreen):
             if name in ("procedure", "materials"):
                 items = guide_items(self.guide.get(name))
                 for number, item in enumerate(items, start=1):
-                    sections.add_widget(Factory.BodyText(text=f"{number}. {item}"))
+                    # no space after the number: Kivy wraps at spaces, and a Chinese sentence
+                    # after one would leave "1." alone on its line
+                    sections.add_widget(Factory.BodyText(text=f"{number}.{item}"))
                 if not items:
                     sections.add_widget(Factory.BodyText(text=kiosk.tr("guide.not_given")))
                 continue

@@ -43,8 +43,9 @@ def frames(count: int = 1):
         EventLoop.idle()
 
 
-def wait_until(condition, timeout: float = 10.0, what: str = "condition"):
-    """Let frames pass (background answers arrive through the Kivy clock) until `condition()`."""
+def wait_until(condition, timeout: float = 30.0, what: str = "condition"):
+    """Let frames pass (background answers arrive through the Kivy clock) until `condition()`.
+    The default is generous: a busy 2-core machine runs Kivy, the server and other suites at once."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         EventLoop.idle()
