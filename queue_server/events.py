@@ -11,6 +11,7 @@ import collections
 import contextlib
 import json
 import threading
+from dataclasses import dataclass
 
 from . import store
 
@@ -96,3 +97,66 @@ def format_sse(event: dict) -> str:
         text = f"id: {event['id']}\nevent: {event['type']}\ndata: {json.dumps(payload, ensure_ascii=False)}\n\n"
         event["_sse"] = text
     return text
+
+
+# --- audiences ------------------------------------------------------------------
+# Hall and window screens and phones subscribe without a token: they get the public picture
+# (calls, window states, waiting counts), never ratings, follow-up or audit events. Staff and
+# admins get every event; a window's evaluator also gets the ticket ids of its own window (it
+# rates by id).
+
+PUBLIC_EVENT_TYPES = frozenset({
+    "ticket_issued", "ticket_called", "ticket_recalled", "ticket_serving", "ticket_no_show", "ticket_finished",
+    "ticket_held", "ticket_requeued", "ticket_transferred", "ticket_cancelled",
+    "window_opened", "window_closed", "window_paused", "window_resumed", "hall_changed",
+})
+PUBLIC_EVENT_FIELDS = ("number", "service_id", "service", "department", "status", "window", "window_name",
+                       "state", "pause_reason", "staff_name", "from_window", "to_window")
+HIDDEN_EVENT_TYPE = "hidden"
+
+
+@dataclass(frozen=True)
+class Audience:
+    everything: bool = False
+    window_id: int | None = None  # an evaluator's window: its events keep the ticket id
+
+    def sees(self, event: dict) -> dict | None:
+        """The event as this audience may see it, or None."""
+        if self.everything:
+            return event
+        if event["type"] not in PUBLIC_EVENT_TYPES:
+            return None
+        if event["type"] == "hall_changed":  # what changed is the admin's business; screens just re-read
+            data = {}
+        else:
+            data = {key: event["data"][key] for key in PUBLIC_EVENT_FIELDS if key in event["data"]}
+            if self.window_id is not None and event.get("window_id") == self.window_id and "id" in event["data"]:
+                data["id"] = event["data"]["id"]
+        return {"id": event["id"], "type": event["type"], "at": event["at"], "data": data}
+
+
+EVERYONE = Audience()
+STAFF = Audience(everything=True)
+
+
+def format_for(event: dict, audience: Audience) -> str | None:
+    if audience.everything:
+        return format_sse(event)
+    if audience == EVERYONE:  # the many screens: formatted once, kept on the shared event like format_sse
+        if "_sse_public" not in event:
+            seen = audience.sees(event)
+            event["_sse_public"] = None if seen is None else _sse_text(seen)
+        return event["_sse_public"]
+    seen = audience.sees(event)
+    return None if seen is None else _sse_text(seen)
+
+
+def format_hidden(event_id: int) -> str:
+    """Stands for events this audience may not see, so its last id still moves on (a screen that
+    compares its last id with the snapshot's would otherwise think its stream died)."""
+    return _sse_text({"id": event_id, "type": HIDDEN_EVENT_TYPE, "at": None, "data": {}})
+
+
+def _sse_text(payload: dict) -> str:
+    return (f"id: {payload['id']}\nevent: {payload['type']}\n"
+            f"data: {json.dumps(payload, ensure_ascii=False)}\n\n")
