@@ -112,6 +112,7 @@ PUBLIC_EVENT_TYPES = frozenset({
 })
 PUBLIC_EVENT_FIELDS = ("number", "service_id", "service", "department", "status", "window", "window_name",
                        "state", "pause_reason", "staff_name", "from_window", "to_window")
+PUBLIC_HALL_CHANGES = frozenset({"department", "service", "window", "hall_day"})
 HIDDEN_EVENT_TYPE = "hidden"
 
 
@@ -126,8 +127,12 @@ class Audience:
             return event
         if event["type"] not in PUBLIC_EVENT_TYPES:
             return None
-        if event["type"] == "hall_changed":  # what changed is the admin's business; screens just re-read
-            data = {}
+        if event["type"] == "hall_changed":
+            # the hall's shape (departments, services, windows, its calendar) is on every screen anyway;
+            # staff accounts, tokens and kiosks are the admin's business: an audit trail
+            if event["data"].get("what") not in PUBLIC_HALL_CHANGES:
+                return None
+            data = event["data"]
         else:
             data = {key: event["data"][key] for key in PUBLIC_EVENT_FIELDS if key in event["data"]}
             if self.window_id is not None and event.get("window_id") == self.window_id and "id" in event["data"]:

@@ -31,7 +31,7 @@ def read_stream(client, until_id: int, headers=None, last_event_id=0) -> list[di
 
 
 def busy_hall(client, tokens) -> int:
-    """A ticket served and rated 差评 (a follow-up case opens), a token issued; returns the last event id."""
+    """A ticket served and rated 差评 (a follow-up case opens); returns the last event id."""
     staff = bearer(tokens["staff1"])
     client.post(API + "/tickets", json={"service_id": 1}, headers=bearer(tokens["kiosk"]))
     client.post(API + "/windows/1/open", headers=staff)
@@ -59,6 +59,23 @@ def test_anonymous_subscribers_get_the_public_picture_only(client, tokens):
     assert seen[-1]["id"] == last and seen[-1]["type"] == "hidden" and seen[-1]["data"] == {}
     # a kiosk is no more than a screen
     assert "evaluation_recorded" not in {e["type"] for e in read_stream(client, last, bearer(tokens["kiosk"]))}
+
+
+def test_audit_events_of_accounts_stay_with_staff_but_the_halls_shape_is_public(client, tokens, hall_config):
+    from queue_server import hall_admin
+
+    db = store.connect(hall_config["server"]["database"])
+    admin_id = store.find_staff_login(db, "周管理")["id"]
+    wang_id = store.find_staff_login(db, "王丽")["id"]
+    hall_admin.reset_password(db, admin_id, wang_id, "new-secret-1")
+    hall_admin.issue_token(db, admin_id, wang_id)
+    hall_admin.set_service_enabled(db, admin_id, 1, False)
+    last = store.last_event_id(db)
+    db.conn.close()
+    public = [event for event in read_stream(client, last) if event["type"] == "hall_changed"]
+    assert [event["data"]["what"] for event in public] == ["service"]
+    staff = [event for event in read_stream(client, last, bearer(tokens["admin"])) if event["type"] == "hall_changed"]
+    assert [event["data"]["what"] for event in staff] == ["staff", "token", "service"]
 
 
 def test_staff_and_admins_get_every_event(client, tokens):
