@@ -43,7 +43,11 @@
     $("rate").hidden = !offer.open || Boolean(given) || renderRating.sent;
     $("rated").hidden = !given;
     if (given) $("rated-detail").textContent = `您的评价：${given.level_name}`;
-    if (offer.open && offer.until) $("rate-until").textContent = `，${hallTime(offer.until, page.timezone)} 前有效`;
+    if (offer.open && offer.until) {
+      const until = new Date(offer.until).toLocaleString("zh-CN", { timeZone: page.timezone, month: "numeric",
+        day: "numeric", hour: "2-digit", minute: "2-digit", hour12: false });
+      $("rate-until").textContent = `，${until} 前有效`;
+    }
   }
 
   document.querySelectorAll("#rate [data-level]").forEach((button) => button.addEventListener("click", () => {
