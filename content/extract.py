@@ -132,9 +132,11 @@ _SCRIPT_OR_COMMENT = re.compile(r"<script\b.*?</script\s*>|<style\b.*?</style\s*
 _OPEN_RAW = re.compile(r"<script\b|<style\b|<!--", re.I)
 _DIV_OPEN = re.compile(r"<div\b", re.I)
 _DIV_CLOSE = re.compile(r"</div\s*>", re.I)
-# Hand-made pages leave a div or two open; a page cut off mid-way leaves its whole
-# layout open (body > wrapper > main > article …).
+# Hand-made pages leave a div or two open (a few in a hundred); a page cut off mid-way
+# leaves its whole layout open (body > wrapper > main > article …): at least this many
+# and this share of its divs.
 UNCLOSED_DIVS_TRUNCATED = 3
+UNCLOSED_DIVS_SHARE_TRUNCATED = 0.1
 
 
 def looks_truncated(html: str) -> bool:
@@ -143,7 +145,7 @@ def looks_truncated(html: str) -> bool:
     template), and a transfer cut right after it still ends in `</html>`.
 
     Cut off: an <html> that is never closed, a <body> that is never closed, a script,
-    style or comment left open, or several <div>s left open."""
+    style or comment left open, or several <div>s left open (three, and a tenth of them)."""
     head = html[:4096].lower()
     if "<html" in head and "</html>" not in html[-200_000:].lower():
         return True
@@ -154,7 +156,9 @@ def looks_truncated(html: str) -> bool:
     body_start = lowered.find("<body")
     if body_start >= 0 and "</body>" not in lowered[body_start:]:
         return True
-    return len(_DIV_OPEN.findall(markup)) - len(_DIV_CLOSE.findall(markup)) >= UNCLOSED_DIVS_TRUNCATED
+    opened = len(_DIV_OPEN.findall(markup))
+    unclosed = opened - len(_DIV_CLOSE.findall(markup))
+    return unclosed >= UNCLOSED_DIVS_TRUNCATED and unclosed >= UNCLOSED_DIVS_SHARE_TRUNCATED * opened
 
 
 # --- text helpers -----------------------------------------------------------------

@@ -24,6 +24,11 @@ BODY_SHRINK_RATIO = 0.5
 BODY_SHRINK_MIN_CHARS = 80
 
 
+def text_length(text: str | None) -> int:
+    """How many characters `text` holds, whitespace not counted (how bodies are compared)."""
+    return len("".join((text or "").split()))
+
+
 def broken_characters(text: str | None) -> int:
     """How many replacement and private-use characters `text` holds."""
     if not text:
@@ -93,7 +98,7 @@ def update_problems(stored: dict, update: dict) -> list[UpdateProblem]:
     document worse; an empty list when it may replace it."""
     problems: list[UpdateProblem] = []
     old_body, new_body = stored.get("body") or "", update.get("body") or ""
-    old_length, new_length = len("".join(old_body.split())), len("".join(new_body.split()))
+    old_length, new_length = text_length(old_body), text_length(new_body)
     if old_length >= BODY_SHRINK_MIN_CHARS and new_length < old_length * BODY_SHRINK_RATIO:
         problems.append(UpdateProblem("body_shrank", f"正文由 {old_length} 字缩短为 {new_length} 字"))
     old_title, new_title = stored.get("title") or "", update.get("title") or ""
@@ -107,5 +112,5 @@ def update_problems(stored: dict, update: dict) -> list[UpdateProblem]:
     return problems
 
 
-__all__ = ["broken_characters", "looks_like_mojibake", "update_problems", "UpdateProblem",
+__all__ = ["text_length", "broken_characters", "looks_like_mojibake", "update_problems", "UpdateProblem",
            "BODY_SHRINK_RATIO", "BODY_SHRINK_MIN_CHARS"]

@@ -22,6 +22,7 @@ from pathlib import Path
 import storage
 
 from . import ContentNotFound, InvalidContent, SyncBusy
+from .quality import text_length
 from .textindex import index_tokens, match_expression, snippet
 
 DOCUMENT_FIELDS = ("title", "index_no", "doc_no", "written_on", "publisher", "category",
@@ -32,13 +33,14 @@ GUIDE_FIELDS = ("service", "department", "legal_basis", "conditions", "procedure
 GUIDE_LISTS = ("materials", "online_links")
 ANNOUNCEMENT_FIELDS = ("title", "body", "starts_on", "ends_on", "pinned")
 
-# How many matches of a query are scored by bm25: the newest this many of the title index,
-# then of the whole index (see ContentStore._ranked). Scoring costs ~20 µs a match.
+# How many title matches of a query are scored by bm25, the newest ones (see
+# ContentStore._title_hits).
 SEARCH_RANK_CANDIDATES = 150
 
-# Search column weights for bm25: a hit in the title counts most, then the numbers and
-# publisher, then the body.
-SEARCH_WEIGHTS = (10.0, 4.0, 1.0)
+# This many documents changed at once (a sync run, a kiosk's copy) and the search
+# indexes are optimized afterwards.
+BULK_CHANGE = 100
+
 
 # Each migration runs once, in order; the applied count lives in PRAGMA user_version of
 # this file (not the hall database's).
@@ -296,6 +298,13 @@ class ContentStore:
         for guide in self._rows("SELECT * FROM guide"):
             self._index_guide(self._guide_out(guide))
 
+    def optimize_search(self):
+        """Merge the search indexes' segments into one each: after a bulk of changes (a sync
+        run, a kiosk's full copy) queries read one b-tree per index instead of dozens."""
+        with self._write():
+            self.db.execute("INSERT INTO search (search) VALUES ('optimize')")
+            self.db.execute("INSERT INTO search_title (search_title) VALUES ('optimize')")
+
     def _index_row(self, rowid: int, kind: str, item_id: int, title: str, meta: str, body: str):
         title_tokens = index_tokens(title)
         self.db.execute("INSERT INTO search (rowid, title, meta, body, kind, item_id) VALUES (?, ?, ?, ?, ?, ?)",
@@ -485,11 +494,18 @@ class ContentStore:
 
     def held_updates(self) -> list[dict]:
         """Held updates, newest first: id, document_id, held_at, reasons [{code, message}],
-        fields (the update), and the stored document's title, body length and source_url."""
-        return [self._held_out(found) for found in self._rows(
-            "SELECT held_update.*, document.title AS stored_title, length(document.body) AS stored_body_length, "
-            "document.source_url FROM held_update JOIN document ON document.id = held_update.document_id "
-            "ORDER BY held_update.held_at DESC, held_update.id DESC")]
+        fields (the update) and its body_length, and the stored document's title, body length
+        and source_url (lengths without whitespace, as the reasons count)."""
+        out = []
+        for found in self._rows(
+                "SELECT held_update.*, document.title AS stored_title, document.body AS stored_body, "
+                "document.source_url FROM held_update JOIN document ON document.id = held_update.document_id "
+                "ORDER BY held_update.held_at DESC, held_update.id DESC"):
+            found = self._held_out(found)
+            found["stored_body_length"] = text_length(found.pop("stored_body"))
+            found["body_length"] = text_length(found["fields"].get("body"))
+            out.append(found)
+        return out
 
     def held_update(self, held_id: int) -> dict:
         found = self._held_out(self._row("SELECT * FROM held_update WHERE id = ?", [held_id]))
@@ -793,12 +809,15 @@ class ContentStore:
                 self.db["guide"].insert(row, replace=True)
                 self._index_guide(self._guide_out(dict(row)))
             self.db.execute("UPDATE meta SET value = ? WHERE key = 'version'", [str(version)])
+        if payload.get("full") or len(payload.get("documents", [])) >= BULK_CHANGE:
+            self.optimize_search()
 
     # --- search -----------------------------------------------------------------
 
     def search(self, q: str, limit: int = 20) -> list[dict]:
-        """Documents and guides matching every part of `q`, best first: those with the
-        query in their title (or the guide's service name), then the others, each by bm25.
+        """Documents and guides matching every part of `q`: first those with the query in
+        their title (or the guide's service name), best (bm25) first, then the others, newest
+        first.
 
         Everything goes through the index — two-character words, phrases, single characters,
         document numbers with their 〔年份〕 — so a query that finds nothing costs no more than
@@ -807,19 +826,27 @@ class ContentStore:
         expression = match_expression(q)
         if expression is None:
             return []
-        hits = self._ranked("search_title", expression, limit)
+        hits = self._title_hits(expression, limit)
         if len(hits) < limit:
-            hits += [hit for hit in self._ranked("search", expression, limit + len(hits)) if hit not in hits]
+            hits += [hit for hit in self._newest_hits(expression, limit + len(hits)) if hit not in hits]
         return self._search_results(hits[:limit], q)
 
-    def _ranked(self, index: str, expression: str, limit: int) -> list[tuple[str, int]]:
-        """Matches of an FTS5 expression in `index` (search_title or search), best (bm25)
-        first, among the newest SEARCH_RANK_CANDIDATES matches: scoring costs per match,
-        and a word found in most documents would otherwise be scored thousands of times."""
+    def _title_hits(self, expression: str, limit: int) -> list[tuple[str, int]]:
+        """Matches in the title index, best (bm25) first among the newest
+        SEARCH_RANK_CANDIDATES: scoring costs per match, and a word in most titles ("通知")
+        would otherwise be scored thousands of times."""
         # only rowids are read: a stored column would load every match's token text
         found = self._rows(
-            f"SELECT rowid FROM (SELECT rowid, rank AS score FROM {index} WHERE {index} MATCH ? "
+            "SELECT rowid FROM (SELECT rowid, rank AS score FROM search_title WHERE search_title MATCH ? "
             "ORDER BY rowid DESC LIMIT ?) ORDER BY score LIMIT ?", [expression, SEARCH_RANK_CANDIDATES, limit])
+        return [self._search_key(r["rowid"]) for r in found]
+
+    def _newest_hits(self, expression: str, limit: int) -> list[tuple[str, int]]:
+        """Matches anywhere, newest first. Not by bm25: its weight of a phrase needs the count
+        of every document holding the phrase — a pass over all of them, for a phrase in every
+        body thousands of position checks — where newest first stops at `limit`."""
+        found = self._rows("SELECT rowid FROM search WHERE search MATCH ? ORDER BY rowid DESC LIMIT ?",
+                           [expression, limit])
         return [self._search_key(r["rowid"]) for r in found]
 
     def _search_results(self, hits: list[tuple[str, int]], q: str) -> list[dict]:

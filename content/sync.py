@@ -41,7 +41,7 @@ import requests
 from . import ContentError, SiteConfigError
 from .extract import NotAnArticle, decode_page, extract_article, looks_truncated, read_list_page, read_page
 from .quality import update_problems
-from .store import ContentStore
+from .store import BULK_CHANGE, ContentStore
 
 log = logging.getLogger(__name__)
 
@@ -339,6 +339,8 @@ def sync_site(store: ContentStore, site_toml_path: str | Path, *, session: reque
         report.fail(site.name, "error", str(error) or type(error).__name__)
         store.finish_sync_run(report.run_id, report.to_dict(), status="failed")
         raise
+    if len(report.new) + len(report.changed) + len(report.gone) >= BULK_CHANGE:
+        store.optimize_search()
     report.finished_at = _utc_now()
     store.finish_sync_run(report.run_id, report.to_dict())
     return report
@@ -383,11 +385,13 @@ def _sync_article(store: ContentStore, site: SiteConfig, client: PoliteClient, r
     try:
         fetched = client.get(url, state if known else None)
     except FetchFailed as failure:
-        report.fail(url, failure.reason, failure.detail)
         if failure.reason == "not_found" and known:
             missing = store.record_page_missing(url, site.gone_after_syncs)
+            if known["gone_at"]:
+                return  # off the kiosks already and listed for the admin: nothing new to say
             if missing and missing["gone_now"]:
                 report.gone.append({"url": url, "id": missing["id"], "title": missing["title"]})
+        report.fail(url, failure.reason, failure.detail)
         return
     if known and (known["missing_count"] or known["gone_at"]):
         store.record_page_present(url)

@@ -97,7 +97,7 @@ browser_package() {
 system_packages() {
     local packages=(python3 python3-venv python3-pip ca-certificates sqlite3 fonts-wqy-microhei)
     if has_role server; then packages+=(espeak-ng sox); fi
-    if has_role kiosk; then packages+=(libgl1 libegl1 libgles2 libgbm1 libdrm2 libmtdev1 udev); fi
+    if has_role kiosk; then packages+=(libgl1 libegl1 libgles2 libgbm1 libdrm2 libmtdev1 udev fonts-hanazono); fi  # Hanazono: rare hanzi (Ext A–F) on tickets
     if has_role display; then packages+=(cage "$(browser_package)" fonts-noto-cjk); fi
     printf '%s\n' "${packages[@]}" | awk '!seen[$0]++'
 }

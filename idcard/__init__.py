@@ -3,7 +3,7 @@
 for the kiosk and a simulator for the tests. No Kivy, no Flask. See docs/idcard.md."""
 
 from .background import BackgroundCardReader
-from .card import IdCard, parse_text_block
+from .card import CardHolder, IdCard, parse_text_block
 from .errors import (
     BadFrame,
     CardReadFailed,
@@ -21,7 +21,7 @@ from .reader import IdCardReader
 from .uri import parse_reader_uri
 
 __all__ = [
-    "BackgroundCardReader", "IdCard", "IdCardReader", "parse_text_block", "parse_reader_uri",
+    "BackgroundCardReader", "CardHolder", "IdCard", "IdCardReader", "parse_text_block", "parse_reader_uri",
     "IdCardError", "InvalidReaderURI", "ReaderNotFound", "ReaderBusy", "ReaderSilent", "ReaderFault", "BadFrame",
     "NoCard", "CardRemoved", "CardReadFailed",
     "age_on", "id_number_hash", "is_valid_id_number", "mask_id_number", "mask_name",

@@ -34,7 +34,8 @@ class BackgroundCardReader:
 
     Every callback runs on the reader's own thread: a Kivy app passes the work to its UI
     thread (`Clock.schedule_once`). A callback that raises is logged; reading goes on.
-    The IdCard holds the full ID number: keep only `card.id_hash(secret)` and the masked name."""
+    The IdCard holds the full ID number: keep only `card.holder(secret, today, green_channel_age)`
+    (the keyed hash, the masked name, the age and whether it earns the 绿色通道)."""
 
     def __init__(self, uri: str, on_card: Callable[[IdCard], object],
                  on_error: Callable[[IdCardError], object] | None = None,

@@ -88,11 +88,27 @@ class IdCard:
     def id_hash(self, secret: str | bytes) -> str:
         return id_number_hash(self.id_number, secret)
 
+    def holder(self, secret: str | bytes, today: date, green_channel_age: int) -> "CardHolder":
+        """All of the card that may leave the kiosk: what a ticket carries."""
+        age = self.age_on(today)
+        return CardHolder(id_hash=self.id_hash(secret), masked_name=self.masked_name, age=age,
+                          green_channel=age >= green_channel_age)
+
     def is_valid_on(self, today: date) -> bool:
         return self.valid_from <= today and (self.valid_until is None or today <= self.valid_until)
 
     def __repr__(self) -> str:
         return f"IdCard({self.masked_name}, {self.sex}, {self.masked_number})"
+
+
+@dataclass(frozen=True)
+class CardHolder:
+    """The person on a card as govhall keeps them: no number, no full name, no birth date."""
+
+    id_hash: str  # HMAC-SHA256 of the ID number under the hall's secret
+    masked_name: str  # 张*
+    age: int  # whole years on the hall's day
+    green_channel: bool  # old enough for the 绿色通道 ([kiosk] green_channel_age)
 
 
 def _date(text: str, field: str) -> date:

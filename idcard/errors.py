@@ -48,7 +48,8 @@ class ReaderBusy(IdCardError):
     what_zh = "身份证阅读器正被其他程序占用"
     what_en = "ID card reader is in use by another program"
     advice_zh = "取号机程序运行时会占用阅读器；请先停止取号机（或等它释放）再试。"
-    advice_en = "The kiosk app holds the reader while it runs; stop the kiosk (or wait for it) and retry."
+    advice_en = ("The kiosk app holds the reader while it runs; stop the kiosk (or wait for it)"
+                 " and retry.")
 
 
 class ReaderSilent(IdCardError):

@@ -12,6 +12,7 @@ from pathlib import Path
 from content.store import ContentStore
 
 from .client import HallClient
+from .pinyin_search import PinyinIndex
 
 CACHE_FILE = "content-cache.db"
 
@@ -36,6 +37,13 @@ class ContentCache:
             changes = client.content_changes(self._writer.version())
             self._writer.apply_changes(changes)
             return self._writer.version()
+
+    def pinyin_index(self) -> PinyinIndex:
+        """The pinyin index of the copy as it is now; on the content lane (it reads every title)."""
+        with self._writer_lock:
+            if self._writer is None:
+                self._writer = ContentStore(self.path)
+            return PinyinIndex.build(self._writer)
 
     def close(self):
         self.reader.close()

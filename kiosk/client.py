@@ -74,6 +74,9 @@ class HallClient:
         return self._call("POST", f"/kiosks/{kiosk_id}/heartbeat",
                           json={"printer_status": printer_status, "content_version": content_version, **extra})
 
+    def call_for_help(self, kiosk_id: int) -> dict:
+        return self._call("POST", f"/kiosks/{kiosk_id}/help", json={})
+
     # --- content --------------------------------------------------------------
 
     def content_changes(self, since: int) -> dict:

@@ -20,12 +20,13 @@ from kivy.properties import BooleanProperty, ListProperty, NumericProperty, Obje
     StringProperty
 
 from . import text
-from .app import KioskSettings
+from .settings import KioskSettings
 from .background import Background
 from .cache import ContentCache
 from .catalog import ServiceChoice, parse_services
 from .client import HallClient, ServerRejected, ServerUnreachable
 from .fonts import use_cjk_font
+from .pinyin_search import PinyinIndex
 from .printing import PrinterStation, materials_slip, ticket_slip
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,10 @@ KV_FILES = [HERE / "kiosk.kv", *sorted((HERE / "screens").glob("*.kv"))]
 
 BIG_TYPE_SCALE = 1.4
 ANNOUNCEMENT_SECONDS = 8
+# while the server is away it is asked this often, so tickets are back within 5 s of its return
+OFFLINE_RETRY_SECONDS = 2
+# after 呼叫工作人员 the button says staff are coming, for this long
+HELP_SHOWN_SECONDS = 90
 
 
 def load_layouts():
@@ -66,6 +71,8 @@ class KioskApp(App):
     print_state = StringProperty("")
     print_problem = StringProperty("")
     issuing = BooleanProperty(False)
+    # 呼叫工作人员: "" until pressed, then "sending", "sent" or "failed"
+    help_state = StringProperty("")
 
     def __init__(self, settings: KioskSettings, kiosk_mode: bool = True, **kwargs):
         super().__init__(**kwargs)
@@ -80,13 +87,18 @@ class KioskApp(App):
         self.history: list[str] = []
         self.flow = 0  # grows whenever a half-done flow is dropped; late answers of old flows are ignored
         self.last_print_failure: dict | None = None
-        self._announcements: list[str] = []
+        self._announcements: list[dict] = []
         self._announcement_index = 0
         self._services_in_flight = False
         self._timers = []
         self.idle_seconds = settings.idle_seconds
         self._idle_event = None
+        self._idle_warning = None
+        self._idle_countdown = None
         self._done_event = None
+        self._help_event = None
+        self._offline_retry = None
+        self.pinyin_index = PinyinIndex()
 
     # --- Kivy lifecycle -------------------------------------------------------
 
@@ -121,7 +133,7 @@ class KioskApp(App):
         ]
         self._on_activity()
         self.refresh_services()
-        self.refresh_content()
+        self.refresh_content(rebuild_index=True)
         self.send_heartbeat()
 
     def on_stop(self):
@@ -134,11 +146,57 @@ class KioskApp(App):
     def _on_window_size(self, _window, size):
         self.portrait = size[1] > size[0]
 
+    def idle_limit(self) -> float:
+        """Seconds untouched before the screen returns home: the full idle time on screens
+        one reads (a document, a guide), half of it where one only picks."""
+        screen = self.root.manager.current_screen if self.root else None
+        return self.idle_seconds if getattr(screen, "reading", False) else self.idle_seconds / 2
+
     def _on_activity(self, *_args):
         """Any touch restarts the idle countdown (never consumes the touch)."""
         if self._idle_event is not None:
             self._idle_event.cancel()
-        self._idle_event = Clock.schedule_once(lambda _dt: self.idle_timeout(), self.idle_seconds)
+        self._close_idle_warning()
+        limit = self.idle_limit()
+        warn_after = max(0.0, limit - self.settings.idle_warning_seconds)
+        self._idle_event = Clock.schedule_once(lambda _dt: self._idle_warning_due(), warn_after)
+
+    def _idle_warning_due(self):
+        """The last seconds before a reset: a countdown and a large 继续, except at home,
+        where there is nothing to lose."""
+        if self.root is None or self.manager.current == "home":
+            self._idle_event = Clock.schedule_once(lambda _dt: self.idle_timeout(),
+                                                   min(self.settings.idle_warning_seconds, self.idle_limit()))
+            return
+        from .views import IdleWarning
+
+        left = int(round(min(self.settings.idle_warning_seconds, self.idle_limit())))
+        self._idle_warning = IdleWarning(seconds_left=left)
+        self._idle_warning.open()
+        self._idle_countdown = Clock.schedule_interval(lambda _dt: self._idle_tick(), 1)
+
+    def _idle_tick(self):
+        warning = self._idle_warning
+        if warning is None:
+            return False
+        warning.seconds_left -= 1
+        if warning.seconds_left <= 0:
+            self._close_idle_warning()
+            self.idle_timeout()
+            return False
+        return True
+
+    def _close_idle_warning(self):
+        if self._idle_countdown is not None:
+            self._idle_countdown.cancel()
+            self._idle_countdown = None
+        if self._idle_warning is not None:
+            warning, self._idle_warning = self._idle_warning, None
+            warning.dismiss()
+
+    def keep_reading(self):
+        """继续: the citizen is still there."""
+        self._on_activity()
 
     def _on_key(self, _window, key, *_args):
         self._on_activity()
@@ -191,6 +249,7 @@ class KioskApp(App):
         if hasattr(screen, "show"):
             screen.show(**context)
         manager.current = name
+        self._on_activity()  # the idle time depends on the screen
 
     def back(self):
         if not self.history:
@@ -200,6 +259,7 @@ class KioskApp(App):
         if hasattr(screen, "refresh"):
             screen.refresh()
         self.manager.current = name
+        self._on_activity()
 
     def go_home(self):
         """Back to the home screen with every half-done flow dropped."""
@@ -215,11 +275,13 @@ class KioskApp(App):
 
     def idle_timeout(self):
         """Nobody touched the screen for a while: the next citizen starts fresh."""
+        self._close_idle_warning()
         if self.manager.current != "home" or self.lang != "zh" or self.big_type:
-            log.info("idle for %ss: back to home", self.idle_seconds)
+            log.info("idle for %ss: back to home", round(self.idle_limit()))
         self.go_home()
         self.lang = "zh"
         self.big_type = False
+        self._on_activity()
 
     # --- clock and announcements ---------------------------------------------------
 
@@ -235,9 +297,11 @@ class KioskApp(App):
             self.date_text = f"{now.year}年{now.month}月{now.day}日 {text.weekday(now.weekday())}"
 
     def load_announcements(self):
+        """The ticker's notices: the content's announcements of today, then the hall's own rules."""
         items = self.cache.reader.announcements(active_on=self.now().date())
-        self._announcements = [" ".join(filter(None, [a["title"], a["body"]])).replace("\n", " ") for a in items]
-        self._announcements += self.settings.notices if self.lang == "zh" else []
+        self._announcements = [{"title": a["title"] or "", "body": a["body"] or ""} for a in items]
+        if self.lang == "zh":
+            self._announcements += [{"title": notice, "body": ""} for notice in self.settings.notices]
         self._announcement_index = 0
         self.next_announcement(advance=False)
 
@@ -247,7 +311,13 @@ class KioskApp(App):
             return
         if advance:
             self._announcement_index = (self._announcement_index + 1) % len(self._announcements)
-        self.announcement = self._announcements[self._announcement_index]
+        self.announcement = self._announcements[self._announcement_index]["title"]
+
+    def current_notice(self) -> dict | None:
+        """The announcement on the ticker now, whole (title and body)."""
+        if not self._announcements:
+            return None
+        return self._announcements[self._announcement_index % len(self._announcements)]
 
     # --- the queue server ------------------------------------------------------------
 
@@ -273,6 +343,15 @@ class KioskApp(App):
         if self.server_state != "offline":
             log.warning("queue server unreachable: %s", error)
         self.server_state = "offline"
+
+    def on_server_state(self, _app, state):
+        """While offline, ask more often than the usual refresh, so tickets come back soon."""
+        if state == "offline" and self._offline_retry is None:
+            self._offline_retry = Clock.schedule_interval(lambda _dt: self.refresh_services(),
+                                                          OFFLINE_RETRY_SECONDS)
+        elif state != "offline" and self._offline_retry is not None:
+            self._offline_retry.cancel()
+            self._offline_retry = None
 
     def take_ticket(self, choice: ServiceChoice, on_refused=None):
         """Issue a ticket for `choice`, show it, then print it."""
@@ -318,7 +397,10 @@ class KioskApp(App):
                             on_error=lambda error: self._ticket_print_failed(flow, ticket, error))
 
     def _ticket_printed(self, flow: int):
-        self.printer_status = self.printer.last_status.value
+        said = self.printer.last_status.value
+        if said != self.printer_status:  # e.g. paper near end: the staff hear it now, not in 30 s
+            self.printer_status = said
+            self.send_heartbeat(refresh_printer=False)
         if flow != self.flow:
             return
         self.print_state = "printed"
@@ -354,6 +436,37 @@ class KioskApp(App):
         self.background.run(self.background.printer, lambda: self.printer.print_materials(slip),
                             on_done=lambda _data: on_result(True, self.tr("guide.printed")), on_error=failed)
 
+    # --- help --------------------------------------------------------------------------
+
+    def call_for_help(self):
+        """帮助 / 呼叫工作人员: the staff workstations and the admin console hear of it."""
+        if self.help_state in ("sending", "sent"):
+            return
+        self.help_state = "sending"
+
+        def post() -> int:
+            known_id = self.kiosk_id or int(self.client.whoami()["id"])
+            self.client.call_for_help(known_id)
+            return known_id
+
+        def sent(kiosk_id: int):
+            self.kiosk_id = kiosk_id
+            self.help_state = "sent"
+            log.info("a citizen called for staff")
+            self._forget_help_later()
+
+        def failed(error: Exception):
+            log.warning("call for staff not sent: %s", error)
+            self.help_state = "failed"
+            self._forget_help_later()
+
+        self.background.run(self.background.network, post, on_done=sent, on_error=failed)
+
+    def _forget_help_later(self):
+        if self._help_event is not None:
+            self._help_event.cancel()
+        self._help_event = Clock.schedule_once(lambda _dt: setattr(self, "help_state", ""), HELP_SHOWN_SECONDS)
+
     # --- heartbeat and content -----------------------------------------------------
 
     def send_heartbeat(self, refresh_printer: bool = True):
@@ -384,12 +497,28 @@ class KioskApp(App):
     def _heartbeat_sent(self, kiosk_id: int):
         self.kiosk_id = kiosk_id
 
-    def refresh_content(self):
-        self.background.run(self.background.content, lambda: self.cache.refresh(self.client),
-                            on_done=self._content_refreshed,
-                            on_error=lambda error: log.info("content not refreshed: %s", error))
+    def refresh_content(self, rebuild_index: bool = False):
+        """New content from the server, and the pinyin index of the copy when it changed
+        (both on the content lane: thousands of titles are spelled there, not on the UI thread).
+        Offline, the index is still built from the copy already held."""
+        held = self.content_version
 
-    def _content_refreshed(self, version: int):
+        def sync():
+            try:
+                version = self.cache.refresh(self.client)
+            except (ServerUnreachable, ServerRejected) as error:
+                log.info("content not refreshed: %s", error)
+                version = held
+            index = self.cache.pinyin_index() if (version != held or rebuild_index) else None
+            return version, index
+
+        self.background.run(self.background.content, sync, on_done=self._content_refreshed,
+                            on_error=lambda error: log.warning("content not refreshed: %s", error))
+
+    def _content_refreshed(self, result):
+        version, index = result
+        if index is not None:
+            self.pinyin_index = index
         if version == self.content_version:
             return
         self.content_version = version

@@ -19,7 +19,8 @@ def ticket_slip(ticket: dict, hall_name: str, notices: list[str], timezone: str)
                       department=ticket.get("department") or "", ahead=int(ticket.get("ahead") or 0),
                       estimated_wait_min=ticket.get("estimated_wait_min"),
                       issued_at=datetime.fromisoformat(ticket["issued_at"]), status_url=ticket["status_url"],
-                      notices=list(notices), timezone=timezone)
+                      notices=list(notices), timezone=timezone,
+                      windows=tuple(int(number) for number in ticket.get("windows") or ()))
 
 
 def materials_slip(guide: dict, hall_name: str) -> MaterialsSlip:
@@ -61,8 +62,7 @@ class PrinterStation:
         except PrinterError as error:
             self._forget_on(error)
             raise
-        self.last_error = None
-        self.last_status = PrinterStatus.READY
+        self._after_print()
         return data
 
     def print_materials(self, slip: MaterialsSlip) -> bytes:
@@ -71,8 +71,14 @@ class PrinterStation:
         except PrinterError as error:
             self._forget_on(error)
             raise
-        self.last_error = None
+        self._after_print()
         return data
+
+    def _after_print(self):
+        """What the printer itself said after the job: paper near end, or nothing at all
+        (unknown) for a printer that never answers — never a "ready" it did not say."""
+        self.last_error = None
+        self.last_status = PrinterStatus(getattr(self.device, "last_status", PrinterStatus.UNKNOWN))
 
     def output(self) -> bytes:
         """Everything sent so far, for `dummy:` and `preview:` printers (b"" for real ones)."""

@@ -16,6 +16,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     "bar.normal_type": ("标准字", "Normal"),
     "bar.language": ("English", "中文"),
     "bar.offline": ("取号服务连接中…", "Connecting to the queue server…"),
+    "bar.help": ("帮助 · 呼叫工作人员", "Help · call staff"),
+    "bar.help_sent": ("已呼叫，工作人员马上就到", "Staff are on their way"),
+    "bar.help_failed": ("呼叫未送达，请到咨询台", "Call not sent: please go to the help desk"),
+    # while the queue server cannot be reached
+    "offline.panel": ("暂时无法取号，请到咨询台人工取号", "Tickets cannot be issued right now. "
+                      "Please get a number at the help desk."),
+    "offline.tile": ("暂时无法取号", "Not available right now"),
     # home
     "home.take_ticket": ("取号", "Take a number"),
     "home.take_ticket_hint": ("选择事项，打印排队号票", "Pick a service, get a ticket"),
@@ -24,29 +31,47 @@ TEXTS: dict[str, tuple[str, str]] = {
     "home.guides": ("办事指南", "Service guides"),
     "home.guides_hint": ("办理条件、所需材料", "Conditions and materials"),
     "home.weekday": ("星期{day}", "{day}"),
+    "home.notice": ("公告", "Notice"),
+    "home.notice_more": ("查看全文", "Read all"),
+    "notice.close": ("关闭", "Close"),
     "home.no_announcement": ("欢迎来到{hall}，请在自助机取号后等候叫号。",
                              "Welcome to {hall}. Please take a number and wait to be called."),
     # service picker
     "services.title": ("请选择办事部门", "Choose a department"),
     "services.pick_service": ("请选择要办理的事项", "Choose a service"),
-    "services.waiting": ("等候 {waiting} 人 · 约 {minutes} 分钟", "{waiting} waiting · about {minutes} min"),
-    "services.waiting_none": ("无需等候", "No wait"),
-    "services.closed": ("暂停取号：{reason}", "Not available now: {reason}"),
-    "services.closed_plain": ("暂停取号", "Not available now"),
-    "services.cap_reached": ("今日号源已取完（限 {cap} 号），请明日再来或预约办理",
-                             "Today's {cap} tickets are all taken; please come back tomorrow or book ahead"),
+    "services.waiting_none": ("无需等候，取号后请留意叫号", "No wait: take a number and watch the screen"),
+    "services.remaining": ("今日余号 {count}", "{count} tickets left today"),
+    "services.schedule": ("{days} {hours} 办理", "Open {days}, {hours}"),
+    "services.every_day": ("每天", "every day"),
+    "services.workdays": ("工作日", "Mon–Fri"),
+    "services.all_day": ("全天", "all day"),
+    "closed.disabled": ("该事项暂停办理", "This service is suspended"),
+    "closed.holiday": ("今日为节假日，大厅不办公", "The hall is closed today (public holiday)"),
+    "closed.not_today": ("今日不办理该事项", "Not offered today"),
+    "closed.outside_hours": ("现在不在办理时间", "Not within opening hours now"),
+    "closed.cap_reached": ("今日已停止取号", "No more tickets today"),
+    "closed.cap_reached_cap": ("今日 {cap} 个号已取完，已停止取号", "All {cap} tickets of today are taken"),
+    "closed.plain": ("暂停取号", "Not available now"),
+    "opens.today": ("今日 {time} 起", "from {time} today"),
+    "opens.tomorrow": ("明日 {time} 起", "from {time} tomorrow"),
+    "opens.on": ("{month}月{day}日（{weekday}）{time} 起", "from {time} on {weekday} {day} {month_name}"),
     "services.loading": ("正在读取事项…", "Loading services…"),
     "services.offline": ("暂时无法连接取号服务，请稍候，恢复后本页会自动更新；也可到咨询台人工取号。",
                          "The queue server cannot be reached. This page updates by itself once it is back; "
                          "the help desk can also give you a number."),
     "services.count": ("{count} 个事项", "{count} services"),
+    "services.count_open": ("{count} 个事项可取号", "{count} services taking numbers now"),
+    "services.none_open": ("现在没有可取号的事项", "No service taking numbers now"),
     "services.issuing": ("正在取号，请稍候…", "Getting your number…"),
     "services.refused": ("未能取号：{message}", "No ticket issued: {message}"),
     # ticket issued
     "ticket.your_number": ("您的号码", "Your number"),
     "ticket.ahead": ("前面还有 {ahead} 人", "{ahead} people ahead of you"),
-    "ticket.ahead_none": ("前面没有人，请留意叫号", "You are next, please watch the screen"),
-    "ticket.wait": ("预计等候约 {minutes} 分钟", "Estimated wait about {minutes} min"),
+    "ticket.ahead_one": ("前面还有 1 人", "1 person ahead of you"),
+    "ticket.ahead_none": ("前面没有人", "No one ahead of you"),
+    "ticket.wait": ("预计等候约 {minutes}", "Estimated wait about {minutes}"),
+    "ticket.windows": ("请到 {windows} 号窗口等候叫号", "Please wait for your call at window {windows}"),
+    "ticket.reason": ("（{reason}）", " ({reason})"),
     "ticket.printing": ("正在打印号票…", "Printing your ticket…"),
     "ticket.printed": ("打印完成，请取走号票", "Printed. Please take your ticket"),
     "ticket.print_failed": ("号票未能打印，但号码有效", "The ticket could not be printed, but your number is valid"),
@@ -61,8 +86,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "disclosure.categories": ("信息分类", "Categories"),
     "disclosure.all": ("全部", "All"),
     "disclosure.topics": ("常用主题", "Common topics"),
-    "disclosure.search_hint": ("输入关键词搜索", "Type a word to search"),
-    "disclosure.search": ("搜索", "Search"),
+    "disclosure.search_hint": ("点此用拼音搜索，如 sb 或 shebao", "Tap to search in pinyin, e.g. sb or shebao"),
+    "disclosure.searching": ("搜索：{q}", "Search: {q}"),
+    "disclosure.clear": ("清空", "Clear"),
+    "disclosure.erase": ("删除", "Del"),
     "disclosure.results": ("“{q}”的搜索结果：{count} 条", "Results for “{q}”: {count}"),
     "disclosure.none": ("没有找到相关内容，请换个词试试。", "Nothing found, try another word."),
     "disclosure.empty": ("暂无公开信息，请稍后再看。", "No documents yet, please check back later."),
@@ -97,6 +124,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     "guide.printed": ("已打印，请取走材料清单", "Printed. Please take the list"),
     "guide.print_failed": ("未能打印：{reason}。请拍照留存本页。", "Could not print: {reason}. Please take a photo."),
     "guide.take_ticket": ("为此事项取号", "Take a number for this service"),
+    "guide.confirm_ticket": ("为“{service}”取号？", "Take a number for “{service}”?"),
+    "guide.confirm_yes": ("取号", "Take a number"),
+    "guide.confirm_no": ("不用了", "No, thanks"),
+    "guide.no_ticket": ("本事项不在自助机取号，请到咨询台", "This service has no kiosk number; please ask at the help desk"),
+    # idle reset
+    "idle.warning": ("{seconds} 秒后回到首页", "Back to the start in {seconds} s"),
+    "idle.continue": ("继续阅读", "Keep reading"),
     # admin exit
     "admin.title": ("管理员退出", "Administrator exit"),
     "admin.pin": ("请输入管理密码", "Enter the admin PIN"),
@@ -112,6 +146,7 @@ TEXTS: dict[str, tuple[str, str]] = {
 }
 
 WEEKDAYS = {"zh": "一二三四五六日", "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
+MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def tr(key: str, lang: str = "zh", **values) -> str:
@@ -122,3 +157,69 @@ def tr(key: str, lang: str = "zh", **values) -> str:
 
 def weekday(index: int, lang: str = "zh") -> str:
     return tr("home.weekday", lang, day=WEEKDAYS["en" if lang == "en" else "zh"][index])
+
+
+# --- the wait, the windows, the opening times: one wording for the tile, the ticket screen and the paper
+
+
+def ahead_text(ahead: int, lang: str = "zh") -> str:
+    if ahead <= 0:
+        return tr("ticket.ahead_none", lang)
+    return tr("ticket.ahead_one", lang) if ahead == 1 else tr("ticket.ahead", lang, ahead=ahead)
+
+
+def wait_text(minutes, lang: str = "zh") -> str:
+    """预计等候约 45 分钟 / 约 1 小时 5 分钟: as the printed ticket words it."""
+    if minutes in (None, ""):
+        return tr("ticket.wait", lang, minutes="-")
+    hours, rest = divmod(max(1, round(minutes)), 60)
+    if lang == "en":
+        amount = f"{hours} h {rest} min" if hours and rest else (f"{hours} h" if hours else f"{rest} min")
+    else:
+        amount = f"{hours} 小时 {rest} 分钟" if hours and rest else (f"{hours} 小时" if hours else f"{rest} 分钟")
+    return tr("ticket.wait", lang, minutes=amount)
+
+
+def windows_text(windows: list[int], lang: str = "zh") -> str:
+    """请到 3、4 号窗口等候叫号 / Please wait ... at window 3 or 4; "" without windows."""
+    if not windows:
+        return ""
+    numbers = [str(number) for number in windows]
+    if lang == "en":
+        joined = numbers[0] if len(numbers) == 1 else ", ".join(numbers[:-1]) + " or " + numbers[-1]
+    else:
+        joined = "、".join(numbers)
+    return tr("ticket.windows", lang, windows=joined)
+
+
+def days_text(days: list[int], lang: str = "zh") -> str:
+    """Weekday numbers (Monday 0) → 每周二、四 / Tue, Thu; 每天 / every day; 工作日."""
+    days = sorted(set(days))
+    if days == list(range(7)):
+        return tr("services.every_day", lang)
+    if days == list(range(5)):
+        return tr("services.workdays", lang)
+    if lang == "en":
+        return ", ".join(WEEKDAYS["en"][day] for day in days)
+    return "每周" + "、".join(WEEKDAYS["zh"][day] for day in days)
+
+
+def hours_text(spans: list[str], lang: str = "zh") -> str:
+    """['08:30-12:00', '14:30-17:30'] → 08:30–12:00、14:30–17:30; all day → 全天."""
+    spans = [span.strip() for span in spans or []]
+    if not spans or spans == ["00:00-24:00"]:
+        return tr("services.all_day", lang)
+    return ("、" if lang == "zh" else ", ").join(span.replace("-", "–") for span in spans)
+
+
+def opens_text(when, today, lang: str = "zh") -> str:
+    """When a closed service opens next: 今日 14:30 起 / 明日 08:30 起 / 12月3日（周四）08:30 起."""
+    time = f"{when:%H:%M}"
+    days_ahead = (when.date() - today).days
+    if days_ahead <= 0:
+        return tr("opens.today", lang, time=time)
+    if days_ahead == 1:
+        return tr("opens.tomorrow", lang, time=time)
+    weekday_name = ("周" + WEEKDAYS["zh"][when.weekday()]) if lang == "zh" else WEEKDAYS["en"][when.weekday()]
+    return tr("opens.on", lang, month=when.month, day=when.day, weekday=weekday_name, time=time,
+              month_name=MONTHS_EN[when.month - 1])

@@ -6,13 +6,18 @@ changed, new data), `reset()` drops what a citizen left half done."""
 
 from __future__ import annotations
 
+import re
+
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.factory import Factory
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, ObjectProperty, \
     StringProperty
 from kivy.uix.behaviors import ButtonBehavior
+from kivy.metrics import dp, sp
 from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.floatlayout import FloatLayout
+from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
 from kivy.uix.modalview import ModalView
 from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
@@ -21,11 +26,15 @@ from kivy.uix.widget import Widget
 
 from content import ContentError
 
+from . import text
 from .catalog import Department, ServiceChoice
 from .qr import qr_texture
 
 LONG_PRESS_SECONDS = 3
 DOCUMENTS_PAGE = 30
+SEARCH_RESULTS = 50
+# "1." "（二）" "第三步：" "①" at the start of a step as written on the website
+LEADING_NUMBER = re.compile(r"^(?:第?[0-9一二三四五六七八九十]+[、.．)）:：步]|[（(][0-9一二三四五六七八九十]+[)）]|[①-⑳])\s*")
 # Tappable topics for those who cannot type Chinese on a touch screen: the words people
 # ask about most at a county hall.
 COMMON_TOPICS = ("社保", "医保", "低保", "养老", "户籍", "就业", "补贴", "营业执照", "不动产", "教育", "住房", "残疾人")
@@ -45,6 +54,45 @@ class WrapLabel(Label):
     as it is: markup stays off, so a "[b]" in a document is just characters."""
 
 
+class FitLabel(Label):
+    """Text in a box of fixed size (a tile, a button, a bar) that always fits whole: wrapped
+    to the box's width, and the font stepped down from `base_font_size` until every line
+    fits the box's height too. Never "…": a citizen reads all of it, a little smaller."""
+
+    base_font_size = NumericProperty(sp(26))
+    min_scale = NumericProperty(0.3)
+
+    def __init__(self, **kwargs):
+        self._fit_trigger = Clock.create_trigger(self._fit, -1)
+        super().__init__(**kwargs)
+        for name in ("size", "text", "base_font_size", "padding", "bold", "font_name", "line_height"):
+            self.fbind(name, self._fit_trigger)
+        self._fit_trigger()
+
+    def _fit(self, *_args):
+        width, height = self.width, self.height
+        if width <= 1 or height <= 1:
+            return
+        size = self.base_font_size
+        floor = self.base_font_size * self.min_scale
+        while True:
+            self.font_size = size
+            self.text_size = (width, None)
+            self.texture_update()
+            fits = self.texture_size[0] <= width + 0.5 and self.texture_size[1] <= height + 0.5
+            if fits or size <= floor:
+                break
+            size = max(floor, size * 0.92)
+        # the box's own height, so valign places the lines in it
+        self.text_size = (width, height)
+
+
+class FitButton(ButtonBehavior, FitLabel):
+    """A button whose words always fit (see FitLabel); its colour is drawn in kiosk.kv."""
+
+    background_color = ListProperty([0.082, 0.396, 0.753, 1])
+
+
 class KioskScroll(ScrollView):
     """A ScrollView that re-places its content whenever it or its content changes size
     (lists are rebuilt and fonts grow in big type; a stale offset would show a blank area)."""
@@ -60,11 +108,12 @@ class KioskScroll(ScrollView):
 
 
 class Tile(ButtonBehavior, BoxLayout):
-    """A big tappable block with a title and a hint (home screen)."""
+    """A big tappable block with a title and a hint (home screen); grey when `enabled` is off."""
 
     title = StringProperty("")
     hint = StringProperty("")
     color = ListProperty([0.1, 0.3, 0.6, 1])
+    enabled = BooleanProperty(True)
 
 
 class ListRow(ButtonBehavior, BoxLayout):
@@ -73,14 +122,16 @@ class ListRow(ButtonBehavior, BoxLayout):
     title = StringProperty("")
     subtitle = StringProperty("")
     payload = ObjectProperty(None, allownone=True)
+    enabled = BooleanProperty(True)
 
 
 class ServiceCard(ButtonBehavior, BoxLayout):
-    """A service: its name and how long the wait is, or why it cannot be picked."""
+    """A service: its name, the wait (or why it cannot be picked), and when/how many."""
 
     choice = ObjectProperty(None)
     title = StringProperty("")
     status = StringProperty("")
+    detail = StringProperty("")
     pickable = BooleanProperty(True)
 
 
@@ -89,6 +140,78 @@ class Chip(ButtonBehavior, Label):
 
     selected = BooleanProperty(False)
     value = StringProperty("")
+
+
+class OfflinePanel(BoxLayout):
+    """The large "take a number at the help desk" panel, shown only while the server is away."""
+
+
+class NoticeTicker(ButtonBehavior, BoxLayout):
+    """The home screen's current announcement title; a tap opens it in full."""
+
+    def on_release(self):
+        notice = app().current_notice()
+        if notice:
+            NoticeView(title=notice["title"], body=notice["body"]).open()
+
+
+class NoticeView(ModalView):
+    title = StringProperty("")
+    body = StringProperty("")
+
+
+class SearchBox(ButtonBehavior, Label):
+    """Shows what is searched; a tap opens or closes the on-screen keyboard."""
+
+
+class PinyinKeyboard(GridLayout):
+    """The letters of pinyin, big enough for a finger, and a key to take one back; each
+    press goes to the screen's `type_letter` / `erase_letter`."""
+
+    LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+    def on_kv_post(self, _base):
+        for letter in self.LETTERS:
+            key = Factory.KeyButton(text=letter)
+            key.bind(on_release=lambda key: self._screen().type_letter(key.text))
+            self.add_widget(key)
+        erase = Factory.KeyButton(text=app().tr("disclosure.erase"), background_color=(0.55, 0.3, 0.2, 1))
+        erase.erase_key = True
+        app().bind(lang=lambda *_: setattr(erase, "text", app().tr("disclosure.erase")))
+        erase.bind(on_release=lambda _key: self._screen().erase_letter())
+        self.add_widget(erase)
+
+    def _screen(self):
+        node = self.parent
+        while node is not None and not isinstance(node, Screen):
+            node = node.parent
+        return node
+
+
+class Confirm(ModalView):
+    """One question, two large answers; `on_yes` runs after a yes."""
+
+    question = StringProperty("")
+    yes_text = StringProperty("")
+    no_text = StringProperty("")
+
+    def __init__(self, on_yes=None, **kwargs):
+        super().__init__(**kwargs)
+        self.on_yes = on_yes
+
+    def answer(self, yes: bool):
+        self.dismiss()
+        if yes and self.on_yes is not None:
+            self.on_yes()
+
+
+class IdleWarning(ModalView):
+    """The countdown before an idle reset; 继续 keeps the citizen where they are."""
+
+    seconds_left = NumericProperty(15)
+
+    def keep_reading(self):
+        app().keep_reading()
 
 
 class LongPressArea(ButtonBehavior, Widget):
@@ -142,8 +265,8 @@ class AdminExit(ModalView):
             self.dismiss()
 
 
-class KioskRoot(BoxLayout):
-    """The top bar, the screens, and the line that says the queue server is away."""
+class KioskRoot(FloatLayout):
+    """The status strip, the screens, the control bar, and the administrator's corner."""
 
     @property
     def manager(self) -> ScreenManager:
@@ -161,16 +284,59 @@ class KioskRoot(BoxLayout):
 # --- screens -------------------------------------------------------------------------
 
 class KioskScreen(Screen):
+    """The frame every screen shares (the `<KioskScreen>` rule in kiosk.kv): padding, the
+    screen's title, and a content area. A screen's own .kv lists only its content: its
+    children go into the content area, as Kivy's showcase does it."""
+
     screen_name = ""
     uses_content = False  # refreshed when the content cache changes
+    reading = False  # a screen one reads: the idle reset waits longer and warns first
+    title = StringProperty("")
+
+    def add_widget(self, widget, *args, **kwargs):
+        if "content" in self.ids:
+            return self.ids.content.add_widget(widget, *args, **kwargs)
+        return super().add_widget(widget, *args, **kwargs)
 
 
 class HomeScreen(KioskScreen):
+    """The clock, the announcements and the big entries. An entry is (key of its words,
+    colour, screen); 预约取号 (appointment check-in) joins the list as one more entry."""
+
     screen_name = "home"
+    ENTRIES = (
+        ("take_ticket", (0.776, 0.157, 0.157, 1), "departments"),
+        ("disclosure", (0.082, 0.396, 0.753, 1), "disclosure"),
+        ("guides", (0.18, 0.49, 0.196, 1), "guides"),
+    )
+
+    def on_kv_post(self, _base):
+        kiosk = app()
+        for key, color, screen in self.ENTRIES:
+            tile = Tile(color=color)
+            tile.entry = key
+            tile.bind(on_release=lambda _tile, screen=screen: app().go(screen))
+            if key == "take_ticket":
+                tile.size_hint = (1, 1.3) if kiosk.portrait else (1.3, 1)
+            self.ids.entries.add_widget(tile)
+        kiosk.bind(lang=self._words, server_state=self._words, portrait=self._words)
+        self._words()
+
+    def _words(self, *_args):
+        kiosk = app()
+        for tile in self.ids.entries.children:
+            tile.title = kiosk.tr(f"home.{tile.entry}")
+            tile.hint = kiosk.tr(f"home.{tile.entry}_hint")
+            if tile.entry == "take_ticket":
+                tile.enabled = kiosk.server_state != "offline"
+                if not tile.enabled:
+                    tile.hint = kiosk.tr("offline.tile")
+                tile.size_hint = (1, 1.3) if kiosk.portrait else (1.3, 1)
 
 
 class DepartmentsScreen(KioskScreen):
-    """Step 1 of taking a number: the departments (each with how many services are open)."""
+    """Step 1 of taking a number: the departments, each with how many of its services can
+    be taken now (greyed when none can, and while the server is away)."""
 
     screen_name = "departments"
 
@@ -185,9 +351,13 @@ class DepartmentsScreen(KioskScreen):
         listing = self.ids.listing
         listing.clear_widgets()
         kiosk = app()
+        online = kiosk.server_state == "ready"
         for department in kiosk.departments:
-            row = Factory.ListRow(title=department.name, payload=department,
-                                  subtitle=kiosk.tr("services.count", count=len(department.services)))
+            open_now = department.pickable_count
+            subtitle = (kiosk.tr("services.count_open", count=open_now) if open_now
+                        else kiosk.tr("services.none_open")) if online else ""
+            row = Factory.ListRow(title=department.name, payload=department, subtitle=subtitle,
+                                  enabled=online and open_now > 0)
             row.bind(on_release=lambda row: self.pick(row.payload))
             listing.add_widget(row)
 
@@ -196,14 +366,15 @@ class DepartmentsScreen(KioskScreen):
 
 
 class ServicesScreen(KioskScreen):
-    """Step 2: the services of one department; a closed or full one is greyed and says why."""
+    """Step 2: the services of one department; a closed or full one is greyed and says why
+    and when it opens. A tap on an open one issues its ticket."""
 
     screen_name = "services"
     department = StringProperty("")
     message = StringProperty("")
 
     def on_kv_post(self, _base):
-        app().bind(departments=lambda *_: self.refresh())
+        app().bind(departments=lambda *_: self.refresh(), server_state=lambda *_: self.refresh())
 
     def show(self, department: str = "", **_context):
         self.department = department
@@ -224,16 +395,22 @@ class ServicesScreen(KioskScreen):
         listing = self.ids.listing
         listing.clear_widgets()
         kiosk = app()
+        online = kiosk.server_state == "ready"
         for choice in self.services():
-            card = Factory.ServiceCard(choice=choice, title=choice.name, status=choice.status_text(kiosk.lang),
-                                       pickable=choice.pickable)
+            card = Factory.ServiceCard(
+                choice=choice, title=choice.name, pickable=choice.pickable and online,
+                # while the server is away its last waits are stale: none is shown
+                status=choice.status_text(kiosk.lang, kiosk.now()) if online else "",
+                detail=choice.detail_text(kiosk.lang, kiosk.now()) if online else "")
             card.bind(on_release=lambda card: self.pick(card.choice))
             listing.add_widget(card)
 
     def pick(self, choice: ServiceChoice):
         kiosk = app()
+        if kiosk.server_state == "offline":
+            return  # the large panel above already says what to do
         if not choice.pickable:
-            self.message = choice.status_text(kiosk.lang)
+            self.message = choice.status_text(kiosk.lang, kiosk.now())
             return
         self.message = kiosk.tr("services.issuing")
         kiosk.take_ticket(choice, on_refused=self._refused)
@@ -243,14 +420,28 @@ class ServicesScreen(KioskScreen):
 
 
 class TicketScreen(KioskScreen):
-    """The number, very large; whether it printed; the QR code to follow the queue."""
+    """The number, very large; the people ahead, the estimate and the window(s) — the same
+    words as on the paper; whether it printed; the QR code to follow the queue."""
 
     screen_name = "ticket"
     qr = ObjectProperty(None, allownone=True)
+    ahead_text = StringProperty("")
+    wait_text = StringProperty("")
+    windows_text = StringProperty("")
+
+    def on_kv_post(self, _base):
+        app().bind(ticket=lambda *_: self.refresh(), lang=lambda *_: self.refresh())
 
     def show(self, **_context):
         url = app().ticket.get("status_url")
         self.qr = qr_texture(url) if url else None
+        self.refresh()
+
+    def refresh(self):
+        ticket, lang = app().ticket or {}, app().lang
+        self.ahead_text = text.ahead_text(int(ticket.get("ahead") or 0), lang) if ticket else ""
+        self.wait_text = text.wait_text(ticket.get("estimated_wait_min"), lang) if ticket.get("ahead") else ""
+        self.windows_text = text.windows_text(ticket.get("windows") or [], lang) if ticket else ""
 
     def reset(self):
         self.qr = None
@@ -265,29 +456,33 @@ class TicketScreen(KioskScreen):
 
 
 class DisclosureScreen(KioskScreen):
-    """政务公开: categories, common topics, a search box, and the list they lead to."""
+    """政务公开: a search box with the pinyin keyboard, common topics, categories, and the
+    list they lead to. The box always shows what the list is the result of."""
 
     screen_name = "disclosure"
     uses_content = True
+    reading = True
     category = StringProperty("")
-    query = StringProperty("")
+    query = StringProperty("")  # a Chinese word searched (a topic chip)
+    typed = StringProperty("")  # pinyin letters typed on the keyboard
     heading = StringProperty("")
     empty_text = StringProperty("")
     shown = NumericProperty(0)
     total = NumericProperty(0)
+    keyboard_open = BooleanProperty(False)
 
     def show(self, **_context):
         self.refresh()
 
     def reset(self):
-        self.category, self.query, self.shown = "", "", 0
-        if "search_box" in self.ids:
-            self.ids.search_box.text = ""
+        self.category, self.query, self.typed, self.shown, self.keyboard_open = "", "", "", 0, False
 
     def refresh(self):
         self._fill_categories()
         self._fill_topics()
-        if self.query:
+        if self.typed:
+            self.search_letters()
+        elif self.query:
             self.search(self.query)
         else:
             self.list_category(self.category)
@@ -297,7 +492,8 @@ class DisclosureScreen(KioskScreen):
         box.clear_widgets()
         entries = [("", kiosk.tr("disclosure.all"))] + [(c["name"], c["name"]) for c in kiosk.cache.reader.categories()]
         for value, label in entries:
-            chip = Factory.Chip(text=label, value=value, selected=(value == self.category and not self.query))
+            chip = Factory.Chip(text=label, value=value,
+                                selected=(value == self.category and not self.query and not self.typed))
             chip.bind(on_release=lambda chip: self.list_category(chip.value))
             box.add_widget(chip)
 
@@ -311,14 +507,32 @@ class DisclosureScreen(KioskScreen):
 
     def _select_chips(self):
         for chip in self.ids.categories.children:
-            chip.selected = not self.query and chip.value == self.category
+            chip.selected = not self.query and not self.typed and chip.value == self.category
         for chip in self.ids.topics.children:
-            chip.selected = chip.value == self.query
+            chip.selected = not self.typed and chip.value == self.query
+
+    def toggle_keyboard(self):
+        self.keyboard_open = not self.keyboard_open
+
+    def type_letter(self, letter: str):
+        if len(self.typed) < 30:
+            self.typed += letter
+        self.search_letters()
+
+    def erase_letter(self):
+        self.typed = self.typed[:-1]
+        if self.typed:
+            self.search_letters()
+        else:
+            self.list_category(self.category)
+
+    def clear_search(self):
+        self.typed, self.query = "", ""
+        self.list_category(self.category)
 
     def list_category(self, category: str):
         kiosk = app()
-        self.category, self.query = category, ""
-        self.ids.search_box.text = ""
+        self.category, self.query, self.typed = category, "", ""
         reader = kiosk.cache.reader
         self.total = reader.count_documents(category or None)
         self.heading = kiosk.tr("disclosure.list", category=category or kiosk.tr("disclosure.all"), count=self.total)
@@ -345,25 +559,32 @@ class DisclosureScreen(KioskScreen):
         row.bind(on_release=lambda row: self.open_item(*row.payload))
         self.ids.results.add_widget(row)
 
-    def search_typed(self):
-        words = self.ids.search_box.text.strip()
-        if words:
-            self.search(words)
+    def search_letters(self):
+        """Pinyin typed so far: initials (sb) or whole syllables (shebao), as-you-type."""
+        kiosk = app()
+        hits = kiosk.pinyin_index.search(self.typed, limit=SEARCH_RESULTS)
+        self.query = ""
+        self._show_hits(hits, kiosk.tr("disclosure.results", q=self.typed, count=len(hits)))
 
     def search(self, words: str):
         kiosk = app()
-        self.query = words
-        results = kiosk.cache.reader.search(words, limit=50)
-        self.heading = kiosk.tr("disclosure.results", q=words, count=len(results))
+        self.query, self.typed = words, ""
+        results = kiosk.cache.reader.search(words, limit=SEARCH_RESULTS)
+        self._show_hits(results, kiosk.tr("disclosure.results", q=words, count=len(results)))
+
+    def _show_hits(self, hits: list[dict], heading: str):
+        kiosk = app()
+        self.heading = heading
         self.empty_text = kiosk.tr("disclosure.none")
-        self.total = self.shown = len(results)
+        self.total = self.shown = len(hits)
         self.ids.results.clear_widgets()
         self.ids.results_scroller.scroll_y = 1
         self._select_chips()
-        for hit in results:
+        for hit in hits:
             if hit["kind"] == "guide":
                 row = Factory.ListRow(title=hit["title"], payload=("guide", hit["service"]),
-                                      subtitle=kiosk.tr("disclosure.guide_hit") + " · " + (hit.get("snippet") or ""))
+                                      subtitle=" · ".join(filter(None, [kiosk.tr("disclosure.guide_hit"),
+                                                                        hit.get("snippet") or ""])))
                 row.bind(on_release=lambda row: self.open_item(*row.payload))
                 self.ids.results.add_widget(row)
             else:
@@ -382,6 +603,7 @@ class ArticleScreen(KioskScreen):
 
     screen_name = "article"
     uses_content = True
+    reading = True
     document = ObjectProperty({})
     qr = ObjectProperty(None, allownone=True)
     document_id = NumericProperty(0)
@@ -427,35 +649,52 @@ class ArticleScreen(KioskScreen):
 
 
 class GuidesScreen(KioskScreen):
-    """办事指南: every service with a guide, by department."""
+    """办事指南: every service with a guide, under its department."""
 
     screen_name = "guides"
     uses_content = True
+    reading = True
 
     def show(self, **_context):
         self.refresh()
+        self.ids.scroller.scroll_y = 1
 
     def refresh(self):
         listing = self.ids.listing
         listing.clear_widgets()
         guides = app().cache.reader.guides()
         self.ids.empty.opacity = 0 if guides else 1
+        by_department: dict[str, list[dict]] = {}
         for guide in guides:
-            row = Factory.ListRow(title=guide["service"], subtitle=guide.get("department") or "",
-                                  payload=guide["service"])
-            row.bind(on_release=lambda row: app().go("guide", service=row.payload))
-            listing.add_widget(row)
+            by_department.setdefault(guide.get("department") or "", []).append(guide)
+        portrait = app().portrait
+        for department, members in by_department.items():
+            if department:
+                listing.add_widget(Factory.SectionTitle(text=department))
+            grid = GridLayout(cols=1 if portrait else 2, spacing=dp(14), size_hint_y=None)
+            grid.bind(minimum_height=grid.setter("height"))
+            for guide in members:
+                row = Factory.ListRow(title=guide["service"], payload=guide["service"])
+                row.bind(on_release=lambda row: app().go("guide", service=row.payload))
+                grid.add_widget(row)
+            listing.add_widget(grid)
 
 
 class GuideScreen(KioskScreen):
-    """One service's guide: the 七公开 fields, the materials, and a button to print them."""
+    """One service's guide: the 七公开 fields (steps and materials as numbered lists), a
+    button that prints the materials, and one that takes a number for this service."""
 
     screen_name = "guide"
     uses_content = True
+    reading = True
     service = StringProperty("")
     guide = ObjectProperty({})
     print_message = StringProperty("")
     printing = BooleanProperty(False)
+    can_take_ticket = BooleanProperty(False)
+
+    def on_kv_post(self, _base):
+        app().bind(departments=lambda *_: self._ticket_possible())
 
     def show(self, service: str = "", **_context):
         self.service = service
@@ -466,9 +705,14 @@ class GuideScreen(KioskScreen):
     def reset(self):
         self.service, self.guide, self.print_message, self.printing = "", {}, "", False
 
+    def _ticket_possible(self):
+        choice = self.service_choice()
+        self.can_take_ticket = choice is not None and choice.pickable
+
     def refresh(self):
         kiosk = app()
         self.guide = kiosk.cache.reader.guide_for_service(self.service) or {} if self.service else {}
+        self._ticket_possible()
         sections = self.ids.sections
         sections.clear_widgets()
         if not self.guide:
@@ -476,11 +720,11 @@ class GuideScreen(KioskScreen):
         order = ("legal_basis", "conditions", "procedure", "materials", "time_limit", "fees", "contact")
         for name in order:
             sections.add_widget(Factory.SectionTitle(text=kiosk.tr(f"guide.{name}")))
-            if name == "materials":
-                materials = self.guide.get("materials") or []
-                for number, item in enumerate(materials, start=1):
+            if name in ("procedure", "materials"):
+                items = guide_items(self.guide.get(name))
+                for number, item in enumerate(items, start=1):
                     sections.add_widget(Factory.BodyText(text=f"{number}. {item}"))
-                if not materials:
+                if not items:
                     sections.add_widget(Factory.BodyText(text=kiosk.tr("guide.not_given")))
                 continue
             value = self.guide.get(name) or kiosk.tr("guide.not_given")
@@ -511,6 +755,37 @@ class GuideScreen(KioskScreen):
         return None
 
     def take_ticket(self):
+        """Asked once, then this service's ticket is issued and shown as from the list."""
+        kiosk = app()
         choice = self.service_choice()
-        if choice is not None:
-            app().go("services", department=choice.department)
+        if choice is None or not choice.pickable:
+            self.print_message = choice.status_text(kiosk.lang, kiosk.now()) if choice else \
+                kiosk.tr("guide.no_ticket")
+            return
+        question = kiosk.tr("guide.confirm_ticket", service=choice.name)
+        if choice.ahead:
+            question += "\n" + text.ahead_text(choice.ahead, kiosk.lang)
+        Confirm(question=question, yes_text=kiosk.tr("guide.confirm_yes"), no_text=kiosk.tr("guide.confirm_no"),
+                on_yes=lambda: kiosk.take_ticket(choice, on_refused=self._refused)).open()
+
+    def _refused(self, message: str):
+        self.print_message = message
+
+
+def guide_items(value) -> list[str]:
+    """A guide's steps or materials as separate items: a list as it is; a text split at its
+    lines, or at "；" when written on one line, with any numbering it already had removed."""
+    if not value:
+        return []
+    if isinstance(value, (list, tuple)):
+        parts = [str(item) for item in value]
+    else:
+        parts = str(value).split("\n")
+        if len(parts) == 1:
+            parts = str(value).split("；")
+    items = []
+    for part in parts:
+        cleaned = LEADING_NUMBER.sub("", part.strip()).strip()
+        if cleaned:
+            items.append(cleaned)
+    return items

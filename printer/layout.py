@@ -169,8 +169,13 @@ def ticket_layout(slip: TicketSlip, columns: int) -> list[Block]:
     blocks += fitted_lines(slip.service, columns, scales=(1,), height_scale=2)
     blocks += paragraph(slip.department, columns, align="center")
     blocks.append(rule(columns))
-    blocks += paragraph(f"前面等候：{slip.ahead} 人", columns, bold=True)
-    blocks += paragraph(f"预计等候：{format_wait(slip.estimated_wait_min)}", columns)
+    # the same words as the kiosk's screen: 前面还有 N 人, 预计等候约 M 分钟, 请到 3、4 号窗口等候叫号
+    blocks += paragraph(f"前面还有 {slip.ahead} 人" if slip.ahead else "前面没有人", columns, bold=True)
+    if slip.ahead:
+        blocks += paragraph(f"预计等候{format_wait(slip.estimated_wait_min)}", columns)
+    if slip.windows:
+        windows = "、".join(str(number) for number in slip.windows)
+        blocks += paragraph(f"请到 {windows} 号窗口等候叫号", columns, bold=True)
     blocks += paragraph(f"取号时间：{slip.local_issued_at:%Y-%m-%d %H:%M}", columns)
     if slip.status_url:
         blocks.append(Feed(1))

@@ -19,6 +19,8 @@ class TicketSlip:
     status_url: str
     notices: list[str] = field(default_factory=list)
     timezone: str = "Asia/Shanghai"
+    # the windows that serve the service ("请到 3、4 号窗口等候叫号"); none: the line is left out
+    windows: tuple[int, ...] = ()
 
     def __post_init__(self):
         if self.issued_at.tzinfo is None or self.issued_at.utcoffset() is None:

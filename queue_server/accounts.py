@@ -54,7 +54,7 @@ def set_password(db, staff_name: str, password: str):
     staff = store.find_staff_login(db, staff_name)
     if not staff:
         raise NotFound(f"没有人员 {staff_name}")
-    db["staff"].update(staff["id"], {"password_hash": generate_password_hash(password)})
+    store.update_row(db, "staff", staff["id"], {"password_hash": generate_password_hash(password)})
 
 
 def add_staff(db, name: str, role: str, password: str | None = None, employee_no: str | None = None) -> int:

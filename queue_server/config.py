@@ -48,7 +48,9 @@ DEFAULTS: dict = {
         "server": "http://127.0.0.1:8080",
         "token": "",
         "printer": "preview://var/tickets",
-        "idle_seconds": 60,
+        # untouched this long, a reading screen returns home; a countdown with 继续 shows first
+        "idle_seconds": 120,
+        "idle_warning_seconds": 15,
         "cache_dir": "var/kiosk",
         # the way out of kiosk mode: hold the top-left corner 3 s, then this PIN (set it in a real hall)
         "admin_pin": "",
@@ -62,6 +64,24 @@ DEFAULTS: dict = {
         "idcard": "",
         # people this old or older, known by their ID card, go to the 绿色通道 without asking
         "green_channel_age": 70,
+    },
+    "appointments": {
+        "days_ahead": 7,             # booking opens this many days ahead (today counts as day 0)
+        "slot_minutes": 60,
+        "close_before_minutes": 30,  # booking closes this long before the slot starts
+        "checkin_before_minutes": 30,
+        "checkin_after_minutes": 15,
+        "no_show_limit": 3,          # 爽约 within no_show_days → no booking for ban_days
+        "no_show_days": 90,
+        "ban_days": 90,
+        # a slot's capacity unless the admin sets one: this share of the daily cap spread over the
+        # day's slots, or default_capacity for a service without a cap
+        "capacity_share": 0.5,
+        "default_capacity": 4,
+        # a checked-in booking's ticket is numbered in its own sequence: Y + the service's prefix
+        "ticket_prefix": "Y",
+        # bookings from one address (the public page and API) per 10 minutes
+        "bookings_per_address": 20,
     },
     "voice": {
         "repeat": 2,

@@ -106,3 +106,37 @@ class EvaluationClosed(Conflict):
     """The time to rate this ticket through this channel has passed."""
 
     code = "evaluation_closed"
+
+
+# --- appointments (预约) --------------------------------------------------------
+
+class UnknownAppointment(NotFound):
+    code = "unknown_appointment"
+
+
+class SlotFull(Conflict):
+    code = "slot_full"
+
+
+class BookingClosed(Conflict):
+    """The slot is past its booking deadline, closed by the hall, or not a bookable day."""
+
+    code = "booking_closed"
+
+
+class AlreadyBooked(Conflict):
+    code = "already_booked"
+
+
+class BookingBanned(Forbidden):
+    """Too many 爽约 (bookings not kept): no booking until `until`."""
+
+    code = "booking_banned"
+
+
+class CheckInTooEarly(Conflict):
+    code = "checkin_too_early"
+
+
+class CheckInTooLate(Conflict):
+    code = "checkin_too_late"

@@ -58,7 +58,7 @@ def deadline_working_days(config: dict) -> int:
 def open_case_for_evaluation(db, evaluation_id: int, config: dict, now) -> int | None:
     """Called inside the evaluation's own transaction: a 差评 opens its case at once, so no bad
     rating can exist without one. Returns the case id, or None for a good rating."""
-    evaluation = store.row(db.execute("SELECT * FROM evaluation WHERE id = ?", [evaluation_id]))
+    evaluation = store.get_evaluation(db, evaluation_id)
     if evaluation is None or evaluation["level"] not in BAD_LEVELS:
         return None
     existing = store.get_followup_case_by_evaluation(db, evaluation_id)

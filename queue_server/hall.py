@@ -7,7 +7,7 @@ import re
 import sqlite3
 import tomllib
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from werkzeug.security import generate_password_hash
 
@@ -57,25 +57,55 @@ def parse_hours(ranges: list[str]) -> list[tuple[int, int]]:
 class Opening:
     open: bool
     reason: str = ""  # why it is closed, in the citizen's words
+    code: str = ""  # the same for programs: disabled | holiday | not_today | outside_hours
 
 
 def service_opening(db, service: dict, now: datetime, zone: str) -> Opening:
     """Whether a service takes tickets at `now`, honouring the hall's holidays and make-up workdays."""
+    if service.get("retired"):
+        return Opening(False, "该事项已停止办理")
     if not service["enabled"]:
-        return Opening(False, "该事项暂停办理")
+        return Opening(False, "该事项暂停办理", "disabled")
     moment = clock.local(now, zone)
     exception = store.hall_day(db, moment.date().isoformat())
     if exception == "holiday":
-        return Opening(False, "今日为节假日，大厅不办公")
+        return Opening(False, "今日为节假日，大厅不办公", "holiday")
     days = parse_days(service["days"])
     if exception != "workday" and moment.weekday() not in days:
-        return Opening(False, "今日不办理该事项")
+        return Opening(False, "今日不办理该事项", "not_today")
     minute = moment.hour * 60 + moment.minute
     spans = parse_hours(json.loads(service["hours"]) if isinstance(service["hours"], str) else service["hours"])
     if any(start <= minute < end for start, end in spans):
         return Opening(True)
     hours_text = "、".join(f"{s // 60:02d}:{s % 60:02d}-{e // 60:02d}:{e % 60:02d}" for s, e in spans)
-    return Opening(False, f"不在办理时间内（办理时间 {hours_text}）")
+    return Opening(False, f"不在办理时间内（办理时间 {hours_text}）", "outside_hours")
+
+
+NEXT_OPENING_HORIZON_DAYS = 31
+
+
+def next_opening(db, service: dict, now: datetime, zone: str, skip_today: bool = False) -> datetime | None:
+    """When a service next starts taking tickets, on the hall's wall clock: a span of today
+    not yet begun, else the first opening of a later working day (holidays and make-up
+    workdays honoured). `skip_today` when today is over for it (its daily cap is used up).
+    None for a disabled service or none within a month."""
+    if not service["enabled"]:
+        return None
+    moment = clock.local(now, zone)
+    days = parse_days(service["days"])
+    spans = sorted(parse_hours(json.loads(service["hours"]) if isinstance(service["hours"], str)
+                               else service["hours"]))
+    minute = moment.hour * 60 + moment.minute
+    for offset in range(0 if not skip_today else 1, NEXT_OPENING_HORIZON_DAYS + 1):
+        day = moment.date() + timedelta(days=offset)
+        exception = store.hall_day(db, day.isoformat())
+        if exception == "holiday" or (exception != "workday" and day.weekday() not in days):
+            continue
+        for start, _end in spans:
+            if offset == 0 and start <= minute:
+                continue  # begun already: either open now, or over
+            return datetime(day.year, day.month, day.day, start // 60, start % 60, tzinfo=moment.tzinfo)
+    return None
 
 
 # What a hall file may say, per entry: key → (type, required). Unknown keys are refused, so a
@@ -84,8 +114,8 @@ _FIELDS = {
     "department": {"name": (str, True), "service": (list, False)},
     "service": {"name": (str, True), "prefix": (str, True), "category": (str, False), "days": (str, False),
                 "hours": (list, False), "daily_cap": (int, False), "enabled": (bool, False),
-                "description": (str, False)},
-    "window": {"number": (int, True), "name": (str, True), "services": (list, False)},
+                "description": (str, False), "retired": (bool, False)},
+    "window": {"number": (int, True), "name": (str, True), "services": (list, False), "retired": (bool, False)},
     "staff": {"name": (str, True), "employee_no": (str, False), "role": (str, False), "password": (str, False),
               "photo": (str, False)},
     "day": {"date": ((str, date), True), "note": (str, False)},
@@ -216,6 +246,9 @@ def _load_checked_hall(db, hall: dict, counts: dict):
                 "enabled": 1 if service.get("enabled", True) else 0,
                 "description": service.get("description", ""),
             })
+            found = store.get_service_by_name(db, service["name"])
+            if service.get("retired", False) != bool(found["retired"]):
+                retire_service(db, found, service.get("retired", False))
             counts["services"] += 1
     for window in hall.get("window", []):
         window_id = store.upsert_window(db, window["number"], window["name"])
@@ -226,6 +259,9 @@ def _load_checked_hall(db, hall: dict, counts: dict):
                 raise BadRequest(f"窗口 {window['number']} 的事项 {name!r} 未在任何部门下定义")
             service_ids.append(found["id"])
         store.set_window_services(db, window_id, service_ids)
+        found = store.get_window_by_id(db, window_id)
+        if window.get("retired", False) != bool(found["retired"]):
+            retire_window(db, found, window.get("retired", False))
         counts["windows"] += 1
     for person in hall.get("staff", []):
         values = {"name": person["name"], "employee_no": person.get("employee_no"),
@@ -239,3 +275,20 @@ def _load_checked_hall(db, hall: dict, counts: dict):
     for kind in ("holiday", "workday"):
         for day in hall.get(kind, []):
             store.set_hall_day(db, str(day["date"]), kind, day.get("note", ""))
+
+
+def retire_service(db, service: dict, retired: bool = True):
+    """Retire a service (or bring it back). People still waiting for it would never be called, so
+    a service with a line is refused until its tickets are transferred or finished."""
+    if retired:
+        waiting = store.count_waiting_of_service(db, service["id"])
+        if waiting:
+            raise BadRequest(f"事项「{service['name']}」尚有 {waiting} 人等候，请先办结或转办后再停用")
+    store.set_retired(db, "service", service["id"], retired)
+
+
+def retire_window(db, window: dict, retired: bool = True):
+    """Retire a window (or bring it back); one in use is closed by its staff member first."""
+    if retired and window["state"] != "closed":
+        raise BadRequest(f"{window['number']} 号窗口正在使用，请先关闭窗口后再停用")
+    store.set_retired(db, "window", window["id"], retired)

@@ -18,7 +18,7 @@ from content.store import ContentStore
 
 from . import accounts, clock, store
 from .errors import BadRequest, Conflict, NotFound
-from .hall import MAX_DAILY_CAP, MAX_WINDOW_NUMBER, parse_days, parse_hours
+from .hall import MAX_DAILY_CAP, MAX_WINDOW_NUMBER, parse_days, parse_hours, retire_service, retire_window
 from .stats import FIRST_REPORTABLE_DAY, LAST_REPORTABLE_DAY
 
 PHOTO_SIZE = (360, 480)  # 3:4, the 监督岗牌 portrait
@@ -72,8 +72,8 @@ def row_id(value) -> int:
 
 
 def _unique(db, table, column, value, own_id, what):
-    found = store.row(db.execute(f"SELECT id FROM {table} WHERE {column} = ?", [value]))
-    if found and found["id"] != own_id:
+    found_id = store.find_id(db, table, column, value)
+    if found_id is not None and found_id != own_id:
         raise Conflict(f"{what}“{value}”已存在")
 
 
@@ -84,13 +84,12 @@ def save_department(db, actor_id, department_id: int | None, name: str, sort_ord
     with store.immediate(db):
         _unique(db, "department", "name", name, department_id, "部门")
         if department_id is None:
-            department_id = db.execute("INSERT INTO department (name, sort_order) VALUES (?, ?)",
-                                       [name, sort_order]).lastrowid
+            department_id = store.insert_row(db, "department", {"name": name, "sort_order": sort_order})
             action = "created"
         else:
             if not store.get_department(db, department_id):
                 raise NotFound(f"没有编号为 {department_id} 的部门")
-            db["department"].update(department_id, {"name": name, "sort_order": sort_order})
+            store.update_row(db, "department", department_id, {"name": name, "sort_order": sort_order})
             action = "updated"
         _changed(db, actor_id, "department", action, id=department_id, name=name)
     return department_id
@@ -103,7 +102,7 @@ def delete_department(db, actor_id, department_id: int):
             raise NotFound(f"没有编号为 {department_id} 的部门")
         if store.count_services_of_department(db, department_id):
             raise Conflict("该部门下还有事项，请先移走或停用")
-        db.execute("DELETE FROM department WHERE id = ?", [department_id])
+        store.delete_department(db, department_id)
         _changed(db, actor_id, "department", "deleted", id=department_id, name=department["name"])
 
 
@@ -142,13 +141,13 @@ def save_service(db, actor_id, service_id: int | None, values: dict, content_dat
             raise NotFound("所选部门不存在")
         _unique(db, "service", "name", values["name"], service_id, "事项")
         if service_id is None:
-            service_id = db["service"].insert(values).last_pk
+            service_id = store.insert_row(db, "service", values)
             action = "created"
         else:
             service = store.get_service(db, service_id)
             if not service:
                 raise NotFound(f"没有编号为 {service_id} 的事项")
-            db["service"].update(service_id, values)
+            store.update_row(db, "service", service_id, values)
             action = "updated"
             if service["name"] != values["name"]:
                 renamed_from = service["name"]
@@ -174,24 +173,47 @@ def set_service_enabled(db, actor_id, service_id: int, enabled: bool):
         service = store.get_service(db, service_id)
         if not service:
             raise NotFound(f"没有编号为 {service_id} 的事项")
-        db["service"].update(service_id, {"enabled": 1 if enabled else 0})
+        store.update_row(db, "service", service_id, {"enabled": 1 if enabled else 0})
         _changed(db, actor_id, "service", "enabled" if enabled else "disabled", id=service_id,
                  name=service["name"], enabled=enabled)
 
 
+def set_service_retired(db, actor_id, service_id: int, retired: bool):
+    """Retire a service no longer offered (it leaves the kiosk, the displays and call-next; its
+    tickets stay in the statistics), or bring it back."""
+    with store.immediate(db):
+        service = store.get_service(db, service_id)
+        if not service:
+            raise NotFound(f"没有编号为 {service_id} 的事项")
+        retire_service(db, service, retired)
+        _changed(db, actor_id, "service", "retired" if retired else "restored", id=service_id,
+                 name=service["name"], retired=retired)
+
+
 # --- windows --------------------------------------------------------------------
+
+def set_window_retired(db, actor_id, window_id: int, retired: bool):
+    """Retire a window no longer used (a mistaken 13号 leaves the hall screen), or bring it back."""
+    with store.immediate(db):
+        window = store.get_window_by_id(db, window_id)
+        if not window:
+            raise NotFound(f"没有编号为 {window_id} 的窗口")
+        retire_window(db, window, retired)
+        _changed(db, actor_id, "window", "retired" if retired else "restored", id=window_id,
+                 window=window["number"], name=window["name"], retired=retired)
+
 
 def save_window(db, actor_id, window_id: int | None, number, name: str) -> int:
     number, name = whole_number(number, "窗口号", 1, MAX_WINDOW_NUMBER), _name(name, "窗口名称")
     with store.immediate(db):
         _unique(db, "window", "number", number, window_id, "窗口号")
         if window_id is None:
-            window_id = db.execute("INSERT INTO window (number, name) VALUES (?, ?)", [number, name]).lastrowid
+            window_id = store.insert_row(db, "window", {"number": number, "name": name})
             action = "created"
         else:
             if not store.get_window_by_id(db, window_id):
                 raise NotFound(f"没有编号为 {window_id} 的窗口")
-            db["window"].update(window_id, {"number": number, "name": name})
+            store.update_row(db, "window", window_id, {"number": number, "name": name})
             action = "updated"
         _changed(db, actor_id, "window", action, id=window_id, window=number, name=name)
     return window_id
@@ -236,14 +258,14 @@ def save_staff(db, actor_id, staff_id: int | None, name, employee_no, role, acti
         if employee_no:
             _unique(db, "staff", "employee_no", employee_no, staff_id, "工号")
         if staff_id is None:
-            staff_id = db["staff"].insert(values).last_pk
+            staff_id = store.insert_row(db, "staff", values)
             action = "created"
         else:
             if not store.get_staff(db, staff_id):
                 raise NotFound(f"没有编号为 {staff_id} 的人员")
             if staff_id == actor_id and (role != "admin" or not active):
                 raise Conflict("不能取消自己的管理员权限或停用自己")
-            db["staff"].update(staff_id, values)
+            store.update_row(db, "staff", staff_id, values)
             action = "updated"
         _changed(db, actor_id, "staff", action, id=staff_id, name=name, employee_no=employee_no)
     return staff_id
@@ -256,7 +278,7 @@ def reset_password(db, actor_id, staff_id: int, password: str):
         staff = store.get_staff(db, staff_id)
         if not staff:
             raise NotFound(f"没有编号为 {staff_id} 的人员")
-        db["staff"].update(staff_id, {"password_hash": generate_password_hash(password)})
+        store.update_row(db, "staff", staff_id, {"password_hash": generate_password_hash(password)})
         _changed(db, actor_id, "staff", "password_reset", id=staff_id, name=staff["name"])
 
 
@@ -285,7 +307,7 @@ def save_photo(db, config, actor_id, staff_id: int, data: bytes) -> str:
         partial = folder / f".{name}.part"
         portrait.save(partial, "JPEG", quality=88)
         partial.replace(folder / name)
-        db["staff"].update(staff_id, {"photo": name})
+        store.update_row(db, "staff", staff_id, {"photo": name})
         _changed(db, actor_id, "staff", "photo", id=staff_id, name=staff["name"], photo=name)
     return name
 

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from . import clock, store
+from .appointments import Appointments
 from .errors import (
     AlreadyEvaluated,
     BadRequest,
@@ -30,7 +31,7 @@ from .errors import (
     WindowTaken,
     WrongState,
 )
-from .hall import service_opening
+from .hall import next_opening, service_opening
 
 MIN_SAMPLES = 5  # finished tickets before a service's own handling time is trusted alone
 OUTCOMES = ("办结", "受理", "补齐补正", "不予受理", "咨询解答", "其他")
@@ -45,8 +46,16 @@ PUBLIC_TICKET_FIELDS = ("id", "number", "service_id", "service", "department", "
                         "transfer_count")
 
 
+def ticket_tag(ticket: dict) -> str | None:
+    """The short mark a screen shows beside a number: 预约 for a booked ticket, 优先 for 绿色通道."""
+    if ticket.get("appointment_code"):
+        return "预约"
+    return "优先" if ticket.get("priority") else None
+
+
 def public_ticket(ticket: dict) -> dict:
-    return {key: ticket.get(key) for key in PUBLIC_TICKET_FIELDS}
+    # `appointment` marks a checked-in booking's ticket (预约 on screens and paper); its code stays private
+    return {key: ticket.get(key) for key in PUBLIC_TICKET_FIELDS} | {"appointment": bool(ticket.get("appointment_code"))}
 
 
 class Queue:
@@ -89,25 +98,34 @@ class Queue:
     # --- services and tickets ------------------------------------------------
 
     def services(self) -> list[dict]:
-        """Departments with their services: open now or why not, waiting, estimated wait."""
+        """Departments with their services: open now or why not and when it opens next,
+        people ahead of a ticket taken now and the estimate, the windows, tickets left today."""
         now, today = self.now(), self.today()
         waiting = store.count_waiting_by_service(self.db, today)
         competing = store.count_competing_by_service(self.db, today)
         issued = store.count_issued_by_service(self.db, today)
+        window_numbers = store.window_numbers_by_service(self.db)
         departments: dict[str, dict] = {}
-        for service in store.list_services(self.db):
+        for service in store.list_services(self.db, include_retired=False):
             opening = service_opening(self.db, service, now, self.zone)
             cap = service["daily_cap"]
-            full = bool(cap) and issued.get(service["id"], 0) >= cap
+            taken = issued.get(service["id"], 0)
+            full = bool(cap) and taken >= cap
+            reopens = None if opening.open and not full else next_opening(
+                self.db, service, now, self.zone, skip_today=full or opening.code == "holiday")
             entry = {
                 "id": service["id"], "name": service["name"], "prefix": service["prefix"],
                 "category": service["category"], "enabled": bool(service["enabled"]),
                 "open": opening.open and not full, "closed_reason": opening.reason or ("今日号源已取完" if full else ""),
-                "daily_cap": cap, "issued_today": issued.get(service["id"], 0), "cap_reached": full,
+                "closed_code": opening.code or ("cap_reached" if full else ""),
+                "daily_cap": cap, "issued_today": taken, "cap_reached": full,
+                "remaining_today": max(0, cap - taken) if cap else None,
+                "next_open": reopens.strftime("%Y-%m-%dT%H:%M") if reopens else None,
                 "waiting": waiting.get(service["id"], 0),
                 # a ticket taken now: everyone its windows will call first, of any service they serve
                 "ahead": competing.get(service["id"], 0),
                 "estimated_wait_min": self.estimated_wait_min(service["id"], competing.get(service["id"], 0)),
+                "windows": window_numbers.get(service["id"], []),
                 "hours": json.loads(service["hours"]), "days": service["days"],
             }
             departments.setdefault(service["department"], {"name": service["department"], "services": []})
@@ -120,35 +138,48 @@ class Queue:
             raise BadRequest("service_id 必须是整数")
         if priority not in (0, 1):
             raise BadRequest("priority 只能是 0（普通）或 1（绿色通道/预约）")
-        if appointment_code:
-            priority = 1
         with self._write():
             service = store.get_service(self.db, service_id)
             if not service:
                 raise UnknownService(f"没有编号为 {service_id} 的事项", service_id=service_id)
             now = self.now()
-            opening = service_opening(self.db, service, now, self.zone)
-            if not opening.open:
-                raise ServiceClosed(f"{service['name']}：{opening.reason}", service_id=service_id)
             day = clock.local_day(now, self.zone)
-            if service["daily_cap"] and store.count_issued(self.db, service_id, day) >= service["daily_cap"]:
-                raise DailyCapReached(f"{service['name']} 今日号源（{service['daily_cap']} 个）已取完，请明日再来或预约办理",
-                                      service_id=service_id, daily_cap=service["daily_cap"])
-            seq = store.next_seq(self.db, service["prefix"], day)
+            booking = None
+            if appointment_code:
+                # a booking's place was counted when it was made: its check-in window, not the opening
+                # hours or the daily cap, decides; the ticket has its own sequence and goes first
+                appointments = Appointments(self.db, self.config, queue=self)
+                booking = appointments.claim_for_ticket(appointment_code, service_id)
+                if not service["enabled"]:
+                    raise ServiceClosed(f"{service['name']}：该事项暂停办理", service_id=service_id)
+                priority, appointment_code = 1, booking["code"]
+                prefix = self.config["appointments"]["ticket_prefix"] + service["prefix"]
+            else:
+                opening = service_opening(self.db, service, now, self.zone)
+                if not opening.open:
+                    raise ServiceClosed(f"{service['name']}：{opening.reason}", service_id=service_id)
+                if service["daily_cap"] and store.count_issued(self.db, service_id, day) >= service["daily_cap"]:
+                    raise DailyCapReached(f"{service['name']} 今日号源（{service['daily_cap']} 个）已取完，请明日再来或预约办理",
+                                          service_id=service_id, daily_cap=service["daily_cap"])
+                prefix = service["prefix"]
+            seq = store.next_seq(self.db, prefix, day)
             ticket_id = store.insert_ticket(self.db, {
-                "number": f"{service['prefix']}{seq:03d}", "prefix": service["prefix"], "seq": seq,
+                "number": f"{prefix}{seq:03d}", "prefix": prefix, "seq": seq,
                 "local_day": day, "service_id": service_id, "status": "waiting", "priority": priority,
                 "appointment_code": appointment_code, "token": secrets.token_urlsafe(12),
                 "line_key": now.timestamp(), "issued_at": clock.to_iso(now), "kiosk_id": kiosk_id,
             })
+            if booking:
+                appointments.attach_ticket(booking, ticket_id)
             issued = self._ticket_event("ticket_issued", ticket_id)
             ticket = store.get_ticket(self.db, ticket_id)
             ahead = store.count_ahead(self.db, ticket)
         return issued | {
             "token": ticket["token"], "ahead": ahead,
             "estimated_wait_min": self.estimated_wait_min(service_id, ahead),
+            "windows": store.window_numbers_by_service(self.db).get(service_id, []),
             "status_url": self.status_url(ticket["token"]),
-        }
+        } | ({"appointment_code": booking["code"]} if booking else {})
 
     def status_url(self, token: str) -> str:
         return self.config["server"]["public_url"].rstrip("/") + f"/t/{token}"
@@ -266,6 +297,8 @@ class Queue:
     def open_window(self, number: int, actor) -> dict:
         with self._write():
             window = self._window(number, actor, must_own=False)
+            if window["retired"]:
+                raise WindowClosed(f"{number} 号窗口已停用，不能登录", window=number)
             # nobody takes a window someone holds, admins included: they may act on any window without
             # taking it, or close it for a staff member who left without logging out
             if window["state"] != "closed" and window["staff_id"] not in (None, actor.staff_id):
@@ -315,6 +348,8 @@ class Queue:
 
     def _callable_window(self, number, actor) -> dict:
         window = self._window(number, actor)
+        if window["retired"]:
+            raise WindowClosed(f"{number} 号窗口已停用", window=number)
         if window["state"] == "paused":
             raise WindowPaused(f"{number} 号窗口已暂停服务，请先恢复", window=number)
         if window["state"] == "closed":
@@ -432,16 +467,22 @@ class Queue:
                 target_service = store.get_service(self.db, service_id) if isinstance(service_id, int) else None
                 if not target_service:
                     raise UnknownService(f"没有编号为 {service_id} 的事项", service_id=service_id)
+                if target_service["retired"]:
+                    raise BadRequest(f"{target_service['name']} 已停止办理，不能转入")
                 if not target_service["enabled"]:
                     raise BadRequest(f"{target_service['name']} 已暂停办理，不能转入")
                 if not store.windows_serving(self.db, service_id):
                     raise BadRequest(f"没有窗口办理 {target_service['name']}，转入后将无人叫号")
                 new_service_id = service_id
+            if new_service_id == ticket["service_id"] and to_window in (None, number):
+                raise BadRequest(f"{ticket['number']} 已在本窗口办理该事项，请选择其他事项或窗口")
             target_window_id = None
             if to_window is not None:
                 target = store.get_window(self.db, to_window) if isinstance(to_window, int) else None
                 if not target:
                     raise UnknownWindow(f"没有 {to_window} 号窗口", window=to_window)
+                if target["retired"]:
+                    raise BadRequest(f"{to_window} 号窗口已停用，不能转入", window=to_window)
                 if new_service_id not in store.window_service_ids(self.db, target["id"]):
                     raise BadRequest(f"{to_window} 号窗口不办理该事项，请同时指定该窗口办理的事项")
                 target_window_id = target["id"]
@@ -473,14 +514,15 @@ class Queue:
         }
 
     def display(self, calls: int = 10) -> dict:
-        """The whole current picture for the hall and window screens, read in one snapshot."""
-        self.db.execute("BEGIN")
-        try:
+        """The whole current picture for the hall and window screens, read in one snapshot.
+        Retired windows and services are not part of it."""
+        with store.snapshot(self.db):
             last_id = store.last_event_id(self.db)
             day = self.today()
             waiting = store.count_waiting_by_service(self.db, day)
+            next_up = store.next_waiting_by_service(self.db, day)
             windows = []
-            for window in store.list_windows(self.db):
+            for window in store.list_windows(self.db, include_retired=False):
                 current = store.current_ticket_of_window(self.db, window["id"])
                 windows.append({
                     "number": window["number"], "name": window["name"], "state": window["state"],
@@ -488,21 +530,26 @@ class Queue:
                     "staff": {"name": window["staff_name"], "employee_no": window["staff_employee_no"],
                               "photo": window["staff_photo"]} if window["staff_id"] else None,
                     "current": {"number": current["number"], "service": current["service"],
-                                "status": current["status"]} if current else None,
+                                "status": current["status"], "called_at": current["called_at"],
+                                "tag": ticket_tag(current)} if current else None,
                 })
             recent = [{"event_id": e["id"], "type": e["type"], "at": e["at"], "number": e["data"].get("number"),
                        "window": e["data"].get("window"), "window_name": e["data"].get("window_name"),
                        "service": e["data"].get("service")}
                       for e in store.recent_call_events(self.db, clock.day_start_utc(day, self.zone), calls)]
             services = [{"service_id": s["id"], "service": s["name"], "prefix": s["prefix"],
-                         "department": s["department"], "waiting": waiting.get(s["id"], 0)}
-                        for s in store.list_services(self.db) if s["enabled"]]
-        finally:
-            self.db.execute("COMMIT")
+                         "department": s["department"], "waiting": waiting.get(s["id"], 0),
+                         "next": [{"number": t["number"], "tag": ticket_tag(t)} for t in next_up.get(s["id"], [])]}
+                        for s in store.list_services(self.db, include_retired=False) if s["enabled"]]
         return {"hall": self.config["hall"]["name"], "now": clock.to_iso(self.now()), "local_day": day,
                 "last_event_id": last_id, "calls": recent, "windows": windows, "waiting": services,
-                "notices": self.config["hall"].get("notices", []),
+                "notices": self.notices(),
                 "supervision_phone": self.config["hall"].get("supervision_phone")}
+
+    def notices(self) -> list[str]:
+        """The hall screen's ticker: the notices edited in the admin, else those of the config file."""
+        edited = store.get_setting(self.db, "notices")
+        return json.loads(edited) if edited is not None else list(self.config["hall"].get("notices", []))
 
     # --- evaluations (好差评) ---------------------------------------------------
     # Two channels, as the national 好差评 practice has them: the evaluator device of the window

@@ -20,6 +20,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from . import store
+from .appointments import appointment_figures
 from .errors import BadRequest
 from .queue import EVALUATION_LEVELS
 
@@ -261,6 +262,7 @@ def hall_statistics(db, config: dict, period: Period, detail: bool = True) -> di
                             key=lambda r: (r["window"] is None, r["window"] or 0)),
         "by_staff": sorted((g.result() for g in by_staff.values()), key=lambda r: (r["staff_id"] is None, -r["done"])),
     }
+    result["appointments"] = appointment_figures(db, period.first_day, period.last_day)
     if detail:
         result |= arrivals(db, period, zone)
     return result

@@ -11,7 +11,7 @@ import json
 import sqlite_utils
 
 import storage
-from storage import ConnectionPool, connect, immediate, row, rows  # noqa: F401  (the store's API)
+from storage import ConnectionPool, connect, immediate, row, rows, snapshot  # noqa: F401  (the store's API)
 
 MAX_INTEGER = 2**63 - 1  # SQLite's largest integer: anything bigger from a client is refused, not a 500
 
@@ -215,9 +215,12 @@ def list_departments(db):
     return rows(db.execute("SELECT * FROM department ORDER BY sort_order, id"))
 
 
-def list_services(db):
+def list_services(db, include_retired=True):
+    """Every service in the hall's order; `include_retired=False` for what the public and the windows
+    still see (a retired service keeps its history for the statistics and the admin)."""
     return rows(db.execute(
-        "SELECT s.*, d.name AS department FROM service s JOIN department d ON d.id = s.department_id "
+        "SELECT s.*, d.name AS department FROM service s JOIN department d ON d.id = s.department_id " +
+        ("" if include_retired else "WHERE s.retired = 0 ") +
         "ORDER BY d.sort_order, d.id, s.sort_order, s.id"))
 
 
@@ -229,10 +232,11 @@ def get_window_by_id(db, window_id):
     return row(db.execute("SELECT * FROM window WHERE id = ?", [window_id]))
 
 
-def list_windows(db):
+def list_windows(db, include_retired=True):
     return rows(db.execute(
         "SELECT w.*, st.name AS staff_name, st.employee_no AS staff_employee_no, st.photo AS staff_photo "
-        "FROM window w LEFT JOIN staff st ON st.id = w.staff_id ORDER BY w.number"))
+        "FROM window w LEFT JOIN staff st ON st.id = w.staff_id " +
+        ("" if include_retired else "WHERE w.retired = 0 ") + "ORDER BY w.number"))
 
 
 def window_service_ids(db, window_id) -> list[int]:
@@ -240,10 +244,21 @@ def window_service_ids(db, window_id) -> list[int]:
         "SELECT service_id FROM window_service WHERE window_id = ? ORDER BY position", [window_id])]
 
 
+def window_numbers_by_service(db) -> dict[int, list[int]]:
+    """service id → the numbers of the windows in use (not retired) that serve it, in order."""
+    numbers: dict[int, list[int]] = {}
+    for service_id, number in db.execute(
+            "SELECT ws.service_id, w.number FROM window_service ws JOIN window w ON w.id = ws.window_id "
+            "WHERE w.retired = 0 ORDER BY w.number"):
+        numbers.setdefault(service_id, []).append(number)
+    return numbers
+
+
 def windows_serving(db, service_id) -> list[dict]:
+    """The windows in use (not retired) that call a service."""
     return rows(db.execute(
-        "SELECT w.* FROM window w JOIN window_service ws ON ws.window_id = w.id WHERE ws.service_id = ?",
-        [service_id]))
+        "SELECT w.* FROM window w JOIN window_service ws ON ws.window_id = w.id "
+        "WHERE ws.service_id = ? AND w.retired = 0", [service_id]))
 
 
 def set_window_state(db, window_id, state, staff_id=..., pause_reason=None):
@@ -331,7 +346,7 @@ def count_issued(db, service_id, local_day) -> int:
                       [service_id, local_day]).fetchone()[0]
 
 
-def _insert(db, table: str, values: dict) -> int:
+def insert_row(db, table: str, values: dict) -> int:
     """A plain INSERT: sqlite-utils' insert reads the table's schema on every call, which costs
     more than the insert itself on the queue's hot path. Columns come from code, never from input."""
     columns = ", ".join(f'"{name}"' for name in values)
@@ -339,14 +354,14 @@ def _insert(db, table: str, values: dict) -> int:
     return db.execute(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', list(values.values())).lastrowid
 
 
-def _update(db, table: str, row_id: int, values: dict):
-    """A plain UPDATE by id (see `_insert`)."""
+def update_row(db, table: str, row_id: int, values: dict):
+    """A plain UPDATE by id (see `insert_row`)."""
     assignments = ", ".join(f'"{name}" = ?' for name in values)
     db.execute(f'UPDATE "{table}" SET {assignments} WHERE id = ?', [*values.values(), row_id])
 
 
 def insert_ticket(db, values: dict) -> int:
-    return _insert(db, "ticket", values)
+    return insert_row(db, "ticket", values)
 
 
 def get_ticket(db, ticket_id):
@@ -372,7 +387,7 @@ TICKET_SELECT = (
 _CALLABLE = (
     "FROM ticket t JOIN window_service ws ON ws.service_id = t.service_id AND ws.window_id = :window_id "
     "JOIN service s ON s.id = t.service_id "
-    "WHERE t.status = 'waiting' AND t.local_day = :day "
+    "WHERE t.status = 'waiting' AND t.local_day = :day AND s.retired = 0 "
     "AND (t.target_window_id IS NULL OR t.target_window_id = :window_id) "
 )
 
@@ -468,7 +483,7 @@ def recent_handle_seconds(db, service_id, limit) -> list[float]:
 
 
 def update_ticket(db, ticket_id, **values):
-    _update(db, "ticket", ticket_id, values)
+    update_row(db, "ticket", ticket_id, values)
 
 
 def current_ticket_of_window(db, window_id):
@@ -550,10 +565,20 @@ def get_evaluation_for_ticket(db, ticket_id):
 
 
 def insert_evaluation(db, values: dict) -> int:
-    return _insert(db, "evaluation", values)
+    return insert_row(db, "evaluation", values)
 
 
-def get_evaluation(db, evaluation_id):
+def find_id(db, table: str, column: str, value) -> int | None:
+    """The id of the row whose `column` equals `value` (names from code, never from input)."""
+    found = row(db.execute(f'SELECT id FROM "{table}" WHERE "{column}" = ?', [value]))
+    return found["id"] if found else None
+
+
+def delete_department(db, department_id: int):
+    db.execute("DELETE FROM department WHERE id = ?", [department_id])
+
+
+def get_evaluation(db, evaluation_id: int):
     return row(db.execute("SELECT * FROM evaluation WHERE id = ?", [evaluation_id]))
 
 
@@ -570,7 +595,7 @@ def healthcheck(db) -> bool:
     return db.execute("SELECT 1").fetchone()[0] == 1
 
 
-# === admin, statistics and 差评 follow-up (issue 8) ================================
+# === admin, statistics and 差评 follow-up ==================================
 # SQL of queue_server.hall_admin, stats and followup. The statistics read the ticket table
 # through the covering index `ticket_stats`, so a year of tickets is summed without touching
 # the table itself; the figures are computed from the live rows every time (nothing cached).
@@ -875,6 +900,230 @@ MIGRATIONS.append("""
     CREATE INDEX IF NOT EXISTS ticket_waiting_today
         ON ticket(status, local_day, service_id, priority, line_key, target_window_id);
 """)
+
+
+# --- retired windows and services ----------------------------------------------------
+# A window or service no longer used is retired rather than deleted: it leaves the displays, the
+# kiosk and call-next, and its tickets, evaluations and events keep pointing at it for the statistics.
+MIGRATIONS.append("""
+    ALTER TABLE service ADD COLUMN retired INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE window ADD COLUMN retired INTEGER NOT NULL DEFAULT 0;
+""")
+
+
+def set_retired(db, table: str, row_id: int, retired: bool):
+    assert table in ("service", "window")
+    db.execute(f"UPDATE {table} SET retired = ? WHERE id = ?", [1 if retired else 0, row_id])
+
+
+def count_waiting_of_service(db, service_id) -> int:
+    """Tickets of any day still waiting for a service (a service with people in line is not retired)."""
+    return db.execute("SELECT count(*) FROM ticket WHERE service_id = ? AND status = 'waiting'",
+                      [service_id]).fetchone()[0]
+
+
+def next_waiting_by_service(db, local_day, per_service: int = 2) -> dict[int, list[dict]]:
+    """Per service, the first waiting tickets in call order (priority, then place in line): the
+    hall screen's 请准备 line."""
+    found: dict[int, list[dict]] = {}
+    for r in db.execute(
+            "SELECT service_id, number, priority, appointment_code FROM ("
+            " SELECT t.*, row_number() OVER (PARTITION BY t.service_id"
+            "   ORDER BY t.priority DESC, t.line_key, t.id) AS place"
+            " FROM ticket t WHERE t.status = 'waiting' AND t.local_day = ?) WHERE place <= ? "
+            "ORDER BY service_id, place", [local_day, per_service]):
+        found.setdefault(r["service_id"], []).append(dict(r))
+    return found
+
+
+# --- hall settings edited in the admin (the ticker's notices) ----------------------------
+MIGRATIONS.append("""
+    CREATE TABLE hall_setting (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+""")
+
+
+def get_setting(db, key) -> str | None:
+    found = db.execute("SELECT value FROM hall_setting WHERE key = ?", [key]).fetchone()
+    return found[0] if found else None
+
+
+def set_setting(db, key, value: str):
+    db.execute("INSERT INTO hall_setting (key, value) VALUES (?, ?) "
+               "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [key, value])
+
+
+# === appointments (预约) ===========================================================
+# A booking holds a slot of one service on one hall day. `starts_at` and `checkin_end_at` are UTC
+# instants computed by the domain, so "has the slot begun" and "is it 爽约" are plain comparisons.
+# The ID number is never stored: `id_hash` is its keyed hash (idcard.id_number_hash).
+
+APPOINTMENT_STATES = ("booked", "checked_in", "cancelled", "no_show", "closed")
+
+MIGRATIONS.append("""
+    CREATE TABLE appointment (
+        id INTEGER PRIMARY KEY,
+        code TEXT NOT NULL UNIQUE,
+        service_id INTEGER NOT NULL REFERENCES service(id),
+        day TEXT NOT NULL,
+        start TEXT NOT NULL,
+        "end" TEXT NOT NULL,
+        starts_at TEXT NOT NULL,
+        checkin_end_at TEXT NOT NULL,
+        name TEXT NOT NULL,
+        phone TEXT NOT NULL,
+        id_hash TEXT,
+        status TEXT NOT NULL DEFAULT 'booked'
+            CHECK (status IN ('booked','checked_in','cancelled','no_show','closed')),
+        source TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        cancelled_at TEXT,
+        checked_in_at TEXT,
+        ticket_id INTEGER REFERENCES ticket(id),
+        closed_reason TEXT
+    );
+    CREATE INDEX appointment_slot ON appointment(service_id, day, start, status);
+    CREATE INDEX appointment_day ON appointment(day, service_id);
+    CREATE INDEX appointment_phone ON appointment(phone, status, checkin_end_at);
+    CREATE INDEX appointment_id_hash ON appointment(id_hash, status, checkin_end_at) WHERE id_hash IS NOT NULL;
+    CREATE INDEX appointment_due ON appointment(status, checkin_end_at);
+    -- the admin's settings: capacity and closing, for every day ('*') or one day, every slot ('*') or one
+    CREATE TABLE appointment_slot_setting (
+        service_id INTEGER NOT NULL REFERENCES service(id) ON DELETE CASCADE,
+        day TEXT NOT NULL,
+        start TEXT NOT NULL,
+        capacity INTEGER CHECK (capacity IS NULL OR capacity >= 0),
+        closed INTEGER NOT NULL DEFAULT 0,
+        reason TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (service_id, day, start)
+    );
+""")
+
+APPOINTMENT_SELECT = (
+    "SELECT a.*, s.name AS service, s.prefix AS service_prefix, d.name AS department, "
+    "t.number AS ticket_number "
+    "FROM appointment a JOIN service s ON s.id = a.service_id JOIN department d ON d.id = s.department_id "
+    "LEFT JOIN ticket t ON t.id = a.ticket_id"
+)
+
+# Bookings that hold their place in a slot (a cancelled or closed one frees it).
+_HOLDING = "('booked','checked_in','no_show')"
+
+
+def insert_appointment(db, values: dict) -> int:
+    return insert_row(db, "appointment", values)
+
+
+def update_appointment(db, appointment_id, **values):
+    update_row(db, "appointment", appointment_id, values)
+
+
+def get_appointment_by_code(db, code):
+    return row(db.execute(APPOINTMENT_SELECT + " WHERE a.code = ?", [code]))
+
+
+def appointment_code_exists(db, code) -> bool:
+    return db.execute("SELECT 1 FROM appointment WHERE code = ?", [code]).fetchone() is not None
+
+
+def count_slot_bookings(db, service_id, day, start) -> int:
+    return db.execute(f"SELECT count(*) FROM appointment WHERE service_id = ? AND day = ? AND start = ? "
+                      f"AND status IN {_HOLDING}", [service_id, day, start]).fetchone()[0]
+
+
+def slot_bookings_of_day(db, service_id, day) -> dict[str, int]:
+    """Bookings holding a place, per slot start, of one service's day."""
+    return dict(db.execute(f"SELECT start, count(*) FROM appointment WHERE service_id = ? AND day = ? "
+                           f"AND status IN {_HOLDING} GROUP BY start", [service_id, day]).fetchall())
+
+
+def slot_bookings_of_days(db, service_id, first_day, last_day) -> dict[tuple[str, str], int]:
+    return {(day, start): count for day, start, count in db.execute(
+        f"SELECT day, start, count(*) FROM appointment WHERE service_id = ? AND day BETWEEN ? AND ? "
+        f"AND status IN {_HOLDING} GROUP BY day, start", [service_id, first_day, last_day])}
+
+
+def active_booking_of_person(db, service_id, phone, id_hash, now_utc):
+    """A booking of this person (same phone or same ID) for the service that can still be used."""
+    found = row(db.execute(
+        APPOINTMENT_SELECT + " WHERE a.phone = ? AND a.service_id = ? AND a.status = 'booked' "
+        "AND a.checkin_end_at >= ? LIMIT 1", [phone, service_id, now_utc]))
+    if found or not id_hash:
+        return found
+    return row(db.execute(
+        APPOINTMENT_SELECT + " WHERE a.id_hash = ? AND a.service_id = ? AND a.status = 'booked' "
+        "AND a.checkin_end_at >= ? LIMIT 1", [id_hash, service_id, now_utc]))
+
+
+def no_show_times_of_person(db, phone, id_hash, since_utc) -> list[str]:
+    """End of the check-in window of each 爽约 of this person (by phone or ID) since `since_utc`, oldest first."""
+    found = {r[0]: r[1] for r in db.execute(
+        "SELECT id, checkin_end_at FROM appointment WHERE phone = ? AND status = 'no_show' AND checkin_end_at >= ?",
+        [phone, since_utc])}
+    if id_hash:
+        found |= {r[0]: r[1] for r in db.execute(
+            "SELECT id, checkin_end_at FROM appointment WHERE id_hash = ? AND status = 'no_show' "
+            "AND checkin_end_at >= ?", [id_hash, since_utc])}
+    return sorted(found.values())
+
+
+def mark_due_no_shows(db, now_utc) -> list[dict]:
+    """Bookings never checked in whose check-in window has ended become 爽约; returns them."""
+    due = rows(db.execute("SELECT id, service_id, day, start FROM appointment "
+                          "WHERE status = 'booked' AND checkin_end_at < ?", [now_utc]))
+    if due:
+        db.execute("UPDATE appointment SET status = 'no_show' WHERE status = 'booked' AND checkin_end_at < ?",
+                   [now_utc])
+    return due
+
+
+def list_appointments_of_day(db, day, service_id=None) -> list[dict]:
+    where, args = " WHERE a.day = ?", [day]
+    if service_id is not None:
+        where, args = where + " AND a.service_id = ?", [day, service_id]
+    return rows(db.execute(APPOINTMENT_SELECT + where + " ORDER BY s.sort_order, a.service_id, a.start, a.id", args))
+
+
+def booked_appointments_of_slot(db, service_id, day, start) -> list[dict]:
+    return rows(db.execute("SELECT id FROM appointment WHERE service_id = ? AND day = ? AND start = ? "
+                           "AND status = 'booked'", [service_id, day, start]))
+
+
+def close_slot_bookings(db, service_id, day, start, reason, at) -> int:
+    return db.execute("UPDATE appointment SET status = 'closed', closed_reason = ?, cancelled_at = ? "
+                      "WHERE service_id = ? AND day = ? AND start = ? AND status = 'booked'",
+                      [reason, at, service_id, day, start]).rowcount
+
+
+def appointment_slot_settings(db, service_id) -> list[dict]:
+    return rows(db.execute("SELECT * FROM appointment_slot_setting WHERE service_id = ?", [service_id]))
+
+
+def list_appointment_slot_settings(db) -> list[dict]:
+    return rows(db.execute("SELECT * FROM appointment_slot_setting ORDER BY service_id, day, start"))
+
+
+def upsert_appointment_slot_setting(db, service_id, day, start, capacity=None, closed=False, reason=""):
+    db.execute("INSERT INTO appointment_slot_setting (service_id, day, start, capacity, closed, reason) "
+               "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (service_id, day, start) DO UPDATE SET "
+               "capacity = excluded.capacity, closed = excluded.closed, reason = excluded.reason",
+               [service_id, day, start, capacity, int(closed), reason])
+
+
+def delete_appointment_slot_setting(db, service_id, day, start):
+    db.execute("DELETE FROM appointment_slot_setting WHERE service_id = ? AND day = ? AND start = ?",
+               [service_id, day, start])
+
+
+def appointment_counts(db, first_day, last_day, now_utc) -> list[dict]:
+    """Bookings of the hall days [first_day, last_day] per service × status; a booking whose check-in
+    window ended by `now_utc` counts as 爽约 even before a write has marked it."""
+    return rows(db.execute(
+        "SELECT service_id, CASE WHEN status = 'booked' AND checkin_end_at < :now THEN 'no_show' ELSE status END "
+        "AS status, count(*) AS count FROM appointment WHERE day BETWEEN :first AND :last "
+        "GROUP BY 1, 2", {"first": first_day, "last": last_day, "now": now_utc}))
 
 
 # 好差评 from its two channels only (the window's evaluator, the citizen's ticket page), and

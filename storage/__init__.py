@@ -50,6 +50,20 @@ def immediate(db: sqlite_utils.Database):
         conn.execute("COMMIT")
 
 
+@contextmanager
+def snapshot(db: sqlite_utils.Database):
+    """Several reads that see one state of the database (a deferred transaction, no write lock)."""
+    conn = db.conn
+    if conn.in_transaction:
+        yield db
+        return
+    conn.execute("BEGIN")
+    try:
+        yield db
+    finally:
+        conn.execute("COMMIT")
+
+
 def migrate(db: sqlite_utils.Database, migrations: list[str]) -> int:
     """Apply the numbered migrations not yet applied (PRAGMA user_version counts them), in one
     transaction; returns the schema version."""

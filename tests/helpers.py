@@ -139,3 +139,29 @@ class ServerProcess:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+class ClientAnswer:
+    """A Flask test-client response with the face of a `requests` one (`.json()`, `.text`), so one
+    test helper can speak to the app in-process or to a live server."""
+
+    def __init__(self, response):
+        self.response = response
+        self.status_code = response.status_code
+        self.headers = response.headers
+
+    def json(self):
+        return self.response.get_json()
+
+    @property
+    def text(self) -> str:
+        return self.response.get_data(as_text=True)
+
+
+def call_api(target, method: str, path: str, headers: dict, **kw):
+    """`method` on `path` of a live server (`target.url`) or of Flask's test client."""
+    if hasattr(target, "url"):
+        return requests.request(method, target.url + path, headers=headers, timeout=10, **kw)
+    if "params" in kw:
+        kw["query_string"] = kw.pop("params")
+    return ClientAnswer(target.open(path, method=method, headers=headers, **kw))

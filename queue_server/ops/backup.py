@@ -22,6 +22,8 @@ import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
+import sqlite_utils
+
 from .. import clock
 from ..errors import Conflict, QueueError
 
@@ -178,7 +180,7 @@ def database_in_use(path: str | os.PathLike) -> bool:
 def _table_names(path: Path) -> set[str]:
     conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     try:
-        return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        return set(sqlite_utils.Database(conn).table_names())
     finally:
         conn.close()
 

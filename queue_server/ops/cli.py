@@ -52,8 +52,8 @@ def config_of(ctx) -> dict:
 def init(ctx):
     """Create or migrate the database."""
     config = config_of(ctx)
-    db = hall_db(ctx)
-    click.echo(f"数据库已就绪：{config['server']['database']}（版本 {db.execute('PRAGMA user_version').fetchone()[0]}）")
+    hall_db(ctx)
+    click.echo(f"数据库已就绪：{config['server']['database']}（版本 {len(store.MIGRATIONS)}）")
 
 
 @cli.command("load-hall")
@@ -124,17 +124,36 @@ def staff_token(ctx, name):
     click.echo(issue_staff_token(hall_db(ctx), name))
 
 
+def _window_size(_ctx, _param, value):
+    if value is None:
+        return None
+    from kiosk.launch import parse_window_size
+
+    try:
+        return parse_window_size(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
 @cli.group(invoke_without_command=True)
 @click.option("--server", default=None, help="queue server URL (default: [kiosk] server)")
 @click.option("--printer", default=None, help="printer URI (default: [kiosk] printer)")
+@click.option("--windowed", "window_size", metavar="WxH", default=None, callback=_window_size,
+              help="a window of this size instead of fullscreen, e.g. 1080x1920 (development, checks)")
+@click.option("--fullscreen", is_flag=True, help="fullscreen kiosk mode at the screen's own size (the default)")
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
+              default="info", show_default=True, help="what goes to the journal")
 @click.pass_context
-def kiosk(ctx, server, printer):
-    """Run the lobby kiosk app; `govhall kiosk register NAME` registers one."""
+def kiosk(ctx, server, printer, window_size, fullscreen, log_level):
+    """Run the lobby kiosk app; `govhall kiosk register NAME` registers one. SIGTERM stops it."""
     if ctx.invoked_subcommand is not None:
         return
-    from kiosk.app import run_kiosk
+    if window_size and fullscreen:
+        raise click.UsageError("--windowed 与 --fullscreen 只能选一个")
+    from kiosk.launch import run_kiosk
 
-    run_kiosk(config_of(ctx), server=server, printer=printer)
+    run_kiosk(config_of(ctx), server=server, printer=printer, window_size=window_size, fullscreen=fullscreen,
+              log_level=log_level.lower())
 
 
 @kiosk.command("register")

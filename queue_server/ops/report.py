@@ -134,6 +134,14 @@ def tables(figures: dict) -> list[tuple[str, list[str], list[list]]]:
          [[name, count, round(count * 100 / satisfaction["rated"], 2) if satisfaction["rated"] else None]
           for name, count in satisfaction["levels"].items()]),
     ]
+    booked = figures.get("appointments")
+    if booked:
+        summary += [["预约(个)", booked["totals"]["booked"]], ["预约签到(个)", booked["totals"]["checked_in"]],
+                    ["预约爽约(个)", booked["totals"]["no_show"]]]
+        result.append(("预约", ["事项", "部门", "预约", "签到", "爽约", "取消", "时段关闭", "未到期", "到场率(%)"],
+                       [[r["service"], r["department"], r["booked"], r["checked_in"], r["no_show"], r["cancelled"],
+                         r["closed"], r["pending"], None if r["show_rate"] is None else round(r["show_rate"] * 100, 2)]
+                        for r in booked["by_service"]]))
     if "heatmap" in figures:
         result.append(("到达时段", ["星期", *[f"{hour}时" for hour in range(24)]],
                        [[stats.WEEKDAY_NAMES[day], *counts] for day, counts in enumerate(figures["heatmap"])]))

@@ -39,6 +39,7 @@ NAV = [("admin.dashboard", "概览", ("admin.dashboard",)),
        ("admin.kiosks", "自助机", ("admin.kiosks", "admin.register_kiosk")),
        ("admin_content.overview", "内容管理", ("admin_content",)),  # a blueprint: every page of it
        ("admin.calendar", "节假日", ("admin.calendar",)),
+       ("appointment_pages.admin_day", "预约", ("appointment_pages.admin_day",)),
        ("admin.statistics", "统计", ("admin.statistics",)),
        ("admin.followup_cases", "差评回访", ("admin.followup_cases", "admin.followup_case")),
        ("admin.ranking", "窗口评比", ("admin.ranking",)),
@@ -181,6 +182,14 @@ def set_service_enabled(service_id):
     return _back("admin.services", "事项已恢复办理" if enabled else "事项已暂停取号")
 
 
+@admin.post("/services/<int:service_id>/retired")
+@admin_action
+def set_service_retired(service_id):
+    retired = request.form.get("retired") == "1"
+    hall_admin.set_service_retired(get_db(), _me(), service_id, retired)
+    return _back("admin.services", "事项已停用，历史记录仍计入统计" if retired else "事项已重新启用")
+
+
 # --- windows --------------------------------------------------------------------
 
 @admin.get("/windows")
@@ -237,6 +246,14 @@ def window_state(window_id):
     get_queue().window_action(window["number"], action, current_principal(),
                               reason=request.form.get("reason", "管理员暂停"))
     return _back("admin.windows", f"{window['number']}号窗口已更新")
+
+
+@admin.post("/windows/<int:window_id>/retired")
+@admin_action
+def set_window_retired(window_id):
+    retired = request.form.get("retired") == "1"
+    hall_admin.set_window_retired(get_db(), _me(), window_id, retired)
+    return _back("admin.windows", "窗口已停用，历史记录仍计入统计" if retired else "窗口已重新启用")
 
 
 # --- staff ----------------------------------------------------------------------

@@ -251,6 +251,25 @@ def kiosk_heartbeat(kiosk_id):
     return jsonify(store.get_kiosk(db, kiosk_id))
 
 
+@api.post("/kiosks/<int:kiosk_id>/help")
+@require("kiosk")
+def kiosk_help(kiosk_id):
+    """A citizen pressed 呼叫工作人员: one event on the stream, which the staff workstations and
+    the admin console show until someone goes over."""
+    if current_principal().kiosk_id != kiosk_id:
+        raise Forbidden("只能为本机呼叫工作人员")
+    db = get_db()
+    kiosk = store.get_kiosk(db, kiosk_id)
+    if not kiosk:
+        raise NotFound(f"没有编号为 {kiosk_id} 的自助机")
+    message = f"自助机 {kiosk_id} 需要协助"
+    with store.immediate(db):
+        event_id = store.append_event(db, clock.to_iso(clock.utc_now()), "kiosk_help",
+                                      {"kiosk_id": kiosk_id, "kiosk": kiosk["name"], "message": message})
+    get_broker().notify()
+    return jsonify({"event_id": event_id, "message": message}), 201
+
+
 @api.get("/kiosks/me")
 @require("kiosk")
 def kiosk_me():

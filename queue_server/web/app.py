@@ -16,6 +16,7 @@ from ..events import EventBroker
 from .admin import admin
 from .admin_content import admin_content
 from .api import api, register_error_handlers
+from .appointments import appointment_pages, appointments_api
 from .auth import SessionUser, csrf, login_manager
 from .content_api import content_api
 from .context import close_request_resources, get_db
@@ -68,7 +69,9 @@ def create_app(config: dict | None = None) -> Flask:
         return SessionUser(staff) if staff and staff["active"] else None
 
     csrf.exempt(api)  # the API checks CSRF itself, only for session (browser) writes
-    for blueprint in (api, pages, displays, voice_api, content_api, admin_content, admin):
+    csrf.exempt(appointments_api)
+    for blueprint in (api, appointments_api, pages, displays, voice_api, content_api, admin_content, admin,
+                      appointment_pages):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
 

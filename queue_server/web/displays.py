@@ -108,8 +108,8 @@ def workstation():
     mine = next((w["number"] for w in store.list_windows(db) if w["staff_id"] == me["id"] and w["state"] != "closed"),
                 None)
     services = [{"id": s["id"], "name": s["name"], "prefix": s["prefix"], "department": s["department"]}
-                for s in store.list_services(db) if s["enabled"]]
-    windows = [{"number": w["number"], "name": w["name"]} for w in store.list_windows(db)]
+                for s in store.list_services(db, include_retired=False) if s["enabled"]]
+    windows = [{"number": w["number"], "name": w["name"]} for w in store.list_windows(db, include_retired=False)]
     return render_template("displays/staff.html", hall=_config()["hall"]["name"],
                            page=_hall_page_data(
                                me={"id": me["id"], "name": me["name"], "employee_no": me["employee_no"],

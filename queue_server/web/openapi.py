@@ -61,13 +61,40 @@ def openapi_spec() -> dict:
                     "id": {"type": "integer"}, "number": {"type": "string", "example": "A012"},
                     "service": {"type": "string"}, "service_id": {"type": "integer"},
                     "status": {"type": "string", "enum": ["waiting", "called", "serving", "done", "no_show", "cancelled"]},
-                    "window": {"type": ["integer", "null"]}, "issued_at": {"type": "string", "format": "date-time"}}},
+                    "window": {"type": ["integer", "null"]}, "issued_at": {"type": "string", "format": "date-time"},
+                    "ahead": {"type": "integer", "description": "people its windows call first (issue answer)"},
+                    "estimated_wait_min": {"type": "integer"},
+                    "windows": {"type": "array", "items": {"type": "integer"},
+                                "description": "numbers of the windows that serve its service (issue answer)"}}},
+                "Service": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "name": {"type": "string"}, "prefix": {"type": "string"},
+                    "category": {"type": "string"}, "open": {"type": "boolean"},
+                    "closed_reason": {"type": "string"},
+                    "closed_code": {"type": "string",
+                                    "enum": ["", "disabled", "holiday", "not_today", "outside_hours", "cap_reached"]},
+                    "next_open": {"type": ["string", "null"], "example": "2026-12-01T08:30",
+                                  "description": "when it next takes tickets, hall's local time (closed or full)"},
+                    "daily_cap": {"type": "integer"}, "issued_today": {"type": "integer"},
+                    "cap_reached": {"type": "boolean"},
+                    "remaining_today": {"type": ["integer", "null"], "description": "tickets left today; null: no cap"},
+                    "waiting": {"type": "integer"},
+                    "ahead": {"type": "integer", "description": "people ahead of a ticket taken now"},
+                    "estimated_wait_min": {"type": "integer"},
+                    "windows": {"type": "array", "items": {"type": "integer"}},
+                    "days": {"type": "string", "example": "tue,thu"},
+                    "hours": {"type": "array", "items": {"type": "string", "example": "08:30-12:00"}}}},
             },
         },
         "paths": {
             "/healthz": {"get": _op("Liveness of server and database", "anyone")},
             "/openapi.json": {"get": _op("This description", "anyone")},
-            "/services": {"get": _op("Departments → services, open now, waiting, estimated wait", "anyone")},
+            "/services": {"get": _op("Departments → services: open now or when, people ahead, estimated wait, windows, "
+                                     "tickets left today", "anyone", response={
+                "type": "object", "properties": {
+                    "hall": {"type": "string"}, "local_day": {"type": "string", "format": "date"},
+                    "departments": {"type": "array", "items": {"type": "object", "properties": {
+                        "name": {"type": "string"},
+                        "services": {"type": "array", "items": {"$ref": "#/components/schemas/Service"}}}}}}})},
             "/tickets": {"post": _op("Issue a ticket", "kiosk token (or staff)", status="201", response=TICKET, request={
                 "type": "object", "required": ["service_id"],
                 "properties": {"service_id": {"type": "integer"}, "priority": {"type": "integer", "enum": [0, 1]},
@@ -115,6 +142,62 @@ def openapi_spec() -> dict:
             "/content/announcements": {"get": _op("Announcements showing today", "anyone (kiosks)")},
             "/kiosks/{id}/heartbeat": {"post": _op("Kiosk liveness, printer status, content version", "kiosk token",
                                                    params=[_path("id")])},
+            "/kiosks/{id}/help": {"post": _op("A citizen at the kiosk asks for staff (呼叫工作人员): the staff "
+                                              "workstations and the admin console show it", "kiosk token",
+                                              params=[_path("id")])},
             "/kiosks": {"get": _op("Every kiosk: last seen, printer, content version", "admin")},
+            **appointment_paths(),
         },
+    }
+
+
+def appointment_paths() -> dict:
+    """预约: slots, booking, the holder's view and cancel, the kiosk's check-in, the admin's settings."""
+    code = _path("code", "string")
+    slot = {"type": "object", "properties": {
+        "start": {"type": "string", "example": "09:30"}, "end": {"type": "string", "example": "10:30"},
+        "capacity": {"type": "integer"}, "available": {"type": "integer"}, "booked": {"type": "integer"},
+        "closed": {"type": "boolean"}, "reason": {"type": "string"}, "booking_open": {"type": "boolean"}}}
+    booking = {"type": "object", "properties": {
+        "code": {"type": "string", "example": "7KX3MP"}, "service": {"type": "string"},
+        "date": {"type": "string", "format": "date"}, "start": {"type": "string"}, "end": {"type": "string"},
+        "status": {"type": "string", "enum": ["booked", "checked_in", "cancelled", "no_show", "closed"]},
+        "checkin_from": {"type": "string"}, "checkin_until": {"type": "string"},
+        "status_url": {"type": "string"}, "ticket_number": {"type": ["string", "null"]}}}
+    slot_key = {"type": "object", "required": ["service_id"], "properties": {
+        "service_id": {"type": "integer"}, "date": {"type": "string", "format": "date"},
+        "start": {"type": "string", "description": "HH:MM; omitted: every slot"}}}
+    query = [{"name": "service_id", "in": "query", "required": True, "schema": {"type": "integer"}}]
+    return {
+        "/appointments/slots": {"get": _op("The slots of a service's day: capacity and places left", "anyone",
+                                           response={"type": "array", "items": slot}, params=query + [
+                                               {"name": "date", "in": "query", "required": True,
+                                                "schema": {"type": "string", "format": "date"}}])},
+        "/appointments/days": {"get": _op("The bookable days of a service with places left", "anyone",
+                                          params=query)},
+        "/appointments": {
+            "post": _op("Book a slot (409 slot full / already booked, 403 banned for 爽约 with `until`)",
+                        "anyone (throttled per address), kiosk, staff", status="201", response=booking, request={
+                            "type": "object", "required": ["service_id", "date", "start", "name", "phone"],
+                            "properties": {"service_id": {"type": "integer"},
+                                           "date": {"type": "string", "format": "date"},
+                                           "start": {"type": "string", "example": "09:30"},
+                                           "name": {"type": "string"}, "phone": {"type": "string"},
+                                           "id_number": {"type": "string", "description": "kept only as a keyed hash"},
+                                           "id_hash": {"type": "string", "description": "kiosk/staff: the keyed hash"}}}),
+            "get": _op("The day's bookings per service (?date=&service_id=)", "staff, admin")},
+        "/appointments/{code}": {"get": _op("One booking (masked for the holder, full for staff)",
+                                            "anyone holding the code", params=[code], response=booking)},
+        "/appointments/{code}/cancel": {"post": _op("Cancel, until the slot starts", "the holder of the code, staff",
+                                                    params=[code], response=booking)},
+        "/appointments/{code}/check-in": {"post": _op(
+            "Within the check-in window: a priority ticket {priority: 1, appointment_code}; early or late: 409 "
+            "with checkin_from / checkin_until", "kiosk, staff", params=[code], status="201", response=TICKET)},
+        "/appointments/capacity": {"put": _op("Set a capacity per slot (every day / one day, every slot / one)",
+                                              "admin", request=slot_key | {"properties": slot_key["properties"] | {
+                                                  "capacity": {"type": ["integer", "null"]}}})},
+        "/appointments/slots/close": {"post": _op("Close a day's slot (or day); its bookings see the reason",
+                                                  "admin", request=slot_key | {"properties": slot_key["properties"] | {
+                                                      "reason": {"type": "string"}}})},
+        "/appointments/slots/reopen": {"post": _op("Reopen a closed slot", "admin", request=slot_key)},
     }

@@ -29,7 +29,7 @@ def safe_next(target: str | None) -> str | None:
 def index():
     config = current_app.config["GOVHALL"]
     from .. import store
-    windows = store.list_windows(get_db())
+    windows = store.list_windows(get_db(), include_retired=False)
     return render_template("index.html", hall=config["hall"]["name"], windows=windows)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import platform
 import random
 import statistics
@@ -191,24 +192,31 @@ def bench_search(workdir: Path) -> dict:
             if number % 2500 == 7:
                 QUERIES["document number"].append(document["doc_no"])
     QUERIES["document number"].append(PREFIXES[3])
+    store.optimize_search()  # as a sync run that brought this many documents ends
     load_seconds = time.perf_counter() - started
     for query in sum(QUERIES.values(), []):  # warm the page cache
         store.search(query)
     timings: dict[str, list[float]] = {kind: [] for kind in QUERIES}
     zero_hit_timings: list[float] = []
+    # CPU time of the searching thread beside the wall clock: on a shared machine the wall
+    # clock's tail is mostly waiting for a core, the CPU time is the work itself
+    cpu_timings: list[float] = []
+    zero_hit_cpu_timings: list[float] = []
     hits = {}
+
+    def timed(query: str, wall: list[float], cpu: list[float]):
+        began, began_cpu = time.perf_counter(), time.thread_time()
+        results = store.search(query, limit=20)
+        cpu.append((time.thread_time() - began_cpu) * 1000)
+        wall.append((time.perf_counter() - began) * 1000)
+        hits[query] = len(results)
+
     for _ in range(SEARCH_ROUNDS):
         for kind, queries in QUERIES.items():
             for query in queries:
-                began = time.perf_counter()
-                results = store.search(query, limit=20)
-                timings[kind].append((time.perf_counter() - began) * 1000)
-                hits[query] = len(results)
+                timed(query, timings[kind], cpu_timings)
         for query in ZERO_HIT_QUERIES:
-            began = time.perf_counter()
-            results = store.search(query, limit=20)
-            zero_hit_timings.append((time.perf_counter() - began) * 1000)
-            hits[query] = len(results)
+            timed(query, zero_hit_timings, zero_hit_cpu_timings)
     store.close()
     everything = sum(timings.values(), [])
     by_kind = {kind: {"p50_ms": round(statistics.median(values), 2), "p95_ms": round(percentile(values, 0.95), 2)}
@@ -217,23 +225,30 @@ def bench_search(workdir: Path) -> dict:
     assert all(hits[q] == 0 for q in ZERO_HIT_QUERIES), {q: hits[q] for q in ZERO_HIT_QUERIES}
     return {"documents": SEARCH_DOCUMENTS, "load_s": round(load_seconds, 1), "queries": len(everything),
             "p50_ms": round(statistics.median(everything), 2), "p95_ms": round(percentile(everything, 0.95), 2),
-            "max_ms": round(max(everything), 2), "by_kind": by_kind,
+            "max_ms": round(max(everything), 2), "cpu_p50_ms": round(statistics.median(cpu_timings), 2),
+            "cpu_p95_ms": round(percentile(cpu_timings, 0.95), 2), "by_kind": by_kind,
             "zero_hit": {"queries": len(zero_hit_timings), "p50_ms": round(statistics.median(zero_hit_timings), 2),
                          "p95_ms": round(percentile(zero_hit_timings, 0.95), 2),
-                         "max_ms": round(max(zero_hit_timings), 2)}}
+                         "max_ms": round(max(zero_hit_timings), 2),
+                         "cpu_p50_ms": round(statistics.median(zero_hit_cpu_timings), 2),
+                         "cpu_p95_ms": round(percentile(zero_hit_cpu_timings, 0.95), 2)}}
 
 
 def main():
+    load_before = os.getloadavg()[0]
     fixture = _fixture()
     with tempfile.TemporaryDirectory(prefix="govhall-bench-content-") as tmp:
         workdir = Path(tmp)
         sync = bench_sync(fixture, workdir)
         search = bench_search(workdir)
-    result = {"machine": {"python": platform.python_version(), "cpus": __import__("os").cpu_count()},
+    # on a shared machine the tail latencies follow the other processes: the load is recorded
+    load = {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)}
+    result = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "load_average_1min": load},
               "sync": sync, "search": search, "targets": TARGETS,
               "met": {"search_p95_ms": search["p95_ms"] <= TARGETS["search_p95_ms"],
                       "search_zero_hit_p95_ms": search["zero_hit"]["p95_ms"] <= TARGETS["search_zero_hit_p95_ms"],
                       "resync_full_bodies": sync["resync_full_bodies"] == TARGETS["resync_full_bodies"]}}
+    print(f"machine: {os.cpu_count()} CPUs, load average {load['before']} before, {load['after']} after")
     print(f"{'measure':44} {'value':>12}  target")
     print(f"{'full sync, 1,000 articles + list pages':44} {sync['full_sync_s']:>10} s  "
           f"({sync['full_sync_pages_per_s']} pages/s, {sync['full_sync_mib']} MiB)")
@@ -243,11 +258,13 @@ def main():
     print(f"{'search load, 10,000 documents':44} {search['load_s']:>10} s")
     print(f"{'search p50 (all queries)':44} {search['p50_ms']:>9} ms")
     print(f"{'search p95 (all queries)':44} {search['p95_ms']:>9} ms  <= {TARGETS['search_p95_ms']} ms")
+    print(f"{'  CPU time p50 / p95':44} {search['cpu_p50_ms']:>9} ms  p95 {search['cpu_p95_ms']} ms")
     for kind, figures in search["by_kind"].items():
         print(f"{'  ' + kind:44} {figures['p50_ms']:>9} ms  p95 {figures['p95_ms']} ms")
     zero = search["zero_hit"]
     print(f"{'search p50 (queries with no hits)':44} {zero['p50_ms']:>9} ms")
     print(f"{'search p95 (queries with no hits)':44} {zero['p95_ms']:>9} ms  <= {TARGETS['search_zero_hit_p95_ms']} ms")
+    print(f"{'  CPU time p50 / p95':44} {zero['cpu_p50_ms']:>9} ms  p95 {zero['cpu_p95_ms']} ms")
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)
     OUTPUT.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
     print(f"written: {OUTPUT.relative_to(REPO)}")

@@ -46,7 +46,8 @@ def reader_uri(simulator: CardReaderSimulator) -> str:
 
 def wire_seconds() -> float:
     """Line time of the three answers at BAUDRATE (the simulator paces answers, not commands)."""
-    frames = [response_frame(0x9F, bytes(4)), response_frame(0x90, bytes(8)), response_frame(0x90, read_answer_data(ELDER))]
+    frames = [response_frame(0x9F, bytes(4)), response_frame(0x90, bytes(8)),
+              response_frame(0x90, read_answer_data(ELDER))]
     return sum(len(frame) for frame in frames) * 10 / BAUDRATE
 
 

@@ -57,7 +57,7 @@ def child_environment() -> dict:
 
 
 def settings_for(url: str, token: str, cache_dir: str, **extra):
-    from kiosk.app import KioskSettings
+    from kiosk.launch import KioskSettings
 
     return KioskSettings(server=url, token=token, printer="dummy:", cache_dir=cache_dir,
                          hall_name="和林格尔县政务服务中心", **extra)
@@ -67,7 +67,7 @@ def settings_for(url: str, token: str, cache_dir: str, **extra):
 
 def child_tap(url: str, token: str, cache_dir: str):
     """Tap a service card; time until the printer has the ticket's bytes."""
-    from kiosk.app import configure_kivy
+    from kiosk.launch import configure_kivy
 
     configure_kivy(kiosk_mode=False, size=(1280, 800))
     sys.path.insert(0, str(REPO / "tests" / "kiosk" / "ui"))
@@ -102,7 +102,7 @@ def child_tap(url: str, token: str, cache_dir: str):
 
 def child_first_frame(url: str, token: str, cache_dir: str, started: float):
     """Start the app as `govhall kiosk` would, and report when the first frame is on screen."""
-    from kiosk.app import build_app, configure_kivy
+    from kiosk.launch import build_app, configure_kivy
 
     configure_kivy(kiosk_mode=False, size=(1280, 800))
     from kivy.clock import Clock
@@ -123,7 +123,7 @@ def child_first_frame(url: str, token: str, cache_dir: str, started: float):
 
 def child_idle(url: str, token: str, cache_dir: str):
     """The app on its home screen, Kivy's own main loop, until killed."""
-    from kiosk.app import build_app, configure_kivy
+    from kiosk.launch import build_app, configure_kivy
 
     configure_kivy(kiosk_mode=False, size=(1280, 800))
     build_app(settings_for(url, token, cache_dir)).run()

@@ -103,6 +103,7 @@ def test_the_sync_page_lists_held_updates_and_an_admin_accepts_or_discards_one(l
     page = browser.get(live_server.url + "/admin/content/sync")
     assert page.status_code == 200
     assert "待审核的更新" in page.text and "正文由 270 字缩短为 5 字" in page.text and "页面维护中" in page.text
+    assert "已存正文 270 字" in page.text and "新正文 5 字" in page.text  # counted as the reasons count
     assert "网站上已不存在的文件" in page.text and "关于2019年冬季供暖的通知" in page.text
 
     missing = browser.post(f"{live_server.url}/admin/content/sync/held/{HUGE}/accept", data={"csrf_token": csrf})

@@ -187,3 +187,11 @@ def test_a_page_broken_in_every_charset_keeps_its_declaration():
     raw = fixture.A1.encode("utf-8").replace("低保".encode("utf-8"), b"\xff\xfe")
     page = read_page(raw, "text/html; charset=utf-8")
     assert page.charset == "utf-8" and not page.charset_overridden and "\ufffd" in page.text
+
+
+def test_a_complete_page_with_a_stray_open_div_or_three_is_not_truncated():
+    rows = "".join(f"<div class='row'><span>第{n}项</span></div>" for n in range(40))
+    sloppy = fixture.page("关于公布权责清单的通知", f"<div class='main'><div class='list'><div>{rows}"
+                                            "<div class='TRS_Editor'><p>权责清单附后。</p></div>")
+    assert not looks_truncated(sloppy)  # three divs of forty-four never closed: sloppy, not cut
+    assert looks_truncated(sloppy[: sloppy.index("第5项")] + "</body></html>")

@@ -153,3 +153,28 @@ def test_a_guide_follows_its_service_to_a_new_name(content_store, tmp_path):
     with pytest.raises(InvalidContent, match="“临时救助申请”已有办事指南"):
         content_store.rename_guide("城乡低保申请", "临时救助申请")
     assert content_store.guide_for_service("城乡低保申请")["id"] == guide_id
+
+
+def test_a_store_of_the_first_schema_is_migrated_and_reindexed(tmp_path):
+    import sqlite3
+
+    from content.store import MIGRATIONS
+    from storage import statements as _statements
+
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path)
+    for statement in _statements(MIGRATIONS[0]):
+        old.execute(statement)
+    old.execute("INSERT INTO document (id, source_url, title, doc_no, body, updated_at, version) VALUES "
+                "(1, 'http://s/1', '关于印发储备粮管理办法的通知', '和政发〔2018〕12号', '储备粮。', '2024-01-01T00:00:00', 1)")
+    old.execute("INSERT INTO search (rowid, title, meta, body, kind, item_id) VALUES "
+                "(2, '关于 于印 印发', '和政 政发 2018 12 号', '储备 备粮', 'document', 1)")  # the old cut
+    old.execute("PRAGMA user_version=1")
+    old.commit()
+    old.close()
+
+    with ContentStore(path) as store:
+        assert [r["id"] for r in store.search("〔2018〕")] == [1]
+        assert [r["id"] for r in store.search("知")] == [1]  # the last character of a run
+        assert store.document(1)["title"] == "关于印发储备粮管理办法的通知"
+        assert store.gone_documents() == [] and store.held_updates() == []

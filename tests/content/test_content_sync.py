@@ -193,3 +193,20 @@ backoff_seconds = 0.01
     result = CliRunner().invoke(cli, ["--config", str(Path(hall_config["_base_dir"]) / "govhall.toml"), "sync",
                                       "--site", str(site_file)])
     assert "无法连接网站" in result.output and "不允许抓取" not in result.output
+
+
+def test_a_run_that_brings_many_documents_ends_by_optimizing_the_search_index(content_store, county_site, tmp_path,
+                                                                              monkeypatch):
+    import content.sync
+
+    monkeypatch.setattr(content.sync, "BULK_CHANGE", 6)  # the fixture site has six articles
+    statements = []
+    content_store.db.conn.set_trace_callback(statements.append)
+    site_file = fixture.site_toml(tmp_path, county_site)
+    sync_site(content_store, site_file)
+    first = [s for s in statements if "'optimize'" in s]
+    statements.clear()
+    sync_site(content_store, site_file)  # nothing new: nothing to merge
+    content_store.db.conn.set_trace_callback(None)
+    assert len(first) == 2 and not [s for s in statements if "'optimize'" in s]
+    assert [hit["title"] for hit in content_store.search("最低生活保障")][:1] == [fixture.A1_FIELDS["title"]]

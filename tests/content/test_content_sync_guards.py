@@ -179,6 +179,10 @@ def test_a_document_whose_page_is_gone_twice_leaves_the_kiosk_and_search(content
         assert store.document(doc["id"], include_hidden=True)["body"] == doc["body"]
         assert [gone["id"] for gone in store.gone_documents()] == [doc["id"]]
 
+        third = sync_site(store, site_file)  # still gone: said once, not again every run
+        assert third.gone == [] and url not in [item["url"] for item in third.failed]
+        assert [gone["id"] for gone in store.gone_documents()] == [doc["id"]]
+
         county_site.put(fixture.A1_PATH, fixture.A1)  # back on the site: back on the kiosk
         sync_site(store, site_file)
         assert requests.get(f"{api}/documents/{doc['id']}").status_code == 200

@@ -12,6 +12,7 @@ from idcard.samples import ADULT, ELDER, LEAP_CHILD
 
 from idcard.card import (
     NATIONS,
+    CardHolder,
     IdCard,
     CardDataError,
     encode_text_block,
@@ -169,3 +170,15 @@ def test_the_photo_is_skipped_not_kept():
     photo = bytes(range(256)) * 4  # whatever the photo holds, nothing of it is parsed or kept
     assert parse_read_answer(read_answer_data(ELDER, photo)) == ELDER
     assert not any("photo" in field.name for field in fields(IdCard))
+
+
+def test_the_holder_is_all_that_leaves_the_kiosk():
+    holder = ELDER.holder("hall secret", date(2026, 11, 30), green_channel_age=70)
+    assert holder == CardHolder(id_hash=id_number_hash(ELDER.id_number, "hall secret"), masked_name="乌****",
+                                age=74, green_channel=True)
+    assert ELDER.holder("hall secret", date(2022, 3, 13), 70).green_channel is False  # 69 the day before
+    assert ELDER.holder("hall secret", date(2022, 3, 14), 70).green_channel is True
+    assert ADULT.holder("hall secret", date(2026, 11, 30), 70).green_channel is False
+    assert ADULT.holder("hall secret", date(2026, 11, 30), 36).green_channel is True  # the age is the hall's
+    shown = repr(holder)
+    assert ELDER.id_number not in shown and ELDER.name not in shown and "1952" not in shown

@@ -18,7 +18,7 @@ from printer import PaperOut, PrinterStatus
 
 
 def test_the_kiosk_package_needs_no_kivy_for_its_domain():
-    import kiosk.app  # noqa: F401 - `govhall kiosk` imports this before Kivy is configured
+    import kiosk.launch  # noqa: F401 - `govhall kiosk` imports this before Kivy is configured
     assert not any(name == "kivy.core.window" for name in sys.modules)
 
 
@@ -26,7 +26,7 @@ def test_services_issue_and_rejections(live_server, tokens, hall_db):
     client = HallClient(live_server.url, tokens["kiosk"])
     departments = parse_services(client.services())
     choice = departments[0].services[0]
-    assert choice.pickable and choice.status_text() == "无需等候"
+    assert choice.pickable and choice.status_text() == "前面没有人"
     ticket = client.issue_ticket(choice.id)
     assert ticket["number"] == f"{ticket['number'][0]}001"
     hall_db.execute("UPDATE service SET enabled = 0 WHERE id = ?", [choice.id])
@@ -35,8 +35,8 @@ def test_services_issue_and_rejections(live_server, tokens, hall_db):
         client.issue_ticket(choice.id)
     assert refused.value.code == "service_closed" and 400 <= refused.value.status < 500
     closed = next(s for d in parse_services(client.services()) for s in d.services if s.id == choice.id)
-    assert not closed.pickable and "暂停取号" in closed.status_text()
-    assert closed.status_text("en").startswith("Not available")
+    assert not closed.pickable and closed.status_text() == "该事项暂停办理"
+    assert closed.status_text("en") == "This service is suspended"
 
 
 def test_daily_cap_is_explained(live_server, tokens, hall_db):
@@ -49,7 +49,8 @@ def test_daily_cap_is_explained(live_server, tokens, hall_db):
         client.issue_ticket(service_id)
     assert refused.value.code == "daily_cap_reached"
     full = next(s for d in parse_services(client.services()) for s in d.services if s.id == service_id)
-    assert full.cap_reached and "今日号源已取完" in full.status_text()
+    assert full.cap_reached and full.status_text() == "今日已停止取号" and full.remaining_today == 0
+    assert full.status_text("en") == "No more tickets today"
 
 
 def test_no_server_is_unreachable_not_a_crash():
@@ -98,3 +99,19 @@ def test_printer_station_prints_and_reports_paper_out(live_server, tokens):
     guide = {"service": "临时救助申请", "department": "县民政局", "materials": ["临时救助申请书"], "contact": "12345"}
     station.print_materials(materials_slip(guide, "和林格尔县政务服务中心"))
     assert "临时救助申请书".encode("gb18030") in station.output()
+
+
+def test_after_a_print_the_station_repeats_what_the_printer_said(live_server, tokens, tmp_path):
+    """The heartbeat carries the printer's own word: paper near end stays near end after a
+    good print, and a printer that never answers stays unknown — never a "ready" it did not say."""
+    ticket = HallClient(live_server.url, tokens["kiosk"]).issue_ticket(1)
+    slip = ticket_slip(ticket, "和林格尔县政务服务中心", [], "Asia/Shanghai")
+    low = PrinterStation("dummy:?status=paper_near_end")
+    low.print_ticket(slip)
+    assert low.last_status == PrinterStatus.PAPER_NEAR_END
+    one_way = PrinterStation(f"file://{tmp_path / 'lp0'}")
+    one_way.print_ticket(slip)
+    assert (tmp_path / "lp0").read_bytes() and one_way.last_status == PrinterStatus.UNKNOWN
+    answering = PrinterStation("dummy:")
+    answering.print_ticket(slip)
+    assert answering.last_status == PrinterStatus.READY

@@ -8,7 +8,7 @@ from pathlib import Path
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 
-from helpers import make_materials, make_ticket  # noqa: E402
+from conftest import make_materials, make_ticket  # noqa: E402 (tests/printer/conftest.py)
 
 from printer import open_printer  # noqa: E402
 

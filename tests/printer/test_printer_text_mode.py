@@ -73,8 +73,8 @@ def test_every_field_prints_as_written(ticket):
     text = printed_text(open_printer("dummy:").print_ticket(ticket))
     assert "?" not in text and "\ufffd" not in text
     unwrapped = re.sub(r"\n *", "", text)  # notices wrap onto indented lines
-    for field in [ticket.hall_name, ticket.number, ticket.service, ticket.department, "前面等候：12 人",
-                  "预计等候：约 45 分钟", "取号时间：2026-11-25 11:05", *ticket.notices]:
+    for field in [ticket.hall_name, ticket.number, ticket.service, ticket.department, "前面还有 12 人",
+                  "预计等候约 45 分钟", "取号时间：2026-11-25 11:05", *ticket.notices]:
         assert field in unwrapped, field
     for punctuation in "（）：，！、。":
         assert punctuation in text

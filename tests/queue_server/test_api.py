@@ -1,4 +1,5 @@
-"""The JSON API over a real HTTP server on 127.0.0.1."""
+"""The JSON API: on Flask's test client where no socket is needed, over a real HTTP server on
+127.0.0.1 for concurrency, streams and browser sessions."""
 
 from __future__ import annotations
 
@@ -9,18 +10,18 @@ import threading
 import pytest
 import requests
 
-from helpers import bearer
+from helpers import bearer, call_api
 
 API = "/api/v1"
 
 
 def post(server, path, token=None, headers=None, **kw):
     headers = {**(bearer(token) if token else {}), **(headers or {})}
-    return requests.post(server.url + API + path, headers=headers, timeout=10, **kw)
+    return call_api(server, "POST", API + path, headers, **kw)
 
 
 def get(server, path, token=None, **kw):
-    return requests.get(server.url + API + path, headers=bearer(token) if token else {}, timeout=10, **kw)
+    return call_api(server, "GET", API + path, bearer(token) if token else {}, **kw)
 
 
 def assert_error(response, status, code):
@@ -29,92 +30,92 @@ def assert_error(response, status, code):
     assert body["error"] == code and body["message"], body
 
 
-def test_public_routes_need_no_token(live_server):
-    assert get(live_server, "/healthz").json()["status"] == "ok"
-    spec = get(live_server, "/openapi.json").json()
+def test_public_routes_need_no_token(client):
+    assert get(client, "/healthz").json()["status"] == "ok"
+    spec = get(client, "/openapi.json").json()
     assert "/tickets" in spec["paths"] and "/windows/{number}/call-next" in spec["paths"]
-    departments = get(live_server, "/services").json()["departments"]
+    departments = get(client, "/services").json()["departments"]
     assert len(departments) >= 8
     service = departments[0]["services"][0]
     assert {"id", "name", "prefix", "category", "open", "waiting", "estimated_wait_min"} <= set(service)
-    assert get(live_server, "/display").json()["hall"]
+    assert get(client, "/display").json()["hall"]
 
 
-def test_no_token_gets_nothing_but_public_routes(live_server):
-    assert_error(post(live_server, "/tickets", json={"service_id": 1}), 401, "unauthorized")
-    assert_error(post(live_server, "/windows/1/call-next"), 401, "unauthorized")
-    assert_error(get(live_server, "/windows/1"), 401, "unauthorized")
-    assert_error(get(live_server, "/kiosks"), 401, "unauthorized")
-    assert_error(post(live_server, "/evaluations", json={"ticket_id": 1, "level": 5}), 401, "unauthorized")
-    assert_error(post(live_server, "/tickets", "not-a-token", json={"service_id": 1}), 401, "unauthorized")
+def test_no_token_gets_nothing_but_public_routes(client):
+    assert_error(post(client, "/tickets", json={"service_id": 1}), 401, "unauthorized")
+    assert_error(post(client, "/windows/1/call-next"), 401, "unauthorized")
+    assert_error(get(client, "/windows/1"), 401, "unauthorized")
+    assert_error(get(client, "/kiosks"), 401, "unauthorized")
+    assert_error(post(client, "/evaluations", json={"ticket_id": 1, "level": 5}), 401, "unauthorized")
+    assert_error(post(client, "/tickets", "not-a-token", json={"service_id": 1}), 401, "unauthorized")
 
 
-def test_kiosk_token_cannot_call_numbers_or_see_kiosks(live_server, tokens):
-    assert post(live_server, "/tickets", tokens["kiosk"], json={"service_id": 1}).status_code == 201
-    assert_error(post(live_server, "/windows/1/open", tokens["kiosk"]), 403, "forbidden")
-    assert_error(post(live_server, "/windows/1/call-next", tokens["kiosk"]), 403, "forbidden")
-    assert_error(get(live_server, "/kiosks", tokens["kiosk"]), 403, "forbidden")
-    assert_error(post(live_server, "/kiosks/999/heartbeat", tokens["kiosk"], json={}), 403, "forbidden")
+def test_kiosk_token_cannot_call_numbers_or_see_kiosks(client, tokens):
+    assert post(client, "/tickets", tokens["kiosk"], json={"service_id": 1}).status_code == 201
+    assert_error(post(client, "/windows/1/open", tokens["kiosk"]), 403, "forbidden")
+    assert_error(post(client, "/windows/1/call-next", tokens["kiosk"]), 403, "forbidden")
+    assert_error(get(client, "/kiosks", tokens["kiosk"]), 403, "forbidden")
+    assert_error(post(client, "/kiosks/999/heartbeat", tokens["kiosk"], json={}), 403, "forbidden")
 
 
-def test_staff_token_cannot_manage_or_act_on_anothers_window(live_server, tokens):
-    assert_error(get(live_server, "/kiosks", tokens["staff1"]), 403, "forbidden")
-    assert post(live_server, "/windows/1/open", tokens["staff1"]).status_code == 200
-    assert_error(post(live_server, "/windows/1/call-next", tokens["staff2"]), 403, "forbidden")
-    assert get(live_server, "/kiosks", tokens["admin"]).status_code == 200
+def test_staff_token_cannot_manage_or_act_on_anothers_window(client, tokens):
+    assert_error(get(client, "/kiosks", tokens["staff1"]), 403, "forbidden")
+    assert post(client, "/windows/1/open", tokens["staff1"]).status_code == 200
+    assert_error(post(client, "/windows/1/call-next", tokens["staff2"]), 403, "forbidden")
+    assert get(client, "/kiosks", tokens["admin"]).status_code == 200
 
 
-def test_clear_errors_for_bad_input(live_server, tokens):
+def test_clear_errors_for_bad_input(client, tokens):
     kiosk, staff = tokens["kiosk"], tokens["staff1"]
-    assert_error(post(live_server, "/tickets", kiosk, data="{not json",
+    assert_error(post(client, "/tickets", kiosk, data="{not json",
                       headers={"Content-Type": "application/json"}), 400, "bad_request")
-    assert_error(post(live_server, "/tickets", kiosk, json=[1, 2]), 400, "bad_request")
-    assert_error(post(live_server, "/tickets", kiosk, json={}), 400, "bad_request")
-    assert_error(post(live_server, "/tickets", kiosk, json={"service_id": "abc"}), 400, "bad_request")
-    assert_error(post(live_server, "/tickets", kiosk, json={"service_id": 9999}), 404, "unknown_service")
-    assert_error(post(live_server, "/tickets", kiosk, json={"service_id": 1, "priority": 7}), 400, "bad_request")
-    assert_error(post(live_server, "/windows/77/open", staff), 404, "unknown_window")
-    assert_error(post(live_server, "/windows/1/fly", staff), 404, "not_found")
-    assert_error(get(live_server, "/tickets/nope"), 404, "unknown_ticket")
-    assert_error(get(live_server, "/no-such-route"), 404, "not_found")
-    post(live_server, "/windows/1/open", staff)
-    assert_error(post(live_server, "/windows/1/call-next", staff), 409, "queue_empty")
-    assert_error(post(live_server, "/windows/1/recall", staff), 409, "wrong_state")
-    post(live_server, "/windows/1/pause", staff, json={"reason": "午休"})
-    post(live_server, "/tickets", kiosk, json={"service_id": 1})
-    assert_error(post(live_server, "/windows/1/call-next", staff), 409, "window_paused")
-    assert_error(post(live_server, "/windows/1/hold", staff, json={"after": "x"}), 400, "bad_request")
-    assert_error(post(live_server, "/evaluations", tokens["evaluator1"], json={"ticket_id": 1, "level": 9}), 400,
+    assert_error(post(client, "/tickets", kiosk, json=[1, 2]), 400, "bad_request")
+    assert_error(post(client, "/tickets", kiosk, json={}), 400, "bad_request")
+    assert_error(post(client, "/tickets", kiosk, json={"service_id": "abc"}), 400, "bad_request")
+    assert_error(post(client, "/tickets", kiosk, json={"service_id": 9999}), 404, "unknown_service")
+    assert_error(post(client, "/tickets", kiosk, json={"service_id": 1, "priority": 7}), 400, "bad_request")
+    assert_error(post(client, "/windows/77/open", staff), 404, "unknown_window")
+    assert_error(post(client, "/windows/1/fly", staff), 404, "not_found")
+    assert_error(get(client, "/tickets/nope"), 404, "unknown_ticket")
+    assert_error(get(client, "/no-such-route"), 404, "not_found")
+    post(client, "/windows/1/open", staff)
+    assert_error(post(client, "/windows/1/call-next", staff), 409, "queue_empty")
+    assert_error(post(client, "/windows/1/recall", staff), 409, "wrong_state")
+    post(client, "/windows/1/pause", staff, json={"reason": "午休"})
+    post(client, "/tickets", kiosk, json={"service_id": 1})
+    assert_error(post(client, "/windows/1/call-next", staff), 409, "window_paused")
+    assert_error(post(client, "/windows/1/hold", staff, json={"after": "x"}), 400, "bad_request")
+    assert_error(post(client, "/evaluations", tokens["evaluator1"], json={"ticket_id": 1, "level": 9}), 400,
                  "bad_request")
 
 
-def test_closed_service_and_full_cap_are_409(live_server, tokens, hall_db):
+def test_closed_service_and_full_cap_are_409(client, tokens, hall_db):
     hall_db.execute("UPDATE service SET enabled = 0 WHERE id = 2")
-    assert_error(post(live_server, "/tickets", tokens["kiosk"], json={"service_id": 2}), 409, "service_closed")
+    assert_error(post(client, "/tickets", tokens["kiosk"], json={"service_id": 2}), 409, "service_closed")
     hall_db.execute("UPDATE service SET daily_cap = 1 WHERE id = 3")
-    assert post(live_server, "/tickets", tokens["kiosk"], json={"service_id": 3}).status_code == 201
-    response = post(live_server, "/tickets", tokens["kiosk"], json={"service_id": 3})
+    assert post(client, "/tickets", tokens["kiosk"], json={"service_id": 3}).status_code == 201
+    response = post(client, "/tickets", tokens["kiosk"], json={"service_id": 3})
     assert_error(response, 409, "daily_cap_reached")
     assert response.json()["daily_cap"] == 1
 
 
-def test_full_ticket_cycle_and_status_by_token(live_server, tokens):
-    issued = post(live_server, "/tickets", tokens["kiosk"], json={"service_id": 1}).json()
+def test_full_ticket_cycle_and_status_by_token(client, tokens):
+    issued = post(client, "/tickets", tokens["kiosk"], json={"service_id": 1}).json()
     assert re.fullmatch(r"A\d{3}", issued["number"]) and issued["ahead"] == 0
     assert issued["status_url"].endswith("/t/" + issued["token"])
     staff = tokens["staff1"]
-    post(live_server, "/windows/1/open", staff)
-    called = post(live_server, "/windows/1/call-next", staff).json()
+    post(client, "/windows/1/open", staff)
+    called = post(client, "/windows/1/call-next", staff).json()
     assert called["number"] == issued["number"] and called["window"] == 1
-    status = get(live_server, f"/tickets/{issued['token']}").json()
+    status = get(client, f"/tickets/{issued['token']}").json()
     assert status["status"] == "called" and status["window"] == 1
     assert "token" not in called  # a window never sees the citizen's token
-    finished = post(live_server, "/windows/1/finish", staff, json={"outcome": "办结"}).json()
+    finished = post(client, "/windows/1/finish", staff, json={"outcome": "办结"}).json()
     assert finished["status"] == "done"
     evaluator = tokens["evaluator1"]
-    evaluation = post(live_server, "/evaluations", evaluator, json={"ticket_id": issued["id"], "level": 5})
+    evaluation = post(client, "/evaluations", evaluator, json={"ticket_id": issued["id"], "level": 5})
     assert evaluation.status_code == 201
-    assert_error(post(live_server, "/evaluations", evaluator, json={"ticket_id": issued["id"], "level": 5}), 409,
+    assert_error(post(client, "/evaluations", evaluator, json={"ticket_id": issued["id"], "level": 5}), 409,
                  "already_evaluated")
 
 
@@ -205,32 +206,32 @@ def test_browser_session_needs_csrf_for_writes(live_server):
     assert opened.status_code == 200 and opened.json()["staff"]["name"] == "王丽"
 
 
-def test_kiosk_heartbeat(live_server, tokens):
-    kiosk_id = get(live_server, "/kiosks/me", tokens["kiosk"]).json()["id"]
-    beat = post(live_server, f"/kiosks/{kiosk_id}/heartbeat", tokens["kiosk"],
+def test_kiosk_heartbeat(client, tokens):
+    kiosk_id = get(client, "/kiosks/me", tokens["kiosk"]).json()["id"]
+    beat = post(client, f"/kiosks/{kiosk_id}/heartbeat", tokens["kiosk"],
                 json={"printer_status": "paper_out", "content_version": 7})
     assert beat.status_code == 200
-    kiosks = get(live_server, "/kiosks", tokens["admin"]).json()["kiosks"]
+    kiosks = get(client, "/kiosks", tokens["admin"]).json()["kiosks"]
     mine = next(k for k in kiosks if k["id"] == kiosk_id)
     assert (mine["printer_status"], mine["content_version"]) == ("paper_out", 7) and mine["last_seen_at"]
 
 
-def test_numbers_too_big_for_sqlite_and_wrong_types_are_4xx(live_server, tokens):
+def test_numbers_too_big_for_sqlite_and_wrong_types_are_4xx(client, tokens):
     huge = 10**30
-    assert_error(post(live_server, "/tickets", tokens["kiosk"], json={"service_id": huge}), 400, "bad_request")
-    assert_error(post(live_server, "/tickets", tokens["kiosk"], json={"service_id": "9" * 25}), 400, "bad_request")
-    assert_error(post(live_server, "/evaluations", tokens["admin"], json={"ticket_id": huge, "level": 5}), 400,
+    assert_error(post(client, "/tickets", tokens["kiosk"], json={"service_id": huge}), 400, "bad_request")
+    assert_error(post(client, "/tickets", tokens["kiosk"], json={"service_id": "9" * 25}), 400, "bad_request")
+    assert_error(post(client, "/evaluations", tokens["admin"], json={"ticket_id": huge, "level": 5}), 400,
                  "bad_request")
-    assert post(live_server, f"/windows/{'9' * 25}/open", tokens["staff1"]).status_code == 404
-    assert get(live_server, f"/windows/{'9' * 25}", tokens["staff1"]).status_code == 404
-    assert get(live_server, f"/content/documents/{'9' * 25}").status_code == 404
-    assert_error(post(live_server, "/tickets", tokens["kiosk"], json={"service_id": 1, "appointment_code": {"a": 1}}),
+    assert post(client, f"/windows/{'9' * 25}/open", tokens["staff1"]).status_code == 404
+    assert get(client, f"/windows/{'9' * 25}", tokens["staff1"]).status_code == 404
+    assert get(client, f"/content/documents/{'9' * 25}").status_code == 404
+    assert_error(post(client, "/tickets", tokens["kiosk"], json={"service_id": 1, "appointment_code": {"a": 1}}),
                  400, "bad_request")
-    post(live_server, "/windows/1/open", tokens["staff1"])
-    assert_error(post(live_server, "/windows/1/pause", tokens["staff1"], json={"reason": {"x": 1}}), 400,
+    post(client, "/windows/1/open", tokens["staff1"])
+    assert_error(post(client, "/windows/1/pause", tokens["staff1"], json={"reason": {"x": 1}}), 400,
                  "bad_request")
-    kiosk_id = get(live_server, "/kiosks/me", tokens["kiosk"]).json()["id"]
-    assert_error(post(live_server, f"/kiosks/{kiosk_id}/heartbeat", tokens["kiosk"], json={"content_version": huge}),
+    kiosk_id = get(client, "/kiosks/me", tokens["kiosk"]).json()["id"]
+    assert_error(post(client, f"/kiosks/{kiosk_id}/heartbeat", tokens["kiosk"], json={"content_version": huge}),
                  400, "bad_request")
 
 
@@ -263,12 +264,12 @@ def test_login_never_redirects_off_site(live_server, target):
     assert landed.netloc == urlsplit(live_server.url).netloc and landed.scheme == "http"
 
 
-def test_openapi_lists_every_api_route(live_server):
+def test_openapi_lists_every_api_route(client):
     def shape(path):  # parameter names aside: /kiosks/{id}/heartbeat ~ /kiosks/<int:kiosk_id>/heartbeat
         return re.sub(r"\{[^}]*\}", "{}", re.sub(r"<[^>]*>", "{}", path))
 
-    documented = {shape(p) for p in get(live_server, "/openapi.json").json()["paths"]}
-    routes = {shape(rule.rule[len(API):]) for rule in live_server.app.url_map.iter_rules()
+    documented = {shape(p) for p in get(client, "/openapi.json").json()["paths"]}
+    routes = {shape(rule.rule[len(API):]) for rule in client.application.url_map.iter_rules()
               if rule.rule.startswith(API + "/")}
     # /windows/<n>/<action> is documented action by action
     routes.discard("/windows/{}/{}")

@@ -272,10 +272,10 @@ def test_back_in_line_after_k_counts_priority_tickets_and_shared_services(queue,
     tickets = [issue(queue, clock, hall_db, "最低生活保障申请") for _ in range(5)]
     missed = queue.call_next(1, wang)
     queue.no_show(1, wang)
-    green = issue(queue, clock, hall_db, "临时救助申请", appointment_code="YY-001")
+    green = issue(queue, clock, hall_db, "临时救助申请", priority=1)
     queue.requeue(1, wang, missed["number"], after=1)
     order = [t["number"] for t in queue.window_view(1)["waiting"]]
-    # after exactly one other: the appointment ticket, then the missed one, then the rest
+    # after exactly one other: the priority (绿色通道) ticket, then the missed one, then the rest
     assert order == [green["number"], missed["number"]] + [t["number"] for t in tickets[1:]]
 
 

@@ -73,7 +73,7 @@ else:
     def kiosk(hall, printer_uri, tmp_path_factory):
         """The real kiosk app in the offscreen window, connected to `hall`."""
         import kivy_harness as harness
-        from kiosk.app import KioskSettings
+        from kiosk.settings import KioskSettings
 
         settings = KioskSettings(server=hall.url, token=hall.kiosk_token, printer=printer_uri,
                                  cache_dir=str(tmp_path_factory.mktemp("kiosk-cache")),

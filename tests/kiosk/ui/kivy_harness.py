@@ -21,7 +21,7 @@ os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="govhall-kivy-"))
 os.environ["KIVY_NO_ARGS"] = "1"
 os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")  # Kivy's logs go through logging, not over pytest's
 
-from kiosk.app import build_app, configure_kivy  # noqa: E402
+from kiosk.launch import build_app, configure_kivy  # noqa: E402
 
 configure_kivy(kiosk_mode=False, size=SIZE)
 

@@ -40,7 +40,7 @@ def test_whole_ticket_flow_prints_the_number_the_server_issued(at_home, hall, si
     number = app.ticket["number"]
     assert number.startswith("A")
     # the number on screen, very large, is the server's
-    number_label = harness.find(app, "Label", number)
+    number_label = harness.find(app, "FitLabel", number)
     assert number_label.font_size >= 100
     harness.wait_until(lambda: app.print_state == "printed", what="printing to finish")
     assert harness.find(app, "WrapLabel", "打印完成")
@@ -98,11 +98,12 @@ def test_full_daily_cap_is_explained(at_home, hall):
     harness.tap(harness.find(app, "ListRow", "县市场监督管理局"))
     card = harness.wait_until(lambda: next(iter(c for c in harness.find_all(app, "ServiceCard", "食品经营许可")
                                                  if not c.pickable), None), what="the full service greyed")
-    assert "今日号源已取完" in card.status and "1" in card.status
+    # full for today: says so and when tickets start again (all-day hall: midnight tomorrow)
+    assert card.status == "今日已停止取号，明日 00:00 起", card.status
     harness.tap(card)
     harness.frames(5)
     assert app.manager.current == "services"
-    assert "今日号源已取完" in harness.find(app, "Notice").text
+    assert "今日已停止取号" in harness.find(app, "Notice").text
 
 
 def test_printer_out_of_paper_keeps_the_ticket_on_screen_and_heartbeat_reports_it(at_home, hall,
@@ -117,7 +118,7 @@ def test_printer_out_of_paper_keeps_the_ticket_on_screen_and_heartbeat_reports_i
         harness.wait_until(lambda: app.print_state == "failed", what="the print to fail")
         number = app.ticket["number"]
         assert number.startswith("D")
-        assert harness.find(app, "Label", number)  # still on screen, still valid
+        assert harness.find(app, "FitLabel", number)  # still on screen, still valid
         assert "缺纸" in harness.find(app, "WrapLabel", "号票未能打印").text
         assert "拍照留存" in harness.find(app, "WrapLabel", "拍照").text
         assert harness.find(app, "Image").texture is not None  # the QR code to the ticket's page
@@ -142,9 +143,9 @@ def test_idle_timeout_returns_home_and_drops_the_flow(at_home):
     harness.tap(harness.find(app, "ListRow", "县民政局"))
     harness.tap(harness.find(app, "BarButton", "大字"))
     assert app.big_type and app.manager.current == "services"
-    app.idle_seconds = 1.0
+    app.idle_seconds = 4.0  # a picking screen waits half of it
     try:
-        harness.tap(harness.find(app, "Heading"))  # any touch restarts the countdown
+        harness.tap(harness.find(app, "WrapLabel", "请选择要办理的事项"))  # any touch restarts the countdown
         harness.pause(0.5)
         assert app.manager.current == "services"
         harness.wait_until(lambda: app.manager.current == "home", timeout=5, what="idle timeout")
