@@ -18,6 +18,11 @@ import lxml.html
 
 from .quality import broken_characters, looks_like_mojibake_simple
 
+# Raised when pages are read differently enough that stored documents should be read again
+# (charset by evidence, label lists, hidden text, widgets): the next sync then asks for every
+# article in full once, and the stored copies heal — guarded like any update.
+READER_VERSION = "2"
+
 # --- text encoding ----------------------------------------------------------------
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)

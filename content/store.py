@@ -278,6 +278,15 @@ class ContentStore:
     def version(self) -> int:
         return int(self.db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()[0])
 
+    def pages_read_with(self) -> str | None:
+        """The page reader (content.extract.READER_VERSION) the stored documents were read with."""
+        found = self._row("SELECT value FROM meta WHERE key = 'reader_version'")
+        return found["value"] if found else None
+
+    def set_pages_read_with(self, reader_version: str):
+        with self._write():
+            self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('reader_version', ?)", [reader_version])
+
     def _next_version(self) -> int:
         """The version a change in the current transaction takes."""
         version = self.version() + 1

@@ -39,7 +39,8 @@ from urllib.parse import urlsplit
 import requests
 
 from . import ContentError, SiteConfigError
-from .extract import NotAnArticle, decode_page, extract_article, looks_truncated, read_list_page, read_page
+from .extract import (READER_VERSION, NotAnArticle, decode_page, extract_article, looks_truncated, read_list_page,
+                      read_page)
 from .quality import update_problems
 from .store import BULK_CHANGE, ContentStore
 
@@ -326,13 +327,16 @@ def sync_site(store: ContentStore, site_toml_path: str | Path, *, session: reque
     report.run_id = store.start_sync_run(site.name)
     try:
         client = PoliteClient(site, report, session=session, sleep=sleep)
+        # documents read by an older page reader are asked for in full once, and read again
+        # (a store from before the reader was versioned has none recorded)
+        reread = store.pages_read_with() != READER_VERSION and store.count_documents(include_hidden=True) > 0
         article_urls = _walk_list_pages(store, site, client, report)[:site.max_articles]
         for url in article_urls:
-            _sync_article(store, site, client, report, url)
+            _sync_article(store, site, client, report, url, reread)
         # a page deleted from the site usually loses its link too: ask for some unlinked ones
         site_prefixes = sorted({f"{urlsplit(u).scheme}://{urlsplit(u).netloc}/" for u in site.start_urls})
         for url in store.unlisted_documents_to_check(site_prefixes, set(article_urls), site.recheck_unlisted):
-            _sync_article(store, site, client, report, url)
+            _sync_article(store, site, client, report, url, reread)
             store.mark_checked(url)
     except BaseException as error:
         report.finished_at = _utc_now()
@@ -341,6 +345,7 @@ def sync_site(store: ContentStore, site_toml_path: str | Path, *, session: reque
         raise
     if len(report.new) + len(report.changed) + len(report.gone) >= BULK_CHANGE:
         store.optimize_search()
+    store.set_pages_read_with(READER_VERSION)
     report.finished_at = _utc_now()
     store.finish_sync_run(report.run_id, report.to_dict())
     return report
@@ -379,11 +384,14 @@ def _walk_list_pages(store: ContentStore, site: SiteConfig, client: PoliteClient
     return list(articles)
 
 
-def _sync_article(store: ContentStore, site: SiteConfig, client: PoliteClient, report: SyncReport, url: str):
+def _sync_article(store: ContentStore, site: SiteConfig, client: PoliteClient, report: SyncReport, url: str,
+                  reread: bool = False):
+    """Fetch one article and store what it says. With `reread` the page is asked for and read
+    in full even when it has not changed (the stored copy was read by an older reader)."""
     state = store.fetch_state(url)
     known = store.document_by_url(url) if state else None
     try:
-        fetched = client.get(url, state if known else None)
+        fetched = client.get(url, state if known and not reread else None)
     except FetchFailed as failure:
         if failure.reason == "not_found" and known:
             missing = store.record_page_missing(url, site.gone_after_syncs)
@@ -399,7 +407,7 @@ def _sync_article(store: ContentStore, site: SiteConfig, client: PoliteClient, r
         report.unchanged += 1
         return
     page_hash = _page_hash(fetched.body)
-    if known and state.get("page_hash") == page_hash:
+    if known and state.get("page_hash") == page_hash and not reread:
         # the same bytes again from a server without validators: nothing to parse
         store.save_fetch_state(url, fetched.etag, fetched.last_modified, page_hash)
         report.unchanged += 1
@@ -439,10 +447,23 @@ def _sync_article(store: ContentStore, site: SiteConfig, client: PoliteClient, r
         getattr(report, status).append({"url": url, "id": doc_id, "title": fields["title"]})
 
 
-def sync_in_background(database_path: str | Path, site_toml_path: str | Path):
-    """Start `sync_site` on its own thread with its own store connection (the admin's
-    "sync now" button). Refuses at once when a run is already under way; the run's
-    outcome is read back from the store's sync runs."""
+def run_sync(database_path: str | Path, site_toml_path: str | Path):
+    """One sync with its own store connection; the outcome is kept in the store's sync runs."""
+    with ContentStore(database_path) as store:
+        try:
+            sync_site(store, site_toml_path)
+        except ContentError as error:
+            log.warning("background sync: %s", error.message)
+        except Exception:
+            log.exception("background sync failed")
+
+
+def sync_in_background(database_path: str | Path, site_toml_path: str | Path, runner=None):
+    """Start `run_sync` on its own thread (the admin's "sync now" button). Refuses at once when a
+    run is already under way; the run's outcome is read back from the store's sync runs.
+
+    `runner(target, *args)`, when given, is how the thread runs it: the queue server passes its
+    helper-process runner, so parsing pages never takes the CPU of the live worker."""
     import threading
 
     with ContentStore(database_path) as store:
@@ -453,13 +474,13 @@ def sync_in_background(database_path: str | Path, site_toml_path: str | Path):
     load_site(site_toml_path)  # a bad description is reported now, not lost in the thread
 
     def run():
-        with ContentStore(database_path) as store:
-            try:
-                sync_site(store, site_toml_path)
-            except ContentError as error:
-                log.warning("background sync: %s", error.message)
-            except Exception:
-                log.exception("background sync failed")
+        if runner is None:
+            run_sync(database_path, site_toml_path)
+            return
+        try:
+            runner("content.sync:run_sync", str(database_path), str(site_toml_path))
+        except Exception:
+            log.exception("background sync failed")
 
     thread = threading.Thread(target=run, name="govhall-content-sync", daemon=True)
     thread.start()

@@ -161,7 +161,8 @@ def ticket_layout(slip: TicketSlip, columns: int) -> list[Block]:
     """The queue ticket, top to bottom."""
     blocks: list[Block] = []
     blocks += fitted_lines(slip.hall_name, columns)
-    blocks.append(TextLine("排队取号凭条", align="center"))
+    blocks.append(TextLine(f"【{printable(slip.tag)}】排队取号凭条" if slip.tag else "排队取号凭条", align="center",
+                           bold=bool(slip.tag)))
     blocks.append(rule(columns))
     number = printable(slip.number)
     scale = number_scale(number, columns)

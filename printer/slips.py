@@ -21,6 +21,8 @@ class TicketSlip:
     timezone: str = "Asia/Shanghai"
     # the windows that serve the service ("请到 3、4 号窗口等候叫号"); none: the line is left out
     windows: tuple[int, ...] = ()
+    # how the ticket goes first, printed beside the title: "预约" (a checked-in booking), "绿色通道"
+    tag: str = ""
 
     def __post_init__(self):
         if self.issued_at.tzinfo is None or self.issued_at.utcoffset() is None:

@@ -7,12 +7,11 @@ Tokens are random, shown once, and stored only as SHA-256 hashes."""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 
-from werkzeug.security import check_password_hash, generate_password_hash
-
-from . import clock, store
+from . import clock, offload, store
 from .errors import BadRequest, NotFound
 
 
@@ -46,6 +45,18 @@ def new_token() -> str:
     return "gh_" + secrets.token_urlsafe(32)
 
 
+# --- passwords --------------------------------------------------------------------
+# scrypt is made to be slow (tens of milliseconds of CPU on purpose): in the server it runs in a
+# helper process (`offload`), so eight people typing passwords do not stall every display.
+
+def hash_password(password: str) -> str:
+    return offload.run("werkzeug.security:generate_password_hash", password, pool="passwords")
+
+
+def password_matches(password_hash: str, password: str) -> bool:
+    return offload.run("werkzeug.security:check_password_hash", password_hash, password, pool="passwords")
+
+
 # --- issuing credentials (used by the CLI and the admin pages) ------------------
 
 def set_password(db, staff_name: str, password: str):
@@ -54,7 +65,7 @@ def set_password(db, staff_name: str, password: str):
     staff = store.find_staff_login(db, staff_name)
     if not staff:
         raise NotFound(f"没有人员 {staff_name}")
-    store.update_row(db, "staff", staff["id"], {"password_hash": generate_password_hash(password)})
+    store.update_row(db, "staff", staff["id"], {"password_hash": hash_password(password)})
 
 
 def add_staff(db, name: str, role: str, password: str | None = None, employee_no: str | None = None) -> int:
@@ -64,7 +75,7 @@ def add_staff(db, name: str, role: str, password: str | None = None, employee_no
     if password:
         if len(password) < 6:
             raise BadRequest("密码至少 6 位")
-        values["password_hash"] = generate_password_hash(password)
+        values["password_hash"] = hash_password(password)
     with store.immediate(db):
         return store.upsert_staff(db, {k: v for k, v in values.items() if v is not None})
 
@@ -99,7 +110,7 @@ def register_evaluator(db, window_number: int) -> str:
 
 def check_login(db, login: str, password: str) -> dict | None:
     staff = store.find_staff_login(db, login.strip())
-    if staff and staff["password_hash"] and check_password_hash(staff["password_hash"], password):
+    if staff and staff["password_hash"] and password_matches(staff["password_hash"], password):
         return staff
     return None
 
@@ -119,3 +130,10 @@ def principal_from_token(db, token: str) -> Principal | None:
         kiosk = store.get_kiosk(db, found["kiosk_id"])
         return Principal("kiosk", kiosk_id=found["kiosk_id"], name=kiosk["name"] if kiosk else "")
     return Principal("evaluator", window_id=found["window_id"])
+
+
+def id_hash_key(secret_key: str) -> str:
+    """The key under which ID numbers are hashed (`idcard.id_number_hash`), derived from the server's
+    secret key: kiosks fetch it with their token to hash a card's number before sending anything,
+    without ever holding the key that signs staff sessions."""
+    return hmac.new(secret_key.encode("utf-8"), b"govhall id-number hash key", hashlib.sha256).hexdigest()

@@ -424,11 +424,27 @@ class Appointments:
         self._event("appointment_checked_in", booking["service_id"], booking["day"], booking["start"],
                     ticket_id=ticket_id)
 
-    def check_in(self, code, kiosk_id: int | None = None) -> dict:
+    def check_in(self, code, kiosk_id: int | None = None, holder_hash: str | None = None,
+                 holder_name: str | None = None) -> dict:
         """The kiosk's 预约取号: a priority ticket in the appointment sequence."""
         booking = self._booking(code)
-        ticket = self.queue.issue_ticket(booking["service_id"], appointment_code=booking["code"], kiosk_id=kiosk_id)
-        return ticket
+        return self.queue.issue_ticket(booking["service_id"], appointment_code=booking["code"], kiosk_id=kiosk_id,
+                                       holder_hash=holder_hash, holder_name=holder_name)
+
+    def check_in_by_card(self, id_hash, kiosk_id: int | None = None, holder_name: str | None = None) -> dict:
+        """An ID card laid on the kiosk's reader: today's booking of that person, checked in. With several,
+        the one whose check-in window is open, else the next (whose refusal says when to come)."""
+        if not isinstance(id_hash, str) or not re.fullmatch(r"[0-9a-f]{64}", id_hash):
+            raise BadRequest("id_hash 须为64位十六进制的身份证号码密钥散列")
+        bookings = [b for b in store.bookings_of_id_hash_on(self.db, id_hash, self.today().isoformat())
+                    if b["status"] == "booked"]
+        if not bookings:
+            raise UnknownAppointment("今天没有用这张身份证预约的事项，如需办理请直接取号")
+        now = self.now()
+        windows = [(booking, *self.checkin_window(booking)) for booking in bookings]
+        chosen = next((b for b, opens, closes in windows if opens <= now <= closes), None) or \
+            next((b for b, opens, _ in windows if opens > now), bookings[-1])
+        return self.check_in(chosen["code"], kiosk_id=kiosk_id, holder_hash=id_hash, holder_name=holder_name)
 
     # --- staff and admin --------------------------------------------------------------
 

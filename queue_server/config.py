@@ -28,6 +28,9 @@ DEFAULTS: dict = {
         "public_url": "http://127.0.0.1:8080",
         "secret_key": "",
         "voice_dir": "var/voice",
+        # gunicorn gevent workers; each holds its share of the displays' streams, so a busy or
+        # restarting worker holds back only its share
+        "workers": 2,
         # cookies only over https: "auto" turns it on when public_url is https; true / false force it
         "secure_cookies": "auto",
     },

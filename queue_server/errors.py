@@ -140,3 +140,9 @@ class CheckInTooEarly(Conflict):
 
 class CheckInTooLate(Conflict):
     code = "checkin_too_late"
+
+
+class AlreadyWaiting(Conflict):
+    """The same person (by ID card) already holds a waiting ticket of the service."""
+
+    code = "already_waiting"

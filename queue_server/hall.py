@@ -57,13 +57,13 @@ def parse_hours(ranges: list[str]) -> list[tuple[int, int]]:
 class Opening:
     open: bool
     reason: str = ""  # why it is closed, in the citizen's words
-    code: str = ""  # the same for programs: disabled | holiday | not_today | outside_hours
+    code: str = ""  # the same for programs: retired | disabled | holiday | not_today | outside_hours
 
 
 def service_opening(db, service: dict, now: datetime, zone: str) -> Opening:
     """Whether a service takes tickets at `now`, honouring the hall's holidays and make-up workdays."""
     if service.get("retired"):
-        return Opening(False, "该事项已停止办理")
+        return Opening(False, "该事项已停止办理", "retired")
     if not service["enabled"]:
         return Opening(False, "该事项暂停办理", "disabled")
     moment = clock.local(now, zone)

@@ -12,10 +12,13 @@ import statistics
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
+from idcard.privacy import mask_name
+
 from . import clock, store
 from .appointments import Appointments
 from .errors import (
     AlreadyEvaluated,
+    AlreadyWaiting,
     BadRequest,
     DailyCapReached,
     EvaluationClosed,
@@ -104,6 +107,7 @@ class Queue:
         waiting = store.count_waiting_by_service(self.db, today)
         competing = store.count_competing_by_service(self.db, today)
         issued = store.count_issued_by_service(self.db, today)
+        window_states = store.window_states_by_service(self.db)
         window_numbers = store.window_numbers_by_service(self.db)
         departments: dict[str, dict] = {}
         for service in store.list_services(self.db, include_retired=False):
@@ -124,7 +128,8 @@ class Queue:
                 "waiting": waiting.get(service["id"], 0),
                 # a ticket taken now: everyone its windows will call first, of any service they serve
                 "ahead": competing.get(service["id"], 0),
-                "estimated_wait_min": self.estimated_wait_min(service["id"], competing.get(service["id"], 0)),
+                "estimated_wait_min": self.estimated_wait_min(service["id"], competing.get(service["id"], 0),
+                                                              window_states.get(service["id"], [])),
                 "windows": window_numbers.get(service["id"], []),
                 "hours": json.loads(service["hours"]), "days": service["days"],
             }
@@ -133,7 +138,10 @@ class Queue:
         return list(departments.values())
 
     def issue_ticket(self, service_id, priority: int = 0, appointment_code: str | None = None,
-                     kiosk_id: int | None = None) -> dict:
+                     kiosk_id: int | None = None, holder_hash: str | None = None,
+                     holder_name: str | None = None) -> dict:
+        """A ticket. `holder_hash` (the keyed hash of an ID card's number) ties it to a person: one
+        waiting ticket per person and service; `holder_name` is kept masked (张*)."""
         if not isinstance(service_id, int) or isinstance(service_id, bool):
             raise BadRequest("service_id 必须是整数")
         if priority not in (0, 1):
@@ -162,12 +170,19 @@ class Queue:
                     raise DailyCapReached(f"{service['name']} 今日号源（{service['daily_cap']} 个）已取完，请明日再来或预约办理",
                                           service_id=service_id, daily_cap=service["daily_cap"])
                 prefix = service["prefix"]
+            if holder_hash:
+                first = store.waiting_ticket_of_holder(self.db, holder_hash, service_id, day)
+                if first:
+                    ahead = store.count_ahead(self.db, first)
+                    raise AlreadyWaiting(f"您已取过 {first['number']} 号，前面还有 {ahead} 人，请留意叫号",
+                                         number=first["number"], ahead=ahead)
             seq = store.next_seq(self.db, prefix, day)
             ticket_id = store.insert_ticket(self.db, {
                 "number": f"{prefix}{seq:03d}", "prefix": prefix, "seq": seq,
                 "local_day": day, "service_id": service_id, "status": "waiting", "priority": priority,
                 "appointment_code": appointment_code, "token": secrets.token_urlsafe(12),
                 "line_key": now.timestamp(), "issued_at": clock.to_iso(now), "kiosk_id": kiosk_id,
+                "holder_hash": holder_hash, "holder_name": mask_name(holder_name) if holder_name else None,
             })
             if booking:
                 appointments.attach_ticket(booking, ticket_id)
@@ -197,7 +212,7 @@ class Queue:
             "evaluation": self.evaluation_offer(ticket),
         }
 
-    def estimated_wait_min(self, service_id: int, ahead: int) -> int:
+    def estimated_wait_min(self, service_id: int, ahead: int, window_states: list[str] | None = None) -> int:
         """People ahead × the recent handling time ÷ windows open for the service.
 
         Until a service has MIN_SAMPLES finished tickets, the configured default fills the gap,
@@ -212,8 +227,9 @@ class Queue:
             minutes = statistics.median(samples)
         else:
             minutes = (sum(samples) + default * (MIN_SAMPLES - len(samples))) / MIN_SAMPLES
-        windows = store.windows_serving(self.db, service_id)
-        serving = sum(1 for w in windows if w["state"] == "open") or max(1, len(windows))
+        if window_states is None:  # the states of the windows serving it (services() reads them all at once)
+            window_states = [w["state"] for w in store.windows_serving(self.db, service_id)]
+        serving = sum(1 for state in window_states if state == "open") or max(1, len(window_states))
         # round first: julianday arithmetic leaves 240.00001 s where 240 s was meant
         return max(1, math.ceil(round(ahead * minutes / serving, 3)))
 

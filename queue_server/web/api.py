@@ -8,13 +8,14 @@ import logging
 import re
 import sqlite3
 
-from flask import Blueprint, Response, current_app, g, jsonify, render_template, request, stream_with_context
+from flask import Blueprint, Response, current_app, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .. import clock, store
+from ..accounts import id_hash_key
 from ..errors import BadRequest, Forbidden, NotFound, PayloadTooLarge, QueueError
-from ..events import EVERYONE, STAFF, Audience, format_for, format_hidden
+from ..events import EVERYONE, STAFF, Audience, evaluator_audience
 from ..queue import WINDOW_ACTIONS
 from .auth import current_principal, require
 from .context import get_broker, get_db, get_queue
@@ -24,6 +25,9 @@ log = logging.getLogger(__name__)
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
 STREAM_HEARTBEAT_SECONDS = 15
+# how soon a display reconnects after its stream broke (the `retry:` hint; live.js retries its first
+# time sooner still): a worker restarting is back within a second or two
+STREAM_RETRY_MS = 1000
 
 
 MAX_JSON_DEPTH = 16          # no request of this API nests deeper than a few levels
@@ -121,6 +125,15 @@ def _text(value, name, limit=100):
     return value or None
 
 
+def _id_hash(value):
+    """The keyed hash of an ID number (64 hex digits), as a kiosk with a card reader sends it."""
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9a-f]{64}", value):
+        raise BadRequest("id_hash 须为64位十六进制的身份证号码密钥散列 (id_hash must be 64 hex digits)")
+    return value
+
+
 # --- public ---------------------------------------------------------------------
 
 @api.get("/healthz")
@@ -181,24 +194,20 @@ def stream():
         last = max(last, floor)
 
     def generate(last_id):
-        yield f"retry: 2000\n: connected {last_id}\n\n"
+        yield f"retry: {STREAM_RETRY_MS}\n: connected {last_id}\n\n".encode()
         while True:
-            hidden_up_to = None
-            for event in broker.events_after(last_id):
-                last_id = event["id"]
-                text = format_for(event, audience)
-                if text is None:
-                    hidden_up_to = last_id
-                else:
-                    hidden_up_to = None
-                    yield text
-            if hidden_up_to is not None:
-                yield format_hidden(hidden_up_to)
+            fresh = broker.events_after(last_id)
+            if fresh:
+                last_id = fresh[-1]["id"]
+                chunk = audience.chunk(fresh)
+                if chunk:
+                    yield chunk
             if not broker.wait(last_id, STREAM_HEARTBEAT_SECONDS):
-                broker.notify()  # also picks up events written by other processes (CLI, admin tools)
-                yield ": keep-alive\n\n"
+                yield b": keep-alive\n\n"
 
-    response = Response(stream_with_context(generate(last)), mimetype="text/event-stream")
+    # no stream_with_context: the generator needs nothing of the request once started, and each
+    # subscriber's wake-up then costs no context push
+    response = Response(generate(last), mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-cache"
     response.headers["X-Accel-Buffering"] = "no"
     return response
@@ -209,7 +218,8 @@ def _stream_audience() -> Audience:
     if principal.is_staff:
         return STAFF
     if principal.kind == "evaluator":
-        return Audience(window_id=principal.window_id)
+        window = store.get_window_by_id(get_db(), principal.window_id)
+        return evaluator_audience(window["number"]) if window else EVERYONE
     return EVERYONE
 
 
@@ -224,7 +234,8 @@ def issue_ticket():
         _int(data.get("service_id"), "service_id", required=True),
         priority=_int(data.get("priority", 0), "priority"),
         appointment_code=_text(data.get("appointment_code"), "appointment_code", limit=40),
-        kiosk_id=principal.kiosk_id)
+        kiosk_id=principal.kiosk_id, holder_hash=_id_hash(data.get("id_hash")),
+        holder_name=_text(data.get("holder_name"), "holder_name", limit=20))
     return jsonify(ticket), 201
 
 
@@ -274,6 +285,13 @@ def kiosk_help(kiosk_id):
 @require("kiosk")
 def kiosk_me():
     return jsonify(store.get_kiosk(get_db(), current_principal().kiosk_id))
+
+
+@api.get("/kiosks/id-hash-key")
+@require("kiosk")
+def kiosk_id_hash_key():
+    """The key a kiosk hashes a card's ID number with before sending it (`idcard.id_number_hash`)."""
+    return jsonify({"key": id_hash_key(current_app.config["SECRET_KEY"])})
 
 
 @api.get("/kiosks")

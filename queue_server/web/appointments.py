@@ -15,6 +15,7 @@ from flask import Blueprint, current_app, flash, g, jsonify, redirect, render_te
 from markupsafe import Markup
 
 from .. import store
+from ..accounts import id_hash_key
 from ..appointments import STATUS_NAMES, Appointments
 from ..errors import QueueError
 from .admin import FORM_LIMITS, NAV, admin_action
@@ -70,8 +71,8 @@ def _throttle():
 
 def get_appointments() -> Appointments:
     if "appointments" not in g:
-        g.appointments = Appointments(get_db(), current_app.config["GOVHALL"], current_app.config["SECRET_KEY"],
-                                      queue=get_queue())
+        g.appointments = Appointments(get_db(), current_app.config["GOVHALL"],
+                                      id_hash_key(current_app.config["SECRET_KEY"]), queue=get_queue())
     return g.appointments
 
 
@@ -137,6 +138,16 @@ def cancel(code):
 @require("kiosk", "staff")
 def check_in(code):
     return jsonify(get_appointments().check_in(code, kiosk_id=current_principal().kiosk_id)), 201
+
+
+@appointments_api.post("/check-in")
+@require("kiosk", "staff")
+def check_in_by_card():
+    """The kiosk's card reader: `{id_hash, holder_name?}` (the keyed hash, the masked name)."""
+    data = body()
+    return jsonify(get_appointments().check_in_by_card(
+        _text(data.get("id_hash"), "id_hash", limit=64), kiosk_id=current_principal().kiosk_id,
+        holder_name=_text(data.get("holder_name"), "holder_name", limit=20))), 201
 
 
 @appointments_api.put("/capacity")

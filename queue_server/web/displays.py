@@ -23,6 +23,11 @@ PHOTO_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png",
 # the evaluator gives up and records nothing after this many seconds (a tablet may pass ?timeout=)
 EVALUATION_TIMEOUT_SECONDS = 30
 STATE_NAMES = {"open": "开放", "paused": "暂停服务", "closed": "未开放"}
+# The evaluator's choices after 不满意 or 非常不满意 (sent as the evaluation's `reasons`): the
+# common complaints of a service hall, tapped rather than typed; free text is optional.
+EVALUATION_REASON_CHOICES = ("等候时间太长", "服务态度不好", "业务不熟练", "一次性告知不清楚", "材料要求反复",
+                             "办理时间太长", "未能办成", "窗口人员离岗", "收费不合理", "其他")
+BAD_LEVELS_ASKING_REASONS = (1, 2)
 
 
 def _config() -> dict:
@@ -107,9 +112,13 @@ def workstation():
     db = get_db()
     mine = next((w["number"] for w in store.list_windows(db) if w["staff_id"] == me["id"] and w["state"] != "closed"),
                 None)
+    # what a transfer may aim at: services some window still calls, windows with the services they call
+    served = store.window_services_by_window(db)
+    windows = [{"number": w["number"], "name": w["name"], "services": served.get(w["id"], [])}
+               for w in store.list_windows(db, include_retired=False)]
+    called_somewhere = {service_id for w in windows for service_id in w["services"]}
     services = [{"id": s["id"], "name": s["name"], "prefix": s["prefix"], "department": s["department"]}
-                for s in store.list_services(db, include_retired=False) if s["enabled"]]
-    windows = [{"number": w["number"], "name": w["name"]} for w in store.list_windows(db, include_retired=False)]
+                for s in store.list_services(db, include_retired=False) if s["enabled"] and s["id"] in called_somewhere]
     return render_template("displays/staff.html", hall=_config()["hall"]["name"],
                            page=_hall_page_data(
                                me={"id": me["id"], "name": me["name"], "employee_no": me["employee_no"],
@@ -130,7 +139,9 @@ def evaluator(number):
         timeout = EVALUATION_TIMEOUT_SECONDS
     levels = [{"level": level, "name": name} for level, name in EVALUATION_LEVELS.items()]
     return render_template("displays/evaluate.html", hall=snapshot["hall"], window=window, levels=levels,
-                           page=_hall_page_data(snapshot=snapshot, window=number, timeout=timeout, levels=levels))
+                           reasons=EVALUATION_REASON_CHOICES,
+                           page=_hall_page_data(snapshot=snapshot, window=number, timeout=timeout, levels=levels,
+                                                ask_reasons_for=list(BAD_LEVELS_ASKING_REASONS)))
 
 
 @displays.get("/t/<token>")

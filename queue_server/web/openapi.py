@@ -98,7 +98,9 @@ def openapi_spec() -> dict:
             "/tickets": {"post": _op("Issue a ticket", "kiosk token (or staff)", status="201", response=TICKET, request={
                 "type": "object", "required": ["service_id"],
                 "properties": {"service_id": {"type": "integer"}, "priority": {"type": "integer", "enum": [0, 1]},
-                               "appointment_code": {"type": "string"}}})},
+                               "appointment_code": {"type": "string"},
+                               "id_hash": {"type": "string", "description": "keyed hash of the ID card's number"},
+                               "holder_name": {"type": "string", "description": "kept masked (张*)"}}})},
             "/tickets/{token}": {"get": _op("Ticket status: position, state, window", "anyone holding the token",
                                             params=[_path("token", "string")])},
             "/tickets/{token}/cancel": {"post": _op("Cancel a waiting ticket", "anyone holding the token",
@@ -130,6 +132,7 @@ def openapi_spec() -> dict:
                     "type": "object", "required": ["reason"],
                     "properties": {"reason": {"type": "string", "minLength": 1, "maxLength": 500}}})},
             "/tickets/{id}/cancel-by-staff": {"post": _op("Cancel a waiting ticket", "staff", params=[_path("id")])},
+            "/kiosks/id-hash-key": {"get": _op("The key a kiosk hashes ID numbers with before sending them", "kiosk token")},
             "/kiosks/me": {"get": _op("This kiosk's own record (its id for the heartbeat)", "kiosk token")},
             "/content": {"get": _op("Content changes since version V (?since=V)", "anyone (kiosks)")},
             "/content/search": {"get": _op("Documents and guides matching ?q=, best first", "anyone (kiosks)")},
@@ -193,6 +196,9 @@ def appointment_paths() -> dict:
         "/appointments/{code}/check-in": {"post": _op(
             "Within the check-in window: a priority ticket {priority: 1, appointment_code}; early or late: 409 "
             "with checkin_from / checkin_until", "kiosk, staff", params=[code], status="201", response=TICKET)},
+        "/appointments/check-in": {"post": _op(
+            "An ID card at the kiosk: today's booking of that person checked in {id_hash, holder_name?}",
+            "kiosk, staff", status="201", response=TICKET)},
         "/appointments/capacity": {"put": _op("Set a capacity per slot (every day / one day, every slot / one)",
                                               "admin", request=slot_key | {"properties": slot_key["properties"] | {
                                                   "capacity": {"type": ["integer", "null"]}}})},

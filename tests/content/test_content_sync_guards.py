@@ -234,3 +234,31 @@ def test_unlinked_documents_are_asked_for_a_few_at_a_time_least_recently_first(c
     assert [len(paths) for paths in asked] == [2, 2, 2]
     assert asked[0] | asked[1] | asked[2] == set(fixture.ARTICLES)  # six documents, two a run, none twice
     assert content_store.gone_documents() == []  # they answered (304): nothing is gone
+
+
+def test_documents_read_by_an_older_reader_are_read_again_once(content_store, county_site, tmp_path):
+    """A store filled before charset evidence read this page as mojibake and kept it; the
+    page never changed, so only reading it again heals it."""
+    path = fixture.MISLABELLED_PATH
+    _one_article_site(county_site, path, fixture.MISLABELLED.encode("utf-8"), "text/html; charset=GBK")
+    site_file = fixture.site_toml(tmp_path, county_site)
+    sync_site(content_store, site_file)
+    url = county_site.url + path
+    doc = content_store.document_by_url(url)
+    mojibake = fixture.MISLABELLED.encode("utf-8").decode("gb18030", errors="replace")
+    stored = {name: doc[name] for name in ("title", "index_no", "doc_no", "written_on", "publisher", "category",
+                                           "published_on", "repealed_on", "validity", "body", "attachments")}
+    content_store.upsert_document(dict(stored, title=mojibake[mojibake.index("<h1>") + 4:mojibake.index("</h1>")],
+                                       source_url=url))
+    content_store.set_pages_read_with("1")
+    county_site.clear_log()
+
+    report = sync_site(content_store, site_file)
+
+    (request,) = county_site.requests_to(path)
+    assert "if-none-match" not in request.headers and request.status == 200  # asked for in full
+    assert [item["id"] for item in report.changed] == [doc["id"]]
+    assert content_store.document(doc["id"])["title"] == fixture.MISLABELLED_TITLE
+    county_site.clear_log()
+    sync_site(content_store, site_file)  # once: conditional again afterwards
+    assert county_site.requests_to(path)[0].status == 304

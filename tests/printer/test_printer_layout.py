@@ -75,3 +75,13 @@ def test_headings_shrink_to_fit_narrow_paper(ticket):
     narrow = ticket_layout(ticket, 32)[0]
     assert (wide.width_scale, wide.height_scale) == (2, 2)  # 11 hanzi x 2 x 2 = 44 of 48 columns
     assert (narrow.width_scale, narrow.height_scale) == (1, 2)  # 44 > 32: double height only
+
+
+def test_a_priority_tickets_tag_is_printed_with_the_title(ticket):
+    plain = [block.text for block in ticket_layout(ticket, 48) if isinstance(block, TextLine)]
+    assert "排队取号凭条" in plain and not any("预约" in line for line in plain)
+    booked = [block for block in ticket_layout(replace(ticket, tag="预约", number="YA001"), 48)
+              if isinstance(block, TextLine)]
+    title = next(block for block in booked if block.text.endswith("排队取号凭条"))
+    assert title.text == "【预约】排队取号凭条" and title.bold
+    assert "【预约】".encode("gb18030") in open_printer("dummy:").print_ticket(replace(ticket, tag="预约"))

@@ -10,6 +10,7 @@ import sqlite3
 import pytest
 from helpers import bearer, make_hall
 
+from idcard import id_number_hash
 from queue_server import clock, stats, store
 from queue_server.appointments import CODE_ALPHABET, appointment_figures
 from queue_server.ops import report
@@ -272,3 +273,53 @@ def test_the_booking_pages_walk_department_service_day_slot_form(client, at):
     assert "09:30–10:30" in slots and "已截止" in slots
     form = client.get(f"/book?service_id={dibao}&date={MONDAY}&start=09:30").get_data(as_text=True)
     assert 'name="phone"' in form
+
+
+def card_hash(client, tokens, number=ID_NUMBER):
+    """What the kiosk does with a card: fetch the hall's hashing key, hash the number locally."""
+    key = client.get(API + "/kiosks/id-hash-key", headers=bearer(tokens["kiosk"])).get_json()["key"]
+    return id_number_hash(number, key)
+
+
+def test_an_id_card_at_the_kiosk_finds_todays_booking(client, tokens, at):
+    at("2026-12-07T08:00")
+    dibao = service_id(client, "最低生活保障申请")
+    code = book(client, dibao, id_number=ID_NUMBER.lower()).get_json()["code"]
+    kiosk = bearer(tokens["kiosk"])
+    assert_error(client.get(API + "/kiosks/id-hash-key"), 401, "unauthorized")
+    hashed = card_hash(client, tokens)
+    early = assert_error(client.post(API + "/appointments/check-in", json={"id_hash": hashed}, headers=kiosk),
+                         409, "checkin_too_early")
+    assert early["checkin_from"] == "09:00"
+    at("2026-12-07T09:10")
+    ticket = client.post(API + "/appointments/check-in", json={"id_hash": hashed, "holder_name": "张三"},
+                         headers=kiosk)
+    assert ticket.status_code == 201, ticket.get_json()
+    assert ticket.get_json()["number"] == "YA001" and ticket.get_json()["appointment_code"] == code
+    other = card_hash(client, tokens, "11010519491231002X")
+    assert_error(client.post(API + "/appointments/check-in", json={"id_hash": other}, headers=kiosk), 404,
+                 "unknown_appointment")
+    assert_error(client.post(API + "/appointments/check-in", json={"id_hash": ID_NUMBER}, headers=kiosk), 400,
+                 "bad_request")
+
+
+def test_one_waiting_ticket_per_person_and_service_by_id_card(client, tokens, hall_config, at):
+    at("2026-12-07T09:00")
+    dibao = service_id(client, "最低生活保障申请")
+    kiosk = bearer(tokens["kiosk"])
+    hashed = card_hash(client, tokens)
+    client.post(API + "/tickets", json={"service_id": dibao}, headers=kiosk)
+    first = client.post(API + "/tickets", json={"service_id": dibao, "id_hash": hashed, "holder_name": "张三"},
+                        headers=kiosk).get_json()
+    assert first["number"] == "A002"
+    again = assert_error(client.post(API + "/tickets", json={"service_id": dibao, "id_hash": hashed}, headers=kiosk),
+                         409, "already_waiting")
+    assert again["number"] == "A002" and again["ahead"] == 1
+    assert again["message"] == "您已取过 A002 号，前面还有 1 人，请留意叫号"
+    # another service is another line
+    assert client.post(API + "/tickets", json={"service_id": service_id(client, "临时救助申请"), "id_hash": hashed},
+                       headers=kiosk).status_code == 201
+    db = sqlite3.connect(hall_config["server"]["database"])
+    assert db.execute("SELECT holder_name FROM ticket WHERE number = 'A002'").fetchone()[0] == "张*"
+    assert_error(client.post(API + "/tickets", json={"service_id": dibao, "id_hash": "xyz"}, headers=kiosk), 400,
+                 "bad_request")

@@ -53,8 +53,8 @@
     if (CALL_TYPES.has(event.type)) {
       w.state = "open";  // only an open window calls
       w.current = { number: event.data.number, service: event.data.service, status: "called",
-                    called_at: event.data.called_at || event.at, tag: w.current && w.current.number === event.data.number
-                      ? w.current.tag : null };
+                    called_at: event.data.called_at || event.at,
+                    tag: event.data.appointment ? "预约" : event.data.priority ? "优先" : null };
     } else if (event.type === "ticket_serving" && w && w.current && w.current.number === event.data.number) {
       w.current = Object.assign({}, w.current, { status: "serving" });
     } else if (LEAVING_TYPES.has(event.type)) {

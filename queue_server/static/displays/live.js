@@ -78,6 +78,7 @@ const GovhallLive = (() => {
         return;
       }
       this._lastByteAt = Date.now();
+      this._wasOpen = true;
       this.httpRetryMs = RETRY_MS;
       this._status(true);
       this.refresh();
@@ -127,7 +128,11 @@ const GovhallLive = (() => {
       if (connection !== this.connection) return;
       this.connection = null;
       this._status(false);
-      let delayMs = this.retryMs;
+      // A stream that was open and broke is most often a server worker restarting (or another worker
+      // of the same server taking over): try again at once, spread over a fraction of the retry time
+      // so a hall's hundreds of screens do not all knock in the same millisecond. Then every `retry`.
+      let delayMs = this._wasOpen ? Math.random() * this.retryMs / 4 : this.retryMs;
+      this._wasOpen = false;
       if (httpError) {  // the server answered with an error: try again, less and less often
         delayMs = this.httpRetryMs;
         this.httpRetryMs = Math.min(this.httpRetryMs * 2, HTTP_ERROR_RETRY_MAX_MS);

@@ -174,6 +174,37 @@
     return can;
   }
 
+  // Why an action cannot be done now, in the words of the desk (a refused key always says why).
+  function whyNot(action) {
+    if (busy) return "正在处理上一步操作，请稍候";
+    if (!view) return "请先选择窗口";
+    const current = view.current;
+    const paused = view.state === "paused";
+    switch (action) {
+      case "call-next":
+        if (paused) return "窗口已暂停服务，请先按 P 恢复服务";
+        if (current) return `${current.number} 尚未办结，请先办结（F）、过号（M）、挂起（H）或转移（T）`;
+        return "窗口未开放";
+      case "recall": case "start": case "no-show":
+        if (!current) return "当前没有已呼叫的号票，请先按 N 呼叫下一位";
+        return `${current.number} 已在办理中，不能${{ recall: "重呼", start: "再次开始办理", "no-show": "记为过号" }[action]}`;
+      case "hold": case "transfer": case "finish":
+        return "当前没有办理中的号票，请先按 N 呼叫下一位";
+      case "pause": case "resume":
+        return "窗口未开放，不能暂停或恢复";
+      case "close":
+        return current ? `${current.number} 尚未办结，请先办结后再退出窗口` : "现在不能退出窗口";
+      default:
+        return "现在不能进行此操作";
+    }
+  }
+
+  // After a dialog or a field the keys work again at once: nothing keeps the focus.
+  function returnFocusToKeys() {
+    const focused = document.activeElement;
+    if (focused && focused !== document.body && !focused.closest("dialog[open]")) focused.blur();
+  }
+
   function paint() {
     $("picker").hidden = Boolean(windowNumber);
     $("desk").hidden = !windowNumber;
@@ -218,9 +249,14 @@
     if (!dialog.open) dialog.showModal();
   }
 
-  function closeDialogs() { document.querySelectorAll("dialog[open]").forEach((d) => d.close()); }
+  function closeDialogs() {
+    document.querySelectorAll("dialog[open]").forEach((d) => d.close());
+    returnFocusToKeys();
+  }
 
   document.querySelectorAll("dialog [data-close]").forEach((b) => b.addEventListener("click", closeDialogs));
+  // Esc, or a choice: the browser puts the focus back on the button that opened the dialog; take it off
+  document.querySelectorAll("dialog").forEach((d) => d.addEventListener("close", () => setTimeout(returnFocusToKeys)));
 
   $("finish-dialog").querySelectorAll("[data-outcome]").forEach((button) =>
     button.addEventListener("click", () => { closeDialogs(); act("finish", { outcome: button.dataset.outcome }); }));
@@ -243,14 +279,51 @@
     $("pause-reason").value = "";
   });
 
+  // --- transfer: a fresh choice each time, only among what can take the ticket -----------------
+  const option = (value, text) => el("option", { value }, text);
+
+  // Windows (other than this one, for the same service) that call the target service.
+  function transferWindows(targetService) {
+    const sameService = targetService === view.current.service_id;
+    return page.windows.filter((w) => w.services.includes(targetService) && !(sameService && w.number === view.number));
+  }
+
+  function fillTransferWindows() {
+    const chosen = Number($("transfer-service").value) || view.current.service_id;
+    const anyWindow = chosen !== view.current.service_id
+      ? option("", "（不指定，该事项任一窗口办理）") : option("", "（请选择窗口）");
+    $("transfer-window").replaceChildren(anyWindow,
+      ...transferWindows(chosen).map((w) => option(w.number, `${w.number}号窗口 · ${w.name}`)));
+  }
+
+  function openTransfer() {
+    const current = view.current;
+    $("transfer-number").textContent = current.number;
+    $("transfer-error").textContent = "";
+    const services = page.services.filter((s) => s.id !== current.service_id);
+    $("transfer-service").replaceChildren(option("", `（不改变事项：${current.service}）`),
+      ...services.map((s) => option(s.id, `${s.department} · ${s.name}`)));
+    fillTransferWindows();
+    openDialog("transfer-dialog");
+    $("transfer-service").focus();
+  }
+
+  $("transfer-service").addEventListener("change", () => { $("transfer-error").textContent = ""; fillTransferWindows(); });
+  $("transfer-window").addEventListener("change", () => { $("transfer-error").textContent = ""; });
+
   $("transfer-form").addEventListener("submit", (event) => {
     event.preventDefault();
-    const service = $("transfer-service").value, target = $("transfer-window").value;
-    if (!service && !target) { say("请选择转到的事项或窗口", "error"); return; }
+    const service = Number($("transfer-service").value) || null, target = Number($("transfer-window").value) || null;
+    const current = view && view.current;
+    if (!current) { closeDialogs(); return; }
+    if (!service && !target) {  // the same service at the same window is no transfer at all
+      $("transfer-error").textContent = "请选择另一个事项或另一个窗口";
+      return;
+    }
     closeDialogs();
     const body = {};
-    if (service) body.service_id = Number(service);
-    if (target) body.to_window = Number(target);
+    if (service) body.service_id = service;
+    if (target) body.to_window = target;
     act("transfer", body);
   });
 
@@ -258,15 +331,20 @@
     event.preventDefault();
     const number = $("requeue-number").value.trim().toUpperCase();
     if (!number) { say("请输入过号返回的号码", "error"); return; }
+    returnFocusToKeys();  // the next N calls the next person, it is not typed into the field
     act("requeue", { number }).then(() => { $("requeue-number").value = ""; });
+  });
+  $("requeue-number").addEventListener("keydown", (event) => {
+    if (event.key === "Escape") { event.preventDefault(); returnFocusToKeys(); }
   });
 
   // --- buttons and keys ----------------------------------------------------------
   const DIALOG_OF = { finish: "finish-dialog", pause: "pause-dialog", transfer: "transfer-dialog" };
 
   function trigger(action) {
-    if (!allowed().has(action)) return;
-    if (DIALOG_OF[action]) openDialog(DIALOG_OF[action]);
+    if (!allowed().has(action)) { say(whyNot(action), "error", "refused_key"); return; }
+    if (action === "transfer") openTransfer();
+    else if (DIALOG_OF[action]) openDialog(DIALOG_OF[action]);
     else if (action === "close") {
       const question = actingForOther() ? `关闭 ${windowNumber} 号窗口？${view.staff.name} 将退出该窗口。`
         : `退出 ${windowNumber} 号窗口？`;
@@ -305,8 +383,9 @@
     onSnapshot: (snapshot) => {
       if (busy) return;  // the action in flight reloads when it is done
       if (windowNumber && snapshot.number === windowNumber) {
+        // "closed" may be a picture read just before this desk took the window: ask again before leaving it
+        if (snapshot.state === "closed") { if (view && view.state !== "closed") load().then(() => feed.refresh()); return; }
         view = snapshot;
-        if (view.state === "closed") { setWindow(null); feed.refresh(); }
       }
       else if (!windowNumber && snapshot.windows) renderPicker(snapshot.windows);
       paint();
