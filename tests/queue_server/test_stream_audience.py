@@ -53,7 +53,7 @@ def test_anonymous_subscribers_get_the_public_picture_only(client, tokens):
     assert "态度差" not in text and "level" not in text
     called = next(event for event in seen if event["type"] == "ticket_called")
     assert set(called["data"]) <= {"number", "service_id", "service", "department", "status", "window",
-                                   "window_name", "state", "pause_reason", "staff_name", "from_window", "to_window"}
+                                   "window_name", "state", "pause_reason", "staff_name", "from_window", "to_window", "called_at"}
     assert called["data"]["number"] and called["data"]["window"] == 1
     # what it may not see still moves its last id on, so a screen never thinks its stream died
     assert seen[-1]["id"] == last and seen[-1]["type"] == "hidden" and seen[-1]["data"] == {}
