@@ -634,6 +634,18 @@ def healthcheck(db) -> bool:
     return db.execute("SELECT 1").fetchone()[0] == 1
 
 
+def write_probe(db, timeout_ms: int):
+    """Take the write lock within `timeout_ms` and let it go, writing nothing (OperationalError if not)."""
+    storage.begin_immediate(db.conn, timeout_ms=timeout_ms)
+    db.conn.execute("ROLLBACK")
+
+
+def integrity_problems(db, limit: int = 20) -> list[str]:
+    """What SQLite's quick check finds wrong with the file (empty: nothing). Reads every page once."""
+    found = [r[0] for r in db.execute(f"PRAGMA quick_check({int(limit)})")]
+    return [] if found == ["ok"] else found
+
+
 # === admin, statistics and 差评 follow-up ==================================
 # SQL of queue_server.hall_admin, stats and followup. The statistics read the ticket table
 # through the covering index `ticket_stats`, so a year of tickets is summed without touching

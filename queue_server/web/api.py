@@ -12,7 +12,8 @@ from flask import Blueprint, Response, current_app, g, jsonify, render_template,
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from .. import clock, store
+from .. import clock, health, store
+from ..ops.backup import newest_backup_age_hours
 from ..accounts import id_hash_key
 from ..errors import BadRequest, Forbidden, NotFound, PayloadTooLarge, QueueError
 from ..events import EVERYONE, STAFF, Audience, evaluator_audience
@@ -138,12 +139,11 @@ def _id_hash(value):
 
 @api.get("/healthz")
 def healthz():
-    try:
-        ok = store.healthcheck(get_db())
-    except sqlite3.Error as error:
-        return jsonify({"status": "error", "database": str(error)}), 503
-    return jsonify({"status": "ok" if ok else "error", "database": "ok" if ok else "error",
-                    "time": clock.to_iso(clock.utc_now())})
+    """See queue_server/health.py. `?check=integrity` runs SQLite's quick check now."""
+    config = current_app.config["GOVHALL"]
+    status, report = health.report(get_db(), config, newest_backup_age_hours(config),
+                                   check_integrity=request.args.get("check") == "integrity")
+    return jsonify(report), status
 
 
 @api.get("/openapi.json")
@@ -399,6 +399,18 @@ def register_error_handlers(app):
             return jsonify({"error": code, "message": message}), error.code
         return render_template("error.html", status=error.code, message=message,
                                hall=current_app.config["GOVHALL"]["hall"]["name"]), error.code
+
+    @app.errorhandler(sqlite3.DatabaseError)
+    def database_damaged(error):
+        if not health.is_damage(error):
+            return unexpected(error)
+        log.error("database damaged: %s", error)
+        health.note_damage(current_app.config["GOVHALL"]["server"]["database"])
+        body = {"error": "database_damaged", "message": health.DAMAGED_MESSAGE}
+        if wants_json():
+            return jsonify(body), 503
+        return render_template("error.html", status=503, message=body["message"],
+                               hall=current_app.config["GOVHALL"]["hall"]["name"]), 503
 
     @app.errorhandler(sqlite3.OperationalError)
     def database_busy(error):
