@@ -189,14 +189,15 @@ class HelperPool:
 
 def _serve(nice: int, idle_exit: int):
     os.nice(nice)
+    parent = os.getppid()
     source, sink = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # a print() in a job must not corrupt the answers
     while True:
         if idle_exit and not select.select([source], [], [], idle_exit)[0]:
             return  # idle long enough: give the memory back
         job = _receive(source)
-        if job is None:
-            return  # the server closed the pipe (it exited or was killed)
+        if job is None or os.getppid() != parent:
+            return  # the server closed the pipe or is gone: its job is nobody's any more
         target, args, kwargs = job
         try:
             answer = (True, _resolve(target)(*args, **kwargs))

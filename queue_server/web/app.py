@@ -10,7 +10,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-from .. import offload, store
+from .. import health, offload, store
 from ..config import load_config
 from ..events import EventBroker
 from .admin import admin
@@ -62,6 +62,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     # charts, exports, photos and password hashing go to helper processes from now on (see offload)
     offload.enable()
+    health.check_in_background(database)  # SQLite's quick check of the file, the server answering meanwhile
 
     csrf.init_app(app)
     login_manager.init_app(app)

@@ -13,7 +13,7 @@ from flask import Blueprint, abort, current_app, render_template, request, send_
 
 from .. import store
 from ..errors import UnknownTicket
-from ..queue import EVALUATION_LEVELS, OUTCOMES
+from ..queue import EVALUATION_LEVELS, EVALUATION_TEXT_LIMIT, OUTCOMES
 from .auth import require_role
 from .context import get_db, get_queue
 
@@ -152,6 +152,8 @@ def ticket_page(token):
         ticket = queue.ticket_status(token)
     except UnknownTicket:
         return render_template("displays/ticket_missing.html", hall=_config()["hall"]["name"]), 404
+    levels = [{"level": level, "name": name} for level, name in EVALUATION_LEVELS.items()]
     return render_template("displays/ticket.html", hall=_config()["hall"]["name"], ticket=ticket,
-                           notices=queue.notices(),
+                           notices=queue.notices(), levels=levels,
+                           comment_limit=EVALUATION_TEXT_LIMIT,
                            page=_hall_page_data(ticket=ticket, token=token, near_ahead=NEAR_AHEAD))
