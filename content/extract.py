@@ -589,6 +589,42 @@ def _body_container(root):
     return best
 
 
+_BLOCK_OF_METADATA = {"table", "tbody", "tr", "ul", "ol", "dl", "div", "section", "p"}
+
+
+def _fields_named(text: str | None) -> set[str]:
+    line = clean_text(text)
+    return {_label_field(hit.group("label"))[0] for hit in _label_hits(line)} - {None} if line else set()
+
+
+def drop_metadata_blocks_everywhere(root):
+    """Remove the innermost blocks that hold two or more metadata labels and little else
+    (under 800 characters), wherever they are, before the body is looked for: a metadata
+    value (a long title in a table cell) must never outweigh a short body ("详见附件。").
+    One pass from the leaves up, so a large page costs no more than reading it."""
+    found: list = []
+
+    def visit(element, depth: int = 0) -> tuple[set[str], int, bool]:
+        fields, length, child_found = _fields_named(element.text), len(clean_text(element.text)), False
+        for child in element:
+            if _tag(child) is not None and depth < 400:
+                child_fields, child_length, inner = visit(child, depth + 1)
+                fields |= child_fields
+                length += child_length
+                child_found = child_found or inner
+            fields |= _fields_named(child.tail)
+            length += len(clean_text(child.tail))
+        qualifies = (not child_found and _tag(element) in _BLOCK_OF_METADATA and len(fields) >= 2
+                     and length < 800)
+        if qualifies:
+            found.append(element)
+        return fields, length, child_found or qualifies
+
+    visit(root)
+    for element in found:
+        _drop(element)
+
+
 def _drop_metadata_blocks(container):
     """Metadata tables and lists inside the body container are not the body."""
     for element in list(container.iter("table", "ul", "dl", "div", "ol")):
@@ -648,6 +684,7 @@ def extract_article(html: str, url: str) -> dict:
 
     strip_noise(root)
     strip_hidden(root)
+    drop_metadata_blocks_everywhere(root)
     body = _body_container(root)
     paragraphs: list[str] = []
     attachments = _attachments(root, url)

@@ -447,10 +447,23 @@ def _sync_article(store: ContentStore, site: SiteConfig, client: PoliteClient, r
         getattr(report, status).append({"url": url, "id": doc_id, "title": fields["title"]})
 
 
-def sync_in_background(database_path: str | Path, site_toml_path: str | Path):
-    """Start `sync_site` on its own thread with its own store connection (the admin's
-    "sync now" button). Refuses at once when a run is already under way; the run's
-    outcome is read back from the store's sync runs."""
+def run_sync(database_path: str | Path, site_toml_path: str | Path):
+    """One sync with its own store connection; the outcome is kept in the store's sync runs."""
+    with ContentStore(database_path) as store:
+        try:
+            sync_site(store, site_toml_path)
+        except ContentError as error:
+            log.warning("background sync: %s", error.message)
+        except Exception:
+            log.exception("background sync failed")
+
+
+def sync_in_background(database_path: str | Path, site_toml_path: str | Path, runner=None):
+    """Start `run_sync` on its own thread (the admin's "sync now" button). Refuses at once when a
+    run is already under way; the run's outcome is read back from the store's sync runs.
+
+    `runner(target, *args)`, when given, is how the thread runs it: the queue server passes its
+    helper-process runner, so parsing pages never takes the CPU of the live worker."""
     import threading
 
     with ContentStore(database_path) as store:
@@ -461,13 +474,13 @@ def sync_in_background(database_path: str | Path, site_toml_path: str | Path):
     load_site(site_toml_path)  # a bad description is reported now, not lost in the thread
 
     def run():
-        with ContentStore(database_path) as store:
-            try:
-                sync_site(store, site_toml_path)
-            except ContentError as error:
-                log.warning("background sync: %s", error.message)
-            except Exception:
-                log.exception("background sync failed")
+        if runner is None:
+            run_sync(database_path, site_toml_path)
+            return
+        try:
+            runner("content.sync:run_sync", str(database_path), str(site_toml_path))
+        except Exception:
+            log.exception("background sync failed")
 
     thread = threading.Thread(target=run, name="govhall-content-sync", daemon=True)
     thread.start()

@@ -11,9 +11,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from werkzeug.security import check_password_hash, generate_password_hash
-
-from . import clock, store
+from . import clock, offload, store
 from .errors import BadRequest, NotFound
 
 
@@ -47,6 +45,18 @@ def new_token() -> str:
     return "gh_" + secrets.token_urlsafe(32)
 
 
+# --- passwords --------------------------------------------------------------------
+# scrypt is made to be slow (tens of milliseconds of CPU on purpose): in the server it runs in a
+# helper process (`offload`), so eight people typing passwords do not stall every display.
+
+def hash_password(password: str) -> str:
+    return offload.run("werkzeug.security:generate_password_hash", password, pool="passwords")
+
+
+def password_matches(password_hash: str, password: str) -> bool:
+    return offload.run("werkzeug.security:check_password_hash", password_hash, password, pool="passwords")
+
+
 # --- issuing credentials (used by the CLI and the admin pages) ------------------
 
 def set_password(db, staff_name: str, password: str):
@@ -55,7 +65,7 @@ def set_password(db, staff_name: str, password: str):
     staff = store.find_staff_login(db, staff_name)
     if not staff:
         raise NotFound(f"没有人员 {staff_name}")
-    store.update_row(db, "staff", staff["id"], {"password_hash": generate_password_hash(password)})
+    store.update_row(db, "staff", staff["id"], {"password_hash": hash_password(password)})
 
 
 def add_staff(db, name: str, role: str, password: str | None = None, employee_no: str | None = None) -> int:
@@ -65,7 +75,7 @@ def add_staff(db, name: str, role: str, password: str | None = None, employee_no
     if password:
         if len(password) < 6:
             raise BadRequest("密码至少 6 位")
-        values["password_hash"] = generate_password_hash(password)
+        values["password_hash"] = hash_password(password)
     with store.immediate(db):
         return store.upsert_staff(db, {k: v for k, v in values.items() if v is not None})
 
@@ -100,7 +110,7 @@ def register_evaluator(db, window_number: int) -> str:
 
 def check_login(db, login: str, password: str) -> dict | None:
     staff = store.find_staff_login(db, login.strip())
-    if staff and staff["password_hash"] and check_password_hash(staff["password_hash"], password):
+    if staff and staff["password_hash"] and password_matches(staff["password_hash"], password):
         return staff
     return None
 

@@ -3,18 +3,30 @@
 The event log in SQLite is the truth; the broker keeps the most recent events in memory so
 that hundreds of idle subscribers can be woken by one commit without each querying the
 database. A subscriber that is further behind than the buffer (a display back after a night)
-reads the gap from the database. Works with real threads and with gevent's patched ones."""
+reads the gap from the database. Works with real threads and with gevent's patched ones.
+
+Each server worker has its own broker. A commit made by this worker wakes its subscribers at
+once (`notify`); commits made elsewhere (another worker, the CLI, an admin's script) are picked up
+by a tail that asks SQLite every TAIL_SECONDS whether the file changed (`PRAGMA data_version`,
+answered from memory), so any worker can serve any display and ids stay the log's own."""
 
 from __future__ import annotations
 
 import collections
 import contextlib
 import json
+import logging
+import sqlite3
 import threading
+import time
+from dataclasses import dataclass
 
 from . import store
 
+log = logging.getLogger(__name__)
+
 BUFFER_SIZE = 2000
+TAIL_SECONDS = 0.05
 
 
 class EventBroker:
@@ -32,6 +44,7 @@ class EventBroker:
         # connection, checkpoints and deletes the WAL and the next one recreates it (fsyncs each time).
         self._db = None
         self._db_lock = threading.Lock()
+        self._tailing = False
 
     @contextlib.contextmanager
     def _reading(self):
@@ -78,8 +91,31 @@ class EventBroker:
         with self._reading() as db:
             return store.events_after(db, event_id, limit=10_000)
 
+    def start_tailing(self):
+        """Pick up commits of other processes from now on (started by the first subscriber)."""
+        if self._tailing:
+            return
+        self._tailing = True
+        threading.Thread(target=self._tail, name="govhall-event-tail", daemon=True).start()
+
+    def _tail(self):
+        seen = None
+        while True:
+            time.sleep(TAIL_SECONDS)
+            try:
+                with self._reading() as db:
+                    version = db.execute("PRAGMA data_version").fetchone()[0]
+                if version != seen:
+                    seen = version
+                    self.notify()
+            except sqlite3.Error as error:  # a locked or replaced file: try again on the next tick
+                log.warning("event tail: %s", error)
+                with self._db_lock:
+                    self._db = None  # reopened on the next read (the file may have been restored)
+
     def wait(self, event_id: int, timeout: float) -> bool:
         """Block until an event newer than `event_id` exists or `timeout` passes."""
+        self.start_tailing()
         arrived = self._arrived  # taken before the check: an event loaded after it sets this one
         if (self._last_id or 0) > event_id:
             return True
@@ -87,12 +123,96 @@ class EventBroker:
         return (self._last_id or 0) > event_id
 
 
-def format_sse(event: dict) -> str:
-    """The event as SSE text; formatted once and kept on the (shared, buffered) event dict, since
-    every subscriber sends the same text."""
-    text = event.get("_sse")
+def format_sse(event: dict, audience: str = "all", shape=None) -> bytes:
+    """The event as SSE bytes, encoded once per audience and kept on the (shared, buffered) event
+    dict: every subscriber of an audience is sent the very same bytes object, never its own copy.
+
+    `shape(payload) -> payload or None` makes an audience's version of the payload (fields left out);
+    None leaves the event out for that audience (b"")."""
+    encoded = event.get("_sse")
+    if encoded is None:
+        encoded = event["_sse"] = {}
+    text = encoded.get(audience)
     if text is None:
         payload = {"id": event["id"], "type": event["type"], "at": event["at"], "data": event["data"]}
-        text = f"id: {event['id']}\nevent: {event['type']}\ndata: {json.dumps(payload, ensure_ascii=False)}\n\n"
-        event["_sse"] = text
+        if shape is not None:
+            payload = shape(payload)
+        text = b"" if payload is None else (
+            f"id: {event['id']}\nevent: {event['type']}\n"
+            f"data: {json.dumps(payload, ensure_ascii=False)}\n\n").encode()
+        encoded[audience] = text
     return text
+
+
+def sse_chunk(events: list[dict], audience: str = "all", shape=None) -> bytes:
+    """Several events in one write (a subscriber woken late sends what it missed at once)."""
+    if len(events) == 1:
+        return format_sse(events[0], audience, shape)
+    return b"".join(format_sse(event, audience, shape) for event in events)
+
+
+# --- audiences ------------------------------------------------------------------
+# Hall and window screens and phones subscribe without a token: they get the public picture
+# (calls, window states, waiting counts), never ratings, follow-up or audit events. Staff and
+# admins get every event; a window's evaluator also gets the ticket ids of its own window (it
+# rates by id). Each audience's bytes are encoded once per event (format_sse's cache, by key).
+
+PUBLIC_EVENT_TYPES = frozenset({
+    "ticket_issued", "ticket_called", "ticket_recalled", "ticket_serving", "ticket_no_show", "ticket_finished",
+    "ticket_held", "ticket_requeued", "ticket_transferred", "ticket_cancelled",
+    "window_opened", "window_closed", "window_paused", "window_resumed", "hall_changed",
+})
+PUBLIC_EVENT_FIELDS = ("number", "service_id", "service", "department", "status", "window", "window_name",
+                       "state", "pause_reason", "staff_name", "from_window", "to_window", "called_at")
+# the hall's shape (departments, services, windows, its calendar) is on every screen anyway; staff
+# accounts, tokens and kiosks are the admin's business: an audit trail
+PUBLIC_HALL_CHANGES = frozenset({"department", "service", "window", "hall_day"})
+HIDDEN_EVENT_TYPE = "hidden"
+
+
+@dataclass(frozen=True)
+class Audience:
+    key: str
+    everything: bool = False
+    window: int | None = None  # an evaluator's window number: its events keep the ticket id
+
+    def shape(self, payload: dict) -> dict | None:
+        """The event (id, type, at, data) as this audience may see it, or None."""
+        if self.everything:
+            return payload
+        data = payload["data"]
+        if payload["type"] not in PUBLIC_EVENT_TYPES:
+            return None
+        if payload["type"] == "hall_changed":
+            if data.get("what") not in PUBLIC_HALL_CHANGES:
+                return None
+            seen = data
+        else:
+            seen = {key: data[key] for key in PUBLIC_EVENT_FIELDS if key in data}
+            if self.window is not None and data.get("window") == self.window and "id" in data:
+                seen["id"] = data["id"]
+        return {**payload, "data": seen}
+
+    def chunk(self, events: list[dict]) -> bytes:
+        """The events this audience may see, in one write; when the last ones are hidden, one
+        `hidden` event with their last id stands for them, so the subscriber's last id still moves
+        on (a screen comparing it with the snapshot's would otherwise think its stream died)."""
+        shape = None if self.everything else self.shape
+        chunk = sse_chunk(events, self.key, shape)
+        if not self.everything and format_sse(events[-1], self.key, shape) == b"":
+            chunk += format_hidden(events[-1]["id"])
+        return chunk
+
+
+EVERYONE = Audience("public")
+STAFF = Audience("all", everything=True)
+
+
+def evaluator_audience(window_number: int) -> Audience:
+    return Audience(f"window:{window_number}", window=window_number)
+
+
+def format_hidden(event_id: int) -> bytes:
+    payload = {"id": event_id, "type": HIDDEN_EVENT_TYPE, "at": None, "data": {}}
+    return (f"id: {event_id}\nevent: {HIDDEN_EVENT_TYPE}\n"
+            f"data: {json.dumps(payload, ensure_ascii=False)}\n\n").encode()

@@ -100,16 +100,19 @@ def _text(value, what, limit=1000) -> str:
 def assign(db, case_id: int, assignee_id: int, actor_id: int, now=None) -> dict:
     now = now or clock.utc_now()
     with store.immediate(db):
-        _case(db, case_id)
+        case = _case(db, case_id)
         if not store.get_staff(db, assignee_id):
             raise NotFound(f"没有编号为 {assignee_id} 的人员")
+        if case["staff_id"] is not None and assignee_id == case["staff_id"]:
+            raise BadRequest("被评价的工作人员不能承办本人的差评工单，请指派其他人员")
         store.update_followup_case(db, case_id, assignee_id=assignee_id)
         _event(db, now, "followup_assigned", case_id, actor_id, assignee_id=assignee_id)
     return store.get_followup_case(db, case_id)
 
 
 def record_callback(db, case_id: int, note: str, actor_id: int, now=None) -> dict:
-    """The call back to the citizen (回访) and what they said."""
+    """A call back to the citizen (回访) and what they said. A case may need several; each is kept
+    in the case's history (its event), the case itself shows the latest."""
     now = now or clock.utc_now()
     note = _text(note, "回访记录")
     with store.immediate(db):
@@ -118,7 +121,7 @@ def record_callback(db, case_id: int, note: str, actor_id: int, now=None) -> dic
             raise WrongState("工单已办结")
         store.update_followup_case(db, case_id, status="called_back", callback_at=clock.to_iso(now),
                                    callback_note=note)
-        _event(db, now, "followup_called_back", case_id, actor_id)
+        _event(db, now, "followup_called_back", case_id, actor_id, note=note)
     return store.get_followup_case(db, case_id)
 
 
@@ -166,6 +169,17 @@ def decide_appeal(db, case_id: int, outcome: str, note: str, actor_id: int, now=
                                    appeal_decided_at=clock.to_iso(now))
         _event(db, now, "followup_appeal_decided", case_id, actor_id, outcome=outcome)
     return store.get_followup_case(db, case_id)
+
+
+def history(db, case_id: int) -> list[dict]:
+    """Everything done on a case, oldest first (assignments, each call back with its note, appeal …)."""
+    return store.followup_events(db, case_id)
+
+
+def callbacks(db, case_id: int) -> list[dict]:
+    """Every call back of a case, oldest first: when, by whom, what was said."""
+    return [{"at": e["at"], "staff_name": e.get("staff_name"), "note": e["data"].get("note")}
+            for e in history(db, case_id) if e["type"] == "followup_called_back"]
 
 
 def cases(db, today: str, status: str | None = None, first_day=None, last_day=None) -> list[dict]:

@@ -11,12 +11,11 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
-from werkzeug.security import generate_password_hash
 
 from content import ContentError
 from content.store import ContentStore
 
-from . import accounts, clock, store
+from . import accounts, clock, offload, store
 from .errors import BadRequest, Conflict, NotFound
 from .hall import MAX_DAILY_CAP, MAX_WINDOW_NUMBER, parse_days, parse_hours, retire_service, retire_window
 from .stats import FIRST_REPORTABLE_DAY, LAST_REPORTABLE_DAY
@@ -248,8 +247,9 @@ def services_from_positions(form_items) -> list[int]:
 # --- staff ----------------------------------------------------------------------
 
 def save_staff(db, actor_id, staff_id: int | None, name, employee_no, role, active=True) -> int:
+    """Add or change a staff member. The 工号 is required: it is on the 监督岗牌 over the window."""
     name = _name(name, "姓名", 30)
-    employee_no = (employee_no or "").strip() or None
+    employee_no = _name(employee_no, "工号（显示在监督岗牌上）", 20)
     if role not in store.ROLES:
         raise BadRequest("角色须为 staff（窗口人员）或 admin（管理员）")
     values = {"name": name, "employee_no": employee_no, "role": role, "active": 1 if active else 0}
@@ -271,14 +271,28 @@ def save_staff(db, actor_id, staff_id: int | None, name, employee_no, role, acti
     return staff_id
 
 
-def reset_password(db, actor_id, staff_id: int, password: str):
+def check_password(password: str) -> str:
     if len(password or "") < 6:
         raise BadRequest("密码至少 6 位")
+    return password
+
+
+def create_staff(db, actor_id, name, employee_no, role, password) -> int:
+    """A new staff member can log in from the start: the password is checked before anything is saved."""
+    check_password(password)
+    staff_id = save_staff(db, actor_id, None, name, employee_no, role)
+    reset_password(db, actor_id, staff_id, password)
+    return staff_id
+
+
+def reset_password(db, actor_id, staff_id: int, password: str):
+    check_password(password)
+    password_hash = accounts.hash_password(password)  # before the write lock is taken: it takes a while
     with store.immediate(db):
         staff = store.get_staff(db, staff_id)
         if not staff:
             raise NotFound(f"没有编号为 {staff_id} 的人员")
-        store.update_row(db, "staff", staff_id, {"password_hash": generate_password_hash(password)})
+        store.update_row(db, "staff", staff_id, {"password_hash": password_hash})
         _changed(db, actor_id, "staff", "password_reset", id=staff_id, name=staff["name"])
 
 
@@ -287,8 +301,9 @@ def photos_dir(config: dict) -> Path:
     return Path(config["server"]["database"]).resolve().parent / "photos"
 
 
-def save_photo(db, config, actor_id, staff_id: int, data: bytes) -> str:
-    """Validate an uploaded image, crop it to a 3:4 portrait, store `<staff_id>.jpg`; returns the name."""
+def portrait_jpeg(data: bytes) -> bytes:
+    """An uploaded image checked, turned upright and cropped to a 3:4 portrait, as JPEG bytes.
+    Decoding a phone's 12-megapixel photo takes a CPU-second: the server runs this in a helper."""
     try:
         image = Image.open(io.BytesIO(data))
         image.load()
@@ -297,6 +312,14 @@ def save_photo(db, config, actor_id, staff_id: int, data: bytes) -> str:
     if image.width < 60 or image.height < 80:
         raise BadRequest("照片太小（至少 60×80 像素）")
     portrait = ImageOps.fit(ImageOps.exif_transpose(image).convert("RGB"), PHOTO_SIZE)
+    out = io.BytesIO()
+    portrait.save(out, "JPEG", quality=88)
+    return out.getvalue()
+
+
+def save_photo(db, config, actor_id, staff_id: int, data: bytes) -> str:
+    """Validate an uploaded image, crop it to a 3:4 portrait, store `<staff_id>.jpg`; returns the name."""
+    jpeg = offload.run("queue_server.hall_admin:portrait_jpeg", data)
     name = f"{staff_id}.jpg"
     with store.immediate(db):
         staff = store.get_staff(db, staff_id)
@@ -305,7 +328,7 @@ def save_photo(db, config, actor_id, staff_id: int, data: bytes) -> str:
         folder = photos_dir(config)
         folder.mkdir(parents=True, exist_ok=True)
         partial = folder / f".{name}.part"
-        portrait.save(partial, "JPEG", quality=88)
+        partial.write_bytes(jpeg)
         partial.replace(folder / name)
         store.update_row(db, "staff", staff_id, {"photo": name})
         _changed(db, actor_id, "staff", "photo", id=staff_id, name=staff["name"], photo=name)
@@ -332,6 +355,39 @@ def revoke_token(db, actor_id, token_id: int):
         store.revoke_token(db, token_id, clock.to_iso(clock.utc_now()))
         _changed(db, actor_id, "token", "revoked", id=token_id, kind=token["kind"], staff_id=token["staff_id"],
                  kiosk_id=token["kiosk_id"])
+
+
+def issue_evaluator_key(db, actor_id, window_id: int) -> str:
+    """A key for the evaluator tablet (评价器) at a window; shown once, stored only as a hash."""
+    window = store.get_window_by_id(db, window_id)
+    if not window:
+        raise NotFound(f"没有编号为 {window_id} 的窗口")
+    token = accounts.new_token()
+    with store.immediate(db):
+        token_id = store.insert_token(db, accounts.hash_token(token), "evaluator", clock.to_iso(clock.utc_now()),
+                                      window_id=window_id)
+        _changed(db, actor_id, "token", "issued", id=token_id, name=f"{window['number']}号窗口评价器",
+                 window=window["number"])
+    return token
+
+
+# --- the hall screen's notices (the ticker) ---------------------------------------
+
+MAX_NOTICES, MAX_NOTICE_LENGTH = 10, 200
+
+
+def save_notices(db, actor_id, text: str) -> list[str]:
+    """The ticker's notices, one a line; they replace those of the config file and reach the hall
+    screen at once (the hall_changed event refreshes it)."""
+    notices = [line.strip() for line in str(text or "").replace("\r", "").split("\n") if line.strip()]
+    if len(notices) > MAX_NOTICES:
+        raise BadRequest(f"公告最多 {MAX_NOTICES} 条")
+    if any(len(notice) > MAX_NOTICE_LENGTH for notice in notices):
+        raise BadRequest(f"每条公告不超过 {MAX_NOTICE_LENGTH} 个字")
+    with store.immediate(db):
+        store.set_setting(db, "notices", json.dumps(notices, ensure_ascii=False))
+        _changed(db, actor_id, "notices", "set", name=f"{len(notices)} 条公告")
+    return notices
 
 
 # --- kiosks ---------------------------------------------------------------------

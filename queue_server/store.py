@@ -261,6 +261,15 @@ def windows_serving(db, service_id) -> list[dict]:
         "WHERE ws.service_id = ? AND w.retired = 0", [service_id]))
 
 
+def window_states_by_service(db) -> dict[int, list[str]]:
+    """Per service, the states of the windows in use (not retired) serving it."""
+    found: dict[int, list[str]] = {}
+    for service_id, state in db.execute("SELECT ws.service_id, w.state FROM window_service ws "
+                                        "JOIN window w ON w.id = ws.window_id WHERE w.retired = 0"):
+        found.setdefault(service_id, []).append(state)
+    return found
+
+
 def set_window_state(db, window_id, state, staff_id=..., pause_reason=None):
     if staff_id is ...:
         db.execute("UPDATE window SET state = ?, pause_reason = ? WHERE id = ?", [state, pause_reason, window_id])
@@ -342,8 +351,10 @@ def next_seq(db, prefix, local_day) -> int:
 
 
 def count_issued(db, service_id, local_day) -> int:
-    return db.execute("SELECT count(*) FROM ticket WHERE service_id = ? AND local_day = ? AND status != 'cancelled'",
-                      [service_id, local_day]).fetchone()[0]
+    """Tickets of a service issued on a day and not cancelled (kept by triggers, see `issued_count`)."""
+    found = db.execute("SELECT n FROM issued_count WHERE local_day = ? AND service_id = ?",
+                       [local_day, service_id]).fetchone()
+    return found[0] if found else 0
 
 
 def insert_row(db, table: str, values: dict) -> int:
@@ -393,10 +404,20 @@ _CALLABLE = (
 
 
 def next_callable_ticket(db, window_id, local_day):
-    """Priority first (绿色通道, appointments), then place in line (issue time)."""
-    return row(db.execute(
-        "SELECT t.id " + _CALLABLE + "ORDER BY t.priority DESC, t.line_key, t.id LIMIT 1",
-        {"window_id": window_id, "day": local_day}))
+    """Priority first (绿色通道, appointments), then place in line (issue time).
+
+    One indexed look-up per service of the window (each reads the first entry of `ticket_call_order`)
+    and the best of those few: the cost does not grow with the number of tickets waiting."""
+    best = None
+    for (service_id,) in db.execute("SELECT service_id FROM window_service WHERE window_id = ?", [window_id]).fetchall():
+        found = db.execute(
+            "SELECT id, priority, line_key FROM ticket INDEXED BY ticket_call_order "
+            "WHERE status = 'waiting' AND local_day = ? AND service_id = ? "
+            "AND (target_window_id IS NULL OR target_window_id = ?) ORDER BY priority DESC, line_key, id LIMIT 1",
+            [local_day, service_id, window_id]).fetchone()
+        if found and (best is None or (-found[1], found[2], found[0]) < (-best[1], best[2], best[0])):
+            best = found
+    return {"id": best[0]} if best else None
 
 
 def list_callable_tickets(db, window_id, local_day, limit=50):
@@ -443,36 +464,54 @@ def competitors_in_call_order(db, ticket) -> list[dict]:
 
 def count_ahead(db, ticket) -> int:
     """Waiting tickets that the windows able to call this one will call first: of its own service and of
-    every service sharing a window with it, by priority then place in line."""
-    where, params = _competitors_where(ticket, *competition_scope(db, ticket["service_id"],
-                                                                  ticket["target_window_id"]))
-    return db.execute(
-        "SELECT count(*) FROM ticket c WHERE " + where +
-        " AND (c.priority > ? OR (c.priority = ? AND (c.line_key < ? OR (c.line_key = ? AND c.id < ?))))",
-        [*params, ticket["priority"], ticket["priority"], ticket["line_key"], ticket["line_key"], ticket["id"]]
-    ).fetchone()[0]
+    every service sharing a window with it, by priority then place in line.
+
+    Counted as (competitors of its priority or higher, from the kept counts) minus itself minus those of
+    its priority behind it: a new ticket has nobody behind it, so issuing walks no index."""
+    services, windows = competition_scope(db, ticket["service_id"], ticket["target_window_id"])
+    in_scope = set(services)
+    total = sum(n for service_id, target, priority, n in waiting_counts(db, ticket["local_day"])
+                if service_id in in_scope and (target == 0 or target in windows) and priority >= ticket["priority"])
+    s_marks, w_marks = ",".join("?" * len(services)), ",".join("?" * len(windows))
+    reserved = f"target_window_id IN ({w_marks})" if windows else "0"
+    behind = db.execute(
+        f"SELECT count(*) FROM ticket INDEXED BY ticket_waiting_today WHERE status = 'waiting' AND local_day = ? "
+        f"AND service_id IN ({s_marks}) AND priority = ? AND (line_key > ? OR (line_key = ? AND id > ?)) "
+        f"AND (target_window_id IS NULL OR {reserved})",
+        [ticket["local_day"], *services, ticket["priority"], ticket["line_key"], ticket["line_key"], ticket["id"],
+         *windows]).fetchone()[0]
+    return max(0, total - 1 - behind)
 
 
 def count_competing_by_service(db, local_day) -> dict[int, int]:
-    """Per service: the waiting tickets a new ticket of that service would have ahead of it."""
-    return {r[0]: r[1] for r in db.execute(
-        "SELECT mine.service_id, count(DISTINCT c.id) FROM window_service mine "
-        "JOIN window_service theirs ON theirs.window_id = mine.window_id "
-        "JOIN ticket c ON c.service_id = theirs.service_id AND c.status = 'waiting' AND c.local_day = ? "
-        "AND (c.target_window_id IS NULL OR c.target_window_id = mine.window_id) "
-        "GROUP BY mine.service_id", [local_day])}
+    """Per service: the waiting tickets a new ticket of that service would have ahead of it, i.e. those
+    some window of the service may call (of any service that window calls, not reserved for another
+    window). Worked out from the kept counts, so it costs the same at 10 or 10,000 waiting."""
+    services_of: dict[int, set[int]] = {}
+    windows_of: dict[int, set[int]] = {}
+    for window_id, service_id in window_services_pairs(db):
+        services_of.setdefault(window_id, set()).add(service_id)
+        windows_of.setdefault(service_id, set()).add(window_id)
+    counts = waiting_counts(db, local_day)
+    competing = {}
+    for service_id, windows in windows_of.items():
+        reachable = set().union(*(services_of[w] for w in windows))
+        competing[service_id] = sum(
+            n for other, target, _priority, n in counts
+            if (target == 0 and other in reachable) or (target in windows and other in services_of[target]))
+    return {service_id: n for service_id, n in competing.items() if n}
 
 
 def count_waiting_by_service(db, local_day) -> dict[int, int]:
-    return {r[0]: r[1] for r in db.execute(
-        "SELECT service_id, count(*) FROM ticket WHERE status = 'waiting' AND local_day = ? GROUP BY service_id",
-        [local_day])}
+    found: dict[int, int] = {}
+    for service_id, _target, _priority, n in waiting_counts(db, local_day):
+        found[service_id] = found.get(service_id, 0) + n
+    return found
 
 
 def count_issued_by_service(db, local_day) -> dict[int, int]:
-    return {r[0]: r[1] for r in db.execute(
-        "SELECT service_id, count(*) FROM ticket WHERE local_day = ? AND status != 'cancelled' GROUP BY service_id",
-        [local_day])}
+    return {r[0]: r[1] for r in db.execute("SELECT service_id, n FROM issued_count WHERE local_day = ? AND n > 0",
+                                           [local_day])}
 
 
 def recent_handle_seconds(db, service_id, limit) -> list[float]:
@@ -527,6 +566,23 @@ def get_event(db, event_id):
     return event
 
 
+def first_event_id_at_or_after(db, at: str) -> int | None:
+    """The first event written at or after `at` (UTC ISO). Ids grow with time, so a binary search
+    over the primary key finds it in a few lookups, however long the log."""
+    low, high = 1, last_event_id(db)
+    found = None
+    while low <= high:
+        middle = (low + high) // 2
+        hit = db.execute("SELECT id, at FROM event WHERE id >= ? ORDER BY id LIMIT 1", [middle]).fetchone()
+        if hit is None:
+            high = middle - 1
+        elif hit[1] >= at:
+            found, high = hit[0], middle - 1
+        else:
+            low = hit[0] + 1
+    return found
+
+
 def last_event_id(db) -> int:
     return db.execute("SELECT coalesce(max(id), 0) FROM event").fetchone()[0]
 
@@ -565,8 +621,29 @@ def get_evaluation(db, evaluation_id: int):
     return row(db.execute("SELECT * FROM evaluation WHERE id = ?", [evaluation_id]))
 
 
+def void_evaluation(db, evaluation_id, at, staff_id, reason):
+    db.execute("UPDATE evaluation SET voided_at = ?, voided_by = ?, void_reason = ? WHERE id = ?",
+               [at, staff_id, reason, evaluation_id])
+
+
+def delete_followup_case(db, case_id):
+    db.execute("DELETE FROM followup_case WHERE id = ?", [case_id])
+
+
 def healthcheck(db) -> bool:
     return db.execute("SELECT 1").fetchone()[0] == 1
+
+
+def write_probe(db, timeout_ms: int):
+    """Take the write lock within `timeout_ms` and let it go, writing nothing (OperationalError if not)."""
+    storage.begin_immediate(db.conn, timeout_ms=timeout_ms)
+    db.conn.execute("ROLLBACK")
+
+
+def integrity_problems(db, limit: int = 20) -> list[str]:
+    """What SQLite's quick check finds wrong with the file (empty: nothing). Reads every page once."""
+    found = [r[0] for r in db.execute(f"PRAGMA quick_check({int(limit)})")]
+    return [] if found == ["ok"] else found
 
 
 # === admin, statistics and 差评 follow-up ==================================
@@ -655,6 +732,11 @@ def list_staff_tokens(db, staff_id):
                            [staff_id]))
 
 
+def list_evaluator_tokens(db, window_id):
+    return rows(db.execute("SELECT id, kind, created_at, revoked_at FROM api_token "
+                           "WHERE kind = 'evaluator' AND window_id = ? ORDER BY id DESC", [window_id]))
+
+
 def get_token(db, token_id):
     return row(db.execute("SELECT * FROM api_token WHERE id = ?", [token_id]))
 
@@ -683,15 +765,33 @@ def delete_hall_day(db, day):
     db.execute("DELETE FROM hall_day WHERE day = ?", [day])
 
 
-def list_events(db, before_id=None, types=None, limit=100) -> list[dict]:
-    """The event log newest first (the audit trail); `types` narrows to some event types."""
+def list_events(db, before_id=None, types=None, limit=100, staff_id=None, window_id=None,
+                first_at=None, end_at=None) -> list[dict]:
+    """The event log newest first (the audit trail); `types` narrows to some event types, `staff_id`
+    to one person's acts, `window_id` to one window, [first_at, end_at) to a span of UTC times."""
     where, params = ["e.id < ?"], [before_id or 2 ** 62]
     if types:
         where.append(f"e.type IN ({','.join('?' * len(types))})")
         params += list(types)
+    for column, value in (("e.staff_id = ?", staff_id), ("e.window_id = ?", window_id),
+                          ("e.at >= ?", first_at), ("e.at < ?", end_at)):
+        if value is not None:
+            where.append(column)
+            params.append(value)
     found = rows(db.execute(
         "SELECT e.*, st.name AS staff_name FROM event e LEFT JOIN staff st ON st.id = e.staff_id "
         f"WHERE {' AND '.join(where)} ORDER BY e.id DESC LIMIT ?", [*params, limit]))
+    for event in found:
+        event["data"] = json.loads(event["data"])
+    return found
+
+
+def followup_events(db, case_id) -> list[dict]:
+    """The events of one 差评 case, oldest first."""
+    found = rows(db.execute(
+        "SELECT e.*, st.name AS staff_name FROM event e LEFT JOIN staff st ON st.id = e.staff_id "
+        "WHERE e.type LIKE 'followup\\_%' ESCAPE '\\' AND json_extract(e.data, '$.case_id') = ? ORDER BY e.id",
+        [case_id]))
     for event in found:
         event["data"] = json.loads(event["data"])
     return found
@@ -789,7 +889,8 @@ def evaluation_counts(db, first_at, end_at) -> list[dict]:
     found = []
     for packed, count in db.execute(
             "SELECT (coalesce(window_id, 0) * 10000000 + coalesce(staff_id, 0)) * 10 + level AS k, count(*) "
-            "FROM evaluation INDEXED BY evaluation_stats WHERE at >= ? AND at < ? GROUP BY k", [first_at, end_at]):
+            "FROM evaluation INDEXED BY evaluation_stats WHERE at >= ? AND at < ? AND voided_at IS NULL GROUP BY k",
+            [first_at, end_at]):
         rest, level = divmod(packed, 10)
         window_id, staff_id = divmod(rest, 10000000)
         found.append({"window_id": window_id or None, "staff_id": staff_id or None, "level": level, "count": count})
@@ -800,7 +901,8 @@ def evaluations_by_service(db, first_at, end_at) -> list[tuple[int, int, int]]:
     """(service_id, level, count) of the evaluations given in [first_at, end_at)."""
     return [tuple(r) for r in db.execute(
         "SELECT t.service_id, e.level, count(*) FROM evaluation e INDEXED BY evaluation_stats "
-        "JOIN ticket t ON t.id = e.ticket_id WHERE e.at >= ? AND e.at < ? GROUP BY 1, 2", [first_at, end_at])]
+        "JOIN ticket t ON t.id = e.ticket_id WHERE e.at >= ? AND e.at < ? AND e.voided_at IS NULL GROUP BY 1, 2",
+        [first_at, end_at])]
 
 
 # --- 差评 follow-up cases ---------------------------------------------------------
@@ -1117,3 +1219,133 @@ def bookings_of_id_hash_on(db, id_hash, day) -> list[dict]:
     """A person's bookings of one day (by the keyed hash of their ID number), earliest slot first."""
     return rows(db.execute(APPOINTMENT_SELECT + " WHERE a.id_hash = ? AND a.day = ? ORDER BY a.start, a.id",
                            [id_hash, day]))
+
+
+# --- counts kept as tickets change --------------------------------------------------
+# Every kiosk asks for the waiting and issued counts every few seconds and every new ticket needs
+# its people-ahead count; counting them from the ticket rows costs time that grows with the day's
+# queue. Triggers keep them in two small tables, in the same transaction as the ticket change,
+# so every path that writes a ticket (the queue, admin tools, a plain `sqlite3` shell) keeps them
+# exact. A ticket reserved for no window is filed under target_window_id 0.
+
+MIGRATIONS.append("""
+    CREATE TABLE waiting_count (
+        local_day TEXT NOT NULL,
+        service_id INTEGER NOT NULL,
+        target_window_id INTEGER NOT NULL,
+        priority INTEGER NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (local_day, service_id, target_window_id, priority)
+    ) WITHOUT ROWID;
+    CREATE TABLE issued_count (
+        local_day TEXT NOT NULL,
+        service_id INTEGER NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (local_day, service_id)
+    ) WITHOUT ROWID;
+    INSERT INTO waiting_count
+        SELECT local_day, service_id, coalesce(target_window_id, 0), priority, count(*) FROM ticket
+        WHERE status = 'waiting' GROUP BY 1, 2, 3, 4;
+    INSERT INTO issued_count
+        SELECT local_day, service_id, count(*) FROM ticket WHERE status != 'cancelled' GROUP BY 1, 2;
+
+    CREATE TRIGGER waiting_count_insert AFTER INSERT ON ticket WHEN new.status = 'waiting' BEGIN
+        INSERT OR IGNORE INTO waiting_count VALUES
+            (new.local_day, new.service_id, coalesce(new.target_window_id, 0), new.priority, 0);
+        UPDATE waiting_count SET n = n + 1 WHERE local_day = new.local_day AND service_id = new.service_id
+            AND target_window_id = coalesce(new.target_window_id, 0) AND priority = new.priority;
+    END;
+    CREATE TRIGGER waiting_count_delete AFTER DELETE ON ticket WHEN old.status = 'waiting' BEGIN
+        UPDATE waiting_count SET n = n - 1 WHERE local_day = old.local_day AND service_id = old.service_id
+            AND target_window_id = coalesce(old.target_window_id, 0) AND priority = old.priority;
+    END;
+    CREATE TRIGGER waiting_count_update_old
+        AFTER UPDATE OF status, local_day, service_id, target_window_id, priority ON ticket
+        WHEN old.status = 'waiting' BEGIN
+        UPDATE waiting_count SET n = n - 1 WHERE local_day = old.local_day AND service_id = old.service_id
+            AND target_window_id = coalesce(old.target_window_id, 0) AND priority = old.priority;
+    END;
+    CREATE TRIGGER waiting_count_update_new
+        AFTER UPDATE OF status, local_day, service_id, target_window_id, priority ON ticket
+        WHEN new.status = 'waiting' BEGIN
+        INSERT OR IGNORE INTO waiting_count VALUES
+            (new.local_day, new.service_id, coalesce(new.target_window_id, 0), new.priority, 0);
+        UPDATE waiting_count SET n = n + 1 WHERE local_day = new.local_day AND service_id = new.service_id
+            AND target_window_id = coalesce(new.target_window_id, 0) AND priority = new.priority;
+    END;
+
+    CREATE TRIGGER issued_count_insert AFTER INSERT ON ticket WHEN new.status != 'cancelled' BEGIN
+        INSERT OR IGNORE INTO issued_count VALUES (new.local_day, new.service_id, 0);
+        UPDATE issued_count SET n = n + 1 WHERE local_day = new.local_day AND service_id = new.service_id;
+    END;
+    CREATE TRIGGER issued_count_delete AFTER DELETE ON ticket WHEN old.status != 'cancelled' BEGIN
+        UPDATE issued_count SET n = n - 1 WHERE local_day = old.local_day AND service_id = old.service_id;
+    END;
+    CREATE TRIGGER issued_count_update_old AFTER UPDATE OF status, local_day, service_id ON ticket
+        WHEN old.status != 'cancelled' BEGIN
+        UPDATE issued_count SET n = n - 1 WHERE local_day = old.local_day AND service_id = old.service_id;
+    END;
+    CREATE TRIGGER issued_count_update_new AFTER UPDATE OF status, local_day, service_id ON ticket
+        WHEN new.status != 'cancelled' BEGIN
+        INSERT OR IGNORE INTO issued_count VALUES (new.local_day, new.service_id, 0);
+        UPDATE issued_count SET n = n + 1 WHERE local_day = new.local_day AND service_id = new.service_id;
+    END;
+
+    -- call order per service, walked from its first entry: call-next reads one row per service
+    CREATE INDEX ticket_call_order ON ticket(status, local_day, service_id, priority DESC, line_key);
+""")
+
+
+def waiting_counts(db, local_day) -> list[tuple[int, int, int, int]]:
+    """(service_id, target_window_id or 0, priority, waiting tickets) of a day, from the kept counts."""
+    return [tuple(r) for r in db.execute(
+        "SELECT service_id, target_window_id, priority, n FROM waiting_count WHERE local_day = ? AND n > 0",
+        [local_day])]
+
+
+def window_services_pairs(db) -> list[tuple[int, int]]:
+    """(window_id, service_id) of every window's services."""
+    return [tuple(r) for r in db.execute("SELECT window_id, service_id FROM window_service")]
+
+
+# 好差评 from its two channels only (the window's evaluator, the citizen's ticket page), and
+# sessions the server can end: a rating may be voided (kept, with who and why, and left out of
+# every figure); a staff member's session generation rises at logout, password reset or
+# disabling, and a login cookie of an older generation is refused. Failed logins are counted per
+# account and per address, to slow down guessing.
+MIGRATIONS.append("""
+    ALTER TABLE evaluation ADD COLUMN reasons TEXT;
+    ALTER TABLE evaluation ADD COLUMN voided_at TEXT;
+    ALTER TABLE evaluation ADD COLUMN voided_by INTEGER REFERENCES staff(id);
+    ALTER TABLE evaluation ADD COLUMN void_reason TEXT;
+    UPDATE evaluation SET voided_at = at, void_reason = '工作人员代为登记，不计入评价' WHERE source = 'staff';
+    DROP INDEX evaluation_stats;
+    CREATE INDEX evaluation_stats ON evaluation(at, level, window_id, staff_id, voided_at);
+    ALTER TABLE staff ADD COLUMN session_generation INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE login_failure (
+        key TEXT PRIMARY KEY,
+        failures INTEGER NOT NULL,
+        last_at TEXT NOT NULL
+    );
+""")
+
+
+def bump_session_generation(db, staff_id):
+    db.execute("UPDATE staff SET session_generation = session_generation + 1 WHERE id = ?", [staff_id])
+
+
+def login_failures(db, keys) -> list[dict]:
+    return rows(db.execute(f"SELECT * FROM login_failure WHERE key IN ({','.join('?' * len(keys))})", list(keys)))
+
+
+def record_login_failure(db, key, at):
+    db.execute("INSERT INTO login_failure (key, failures, last_at) VALUES (?, 1, ?) "
+               "ON CONFLICT (key) DO UPDATE SET failures = failures + 1, last_at = excluded.last_at", [key, at])
+
+
+def clear_login_failures(db, key):
+    db.execute("DELETE FROM login_failure WHERE key = ?", [key])
+
+
+def forget_login_failures_before(db, at):
+    db.execute("DELETE FROM login_failure WHERE last_at < ?", [at])

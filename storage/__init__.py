@@ -40,7 +40,7 @@ def immediate(db: sqlite_utils.Database):
     if conn.in_transaction:
         yield db
         return
-    conn.execute("BEGIN IMMEDIATE")
+    begin_immediate(conn)
     try:
         yield db
     except BaseException:
@@ -48,6 +48,53 @@ def immediate(db: sqlite_utils.Database):
         raise
     else:
         conn.execute("COMMIT")
+
+
+def _cooperative() -> bool:
+    """Whether this process runs gevent's patched threads (the server's worker)."""
+    try:
+        from gevent import monkey
+    except ImportError:
+        return False
+    return monkey.is_module_patched("threading")
+
+
+def begin_immediate(conn: sqlite3.Connection, timeout_ms: int | None = None):
+    """BEGIN IMMEDIATE, without freezing a gevent worker while another process holds the write lock.
+
+    SQLite waits for a lock by sleeping in C, which under gevent stops every other request of the
+    worker, reads included. So the lock is first asked for without waiting; only when it is taken
+    does the waiting (up to the busy timeout) happen on one of gevent's real threads, while the
+    worker's other requests go on. Only BEGIN waits: in WAL mode nothing inside the transaction does.
+    `timeout_ms` waits less than the connection's busy timeout (the health check's bound)."""
+    if timeout_ms is None and not _cooperative():
+        conn.execute("BEGIN IMMEDIATE")
+        return
+    conn.execute("PRAGMA busy_timeout=0")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        return
+    except sqlite3.OperationalError as error:
+        if "locked" not in str(error) and "busy" not in str(error):
+            raise
+    finally:
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
+    def wait_for_lock():
+        if timeout_ms is not None:
+            conn.execute(f"PRAGMA busy_timeout={timeout_ms}")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        finally:
+            if timeout_ms is not None:
+                conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
+    if _cooperative():
+        import gevent
+
+        gevent.get_hub().threadpool.apply(wait_for_lock)
+    else:
+        wait_for_lock()
 
 
 @contextmanager

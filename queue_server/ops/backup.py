@@ -18,6 +18,7 @@ from __future__ import annotations
 import fcntl
 import os
 import re
+import shutil
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
@@ -110,6 +111,11 @@ def _copy_snapshot(src: Path, target: Path) -> None:
         os.fsync(handle.fileno())
 
 
+def _damaged(error: Exception) -> bool:
+    text = str(error).lower()
+    return "malformed" in text or "not a database" in text or "完整性" in text
+
+
 def _fsync_dir(folder: Path) -> None:
     fd = os.open(folder, os.O_RDONLY)
     try:
@@ -192,7 +198,8 @@ def restore_database(backup: str | os.PathLike, dest: str | os.PathLike, force: 
     Refuses (DatabaseInUse) while another process has `dest` open, unless `force`: then
     the copy still lands in one transaction, but a running server keeps whatever it
     holds in memory, so stop it first whenever you can. The database being replaced is
-    first saved beside it as `<stem>-before-restore-<time>.db`; returns that path (None
+    first saved beside it as `<stem>-before-restore-<time>.db` (a damaged one, which SQLite cannot
+    read whole, byte for byte as `<stem>-damaged-<time>.db`); returns that path (None
     when `dest` did not exist)."""
     backup, dest = Path(backup), Path(dest)
     _check_is_database(backup)
@@ -208,8 +215,13 @@ def restore_database(backup: str | os.PathLike, dest: str | os.PathLike, force: 
         saved = _free_name(dest.parent, f"{dest.stem}-before-restore", moment)
         try:
             _copy_snapshot(dest, saved)
-        except sqlite3.Error as error:
-            raise BackupError(f"保存当前数据库 {dest} 失败，未恢复：{error}") from error
+        except (sqlite3.Error, BackupError) as error:
+            if not _damaged(error):
+                raise BackupError(f"保存当前数据库 {dest} 失败，未恢复：{error}") from error
+            # a damaged file is what a restore is for: keep its bytes as they are, for whoever looks later
+            saved.unlink(missing_ok=True)
+            saved = _free_name(dest.parent, f"{dest.stem}-damaged", moment)
+            shutil.copyfile(dest, saved)
     dest.parent.mkdir(parents=True, exist_ok=True)
     source = _open(backup)
     try:
@@ -243,6 +255,16 @@ def backup_settings(config: dict, dest: str | None = None, keep: int | None = No
     if not folder.is_absolute():
         folder = Path(config["_base_dir"]) / folder
     return folder, int(keep if keep is not None else section.get("keep") or DEFAULT_KEEP)
+
+
+def newest_backup_age_hours(config: dict, now: datetime | None = None) -> float | None:
+    """Hours since the newest backup of the hall database was written (None: there is none)."""
+    folder, _keep = backup_settings(config)
+    found = list_backups(folder, Path(config["server"]["database"]).stem)
+    if not found:
+        return None
+    newest = datetime.fromtimestamp(found[-1].stat().st_mtime, timezone.utc)
+    return round(((now or clock.utc_now()) - newest).total_seconds() / 3600, 1)
 
 
 def backup_hall(config: dict, dest: str | None = None, keep: int | None = None) -> list[Path]:

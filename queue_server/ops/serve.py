@@ -1,7 +1,10 @@
-"""The production server: gunicorn with one gevent worker.
+"""The production server: gunicorn with a few gevent workers (`[server] workers`, 2 by default).
 
-One process holds every display's `/stream` connection as a cheap greenlet, and the
-in-process event broker fans a commit out to all of them."""
+Each worker holds its share of the displays' `/stream` connections as cheap greenlets, and its own
+event broker fans a commit out to them; commits of the other workers reach it through the broker's
+tail of the event log (the log is the truth and its ids are the SQLite rowids, so every worker
+numbers events alike). A worker that is busy, or killed and restarted by gunicorn, holds back only
+its own share: the displays it held reconnect to the others within a second."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ class GovhallServer(BaseApplication):
         self.govhall_config = config
         self.options = {
             "bind": f"{host}:{port}",
-            "workers": 1,  # the event fan-out is in process: one worker holds every subscriber
+            "workers": max(1, int(config["server"].get("workers", 2))),
             "worker_class": "gevent",
             "worker_connections": 4000,
             "timeout": 60,

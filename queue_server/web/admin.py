@@ -21,7 +21,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from .. import clock, followup, hall_admin, stats, store
+from .. import clock, followup, hall_admin, offload, stats, store
 from ..errors import QueueError
 from ..ops import report
 from ..queue import EVALUATION_LEVELS
@@ -105,10 +105,19 @@ def dashboard():
     db, today = get_db(), _today()
     figures = stats.hall_statistics(db, _config(), stats.Period(today, today), detail=False)
     kiosks = hall_admin.kiosk_health(db)
-    return _render("dashboard.html", figures=figures, today=today, windows=store.list_windows(db),
+    return _render("dashboard.html", figures=figures, today=today, windows=store.list_windows(db, include_retired=False),
+                   notices="\n".join(get_queue().notices()),
                    kiosk_alerts=[k for k in kiosks if k["alerts"]], kiosk_count=len(kiosks),
                    overdue=store.count_overdue_followup_cases(db, today),
                    open_cases=len(followup.cases(db, today, status="unresolved")))
+
+
+@admin.post("/notices")
+@admin_action
+def save_notices():
+    """The hall screen's ticker, edited on the overview; the screen shows it at once."""
+    hall_admin.save_notices(get_db(), _me(), request.form.get("notices", ""))
+    return _back("admin.dashboard", "大厅屏公告已更新")
 
 
 # --- departments ----------------------------------------------------------------
@@ -210,7 +219,7 @@ def create_window():
 
 @admin.get("/windows/<int:window_id>")
 @require_role("admin")
-def window_form(window_id):
+def window_form(window_id, issued_key=None):
     db = get_db()
     window = store.get_window_with_staff(db, window_id)
     if not window:
@@ -220,7 +229,16 @@ def window_form(window_id):
     order = store.window_service_ids(db, window_id)
     positions = {service_id: index for index, service_id in enumerate(order, 1)}
     return _render("window_form.html", window=window, services=services, positions=positions,
-                   ordered=[by_id[service_id] for service_id in order if service_id in by_id])
+                   ordered=[by_id[service_id] for service_id in order if service_id in by_id],
+                   evaluator_keys=store.list_evaluator_tokens(db, window_id), issued_key=issued_key)
+
+
+@admin.post("/windows/<int:window_id>/evaluator-keys")
+@admin_action
+def issue_evaluator_key(window_id):
+    key = hall_admin.issue_evaluator_key(get_db(), _me(), window_id)
+    # shown once, on this response only; the tablet keeps it after its first visit
+    return window_form.__wrapped__(window_id, issued_key=key)
 
 
 @admin.post("/windows/<int:window_id>")
@@ -268,10 +286,8 @@ def staff_list():
 @admin_action
 def create_staff():
     db = get_db()
-    staff_id = hall_admin.save_staff(db, _me(), None, request.form.get("name"), request.form.get("employee_no"),
-                                     request.form.get("role", "staff"))
-    if request.form.get("password"):
-        hall_admin.reset_password(db, _me(), staff_id, request.form["password"])
+    staff_id = hall_admin.create_staff(db, _me(), request.form.get("name"), request.form.get("employee_no"),
+                                       request.form.get("role", "staff"), request.form.get("password", ""))
     return _back("admin.staff_form", "人员已添加", staff_id=staff_id)
 
 
@@ -328,6 +344,8 @@ def revoke_token(token_id):
     hall_admin.revoke_token(db, _me(), token_id)
     if token and token["staff_id"]:
         return _back("admin.staff_form", "令牌已吊销", staff_id=token["staff_id"])
+    if token and token["kind"] == "evaluator":
+        return _back("admin.window_form", "评价器密钥已吊销", window_id=token["window_id"])
     return _back("admin.kiosks", "令牌已吊销")
 
 
@@ -401,10 +419,10 @@ EVENT_NAMES = {
 
 
 CHANGE_SUBJECTS = {"service": "事项", "department": "部门", "window": "窗口", "staff": "人员", "token": "令牌",
-                   "kiosk": "自助机", "hall_day": "日历"}
+                   "kiosk": "自助机", "hall_day": "日历", "notices": "大厅屏公告"}
 CHANGE_ACTIONS = {"created": "新增", "updated": "修改", "deleted": "删除", "enabled": "恢复办理", "disabled": "暂停取号",
                   "services": "调整办理事项", "password_reset": "重置密码", "photo": "更新照片", "issued": "签发",
-                  "revoked": "吊销", "registered": "登记", "set": "设置"}
+                  "revoked": "吊销", "registered": "登记", "set": "设置", "retired": "停用", "restored": "重新启用"}
 
 
 def describe_event(event: dict) -> str:
@@ -435,13 +453,31 @@ def describe_event(event: dict) -> str:
 @admin.get("/events")
 @require_role("admin")
 def events():
+    """The audit log, newest first, narrowed by type, person, window and local days."""
     db = get_db()
-    chosen = request.args.get("type") or None
-    before = request.args.get("before", type=hall_admin.row_id)
-    found = store.list_events(db, before_id=before, types=[chosen] if chosen else None, limit=100)
+    args = request.args
+    chosen = args.get("type") or None
+    before = args.get("before", type=hall_admin.row_id)
+    staff_id = args.get("staff", type=hall_admin.row_id)
+    window_number = args.get("window", type=int)
+    window = store.get_window(db, window_number) if window_number else None
+    first_at = end_at = None
+    first_day, last_day = (args.get("from") or "").strip(), (args.get("to") or "").strip()
+    if first_day or last_day:
+        try:
+            period = stats.Period(first_day or last_day, last_day or first_day)
+            first_at, end_at = period.utc_bounds(_config()["hall"]["timezone"])
+        except QueueError as error:
+            flash(error.message, "error")
+            first_day = last_day = ""
+    found = store.list_events(db, before_id=before, types=[chosen] if chosen else None, limit=100,
+                              staff_id=staff_id, window_id=window["id"] if window else (-1 if window_number else None),
+                              first_at=first_at, end_at=end_at)
+    filters = {"type": chosen, "staff": staff_id, "window": window_number, "from": first_day or None,
+               "to": last_day or None}
     return _render("events.html", events=found, types=store.event_types(db), chosen=chosen, names=EVENT_NAMES,
-                   describe=describe_event,
-                   older=found[-1]["id"] if len(found) == 100 else None)
+                   describe=describe_event, people=store.list_staff(db), windows=store.list_windows(db),
+                   filters=filters, older=found[-1]["id"] if len(found) == 100 else None)
 
 
 # --- statistics -----------------------------------------------------------------
@@ -473,7 +509,7 @@ def statistics():
     except QueueError as error:
         flash(error.message, "error")
         period = stats.Period.parse(None, None, today=_today())
-    figures = stats.hall_statistics(get_db(), _config(), period)
+    figures = offload.run("queue_server.ops.render:statistics", _config(), period.first_day, period.last_day)
     return _render("stats.html", figures=figures, period=period, charts=CHART_NAMES,
                    minutes=_minutes, percent=report.percent)
 
@@ -482,19 +518,18 @@ def _minutes(seconds) -> str:
     return "—" if seconds is None else f"{seconds / 60:.1f}"
 
 
-# the names of charts.CHARTS; charts (matplotlib) is imported only when a chart is drawn
+# the names of charts.CHARTS; charts (matplotlib) is imported only in the helper process that draws
 CHART_NAMES = ["categories", "satisfaction", "waiting", "windows", "heatmap", "daily"]
 
 
 @admin.get("/stats/chart/<name>.png")
 @require_role("admin")
 def chart(name):
-    from ..ops import charts
-
-    if name not in charts.CHARTS:
+    if name not in CHART_NAMES:
         abort(404)
-    figures = stats.hall_statistics(get_db(), _config(), _period(), detail=name in ("heatmap", "daily", "windows"))
-    return Response(charts.CHARTS[name](figures), mimetype="image/png")
+    period = _period()
+    return Response(offload.run("queue_server.ops.render:chart_png", _config(), period.first_day, period.last_day, name),
+                    mimetype="image/png")
 
 
 @admin.get("/stats/export.<fmt>")
@@ -504,20 +539,20 @@ def export(fmt):
     if fmt not in ("csv", "xlsx"):
         abort(404)
     period = _period()
-    tables = report.tables(report.build(get_db(), _config(), period, detail=True))
     filename = f"govhall-stats-{period.first_day}-{period.last_day}.{fmt}"
-    if fmt == "csv":
-        body, mimetype = ("\ufeff" + report.to_csv(tables)).encode("utf-8"), "text/csv; charset=utf-8"
-    else:
-        body, mimetype = report.to_xlsx(tables), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={filename}"})
+    body, content_type = offload.run("queue_server.ops.render:export", _config(), period.first_day, period.last_day, fmt)
+    # content_type, not mimetype: Flask would add a second "; charset=utf-8" to a mimetype that has one
+    return Response(body, content_type=content_type,
+                    headers={"Content-Disposition": f"attachment; filename={filename}"})
 
 
 @admin.get("/report.txt")
 @require_role("admin")
 @_downloads
 def report_text():
-    return Response(report.render(get_db(), _config(), _period(), "text"), mimetype="text/plain; charset=utf-8")
+    period = _period()
+    return Response(offload.run("queue_server.ops.render:report_text", _config(), period.first_day, period.last_day),
+                    content_type="text/plain; charset=utf-8")
 
 
 # --- 差评 follow-up -------------------------------------------------------------
@@ -539,9 +574,10 @@ def followup_case(case_id):
     if not case:
         abort(404)
     followup.annotate(case, _today())
-    return _render("followup_case.html", case=case, levels=EVALUATION_LEVELS, people=store.list_staff(db),
-                   history=[e for e in store.list_events(db, types=[t for t in EVENT_NAMES if t.startswith("followup")],
-                                                         limit=1000) if e["data"].get("case_id") == case_id],
+    # the rated staff member is not offered as the case's assignee
+    people = [p for p in store.list_staff(db) if p["id"] != case["staff_id"]]
+    return _render("followup_case.html", case=case, levels=EVALUATION_LEVELS, people=people,
+                   history=followup.history(db, case_id), callbacks=followup.callbacks(db, case_id),
                    names=EVENT_NAMES)
 
 

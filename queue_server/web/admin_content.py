@@ -11,6 +11,7 @@ from content import ContentError, ContentNotFound
 from content.store import GUIDE_FIELDS
 from content.sync import sync_in_background
 
+from .. import offload
 from .. import store as hall_store
 from ..hall_admin import row_id
 from .admin import NAV
@@ -211,7 +212,7 @@ def start_sync():
         flash("未配置站点描述文件（配置项 [content] site）", "error")
         return redirect(url_for(".sync_runs"))
     try:
-        sync_in_background(current_app.config["GOVHALL"]["content"]["database"], site)
+        sync_in_background(current_app.config["GOVHALL"]["content"]["database"], site, runner=offload.run)
     except ContentError as error:
         flash(error.message, "error")
     else:

@@ -10,7 +10,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-from .. import store
+from .. import health, offload, store
 from ..config import load_config
 from ..events import EventBroker
 from .admin import admin
@@ -59,6 +59,10 @@ def create_app(config: dict | None = None) -> Flask:
     broker.last_id
     app.extensions["govhall_broker"] = broker
     app.extensions["govhall_db_pool"] = store.ConnectionPool(database)
+
+    # charts, exports, photos and password hashing go to helper processes from now on (see offload)
+    offload.enable()
+    health.check_in_background(database)  # SQLite's quick check of the file, the server answering meanwhile
 
     csrf.init_app(app)
     login_manager.init_app(app)

@@ -13,7 +13,7 @@ from flask import Blueprint, abort, current_app, render_template, request, send_
 
 from .. import store
 from ..errors import UnknownTicket
-from ..queue import EVALUATION_LEVELS, OUTCOMES
+from ..queue import EVALUATION_LEVELS, EVALUATION_TEXT_LIMIT, OUTCOMES
 from .auth import require_role
 from .context import get_db, get_queue
 
@@ -23,6 +23,11 @@ PHOTO_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png",
 # the evaluator gives up and records nothing after this many seconds (a tablet may pass ?timeout=)
 EVALUATION_TIMEOUT_SECONDS = 30
 STATE_NAMES = {"open": "开放", "paused": "暂停服务", "closed": "未开放"}
+# The evaluator's choices after 不满意 or 非常不满意 (sent as the evaluation's `reasons`): the
+# common complaints of a service hall, tapped rather than typed; free text is optional.
+EVALUATION_REASON_CHOICES = ("等候时间太长", "服务态度不好", "业务不熟练", "一次性告知不清楚", "材料要求反复",
+                             "办理时间太长", "未能办成", "窗口人员离岗", "收费不合理", "其他")
+BAD_LEVELS_ASKING_REASONS = (1, 2)
 
 
 def _config() -> dict:
@@ -134,7 +139,9 @@ def evaluator(number):
         timeout = EVALUATION_TIMEOUT_SECONDS
     levels = [{"level": level, "name": name} for level, name in EVALUATION_LEVELS.items()]
     return render_template("displays/evaluate.html", hall=snapshot["hall"], window=window, levels=levels,
-                           page=_hall_page_data(snapshot=snapshot, window=number, timeout=timeout, levels=levels))
+                           reasons=EVALUATION_REASON_CHOICES,
+                           page=_hall_page_data(snapshot=snapshot, window=number, timeout=timeout, levels=levels,
+                                                ask_reasons_for=list(BAD_LEVELS_ASKING_REASONS)))
 
 
 @displays.get("/t/<token>")
@@ -144,6 +151,8 @@ def ticket_page(token):
         ticket = queue.ticket_status(token)
     except UnknownTicket:
         return render_template("displays/ticket_missing.html", hall=_config()["hall"]["name"]), 404
+    levels = [{"level": level, "name": name} for level, name in EVALUATION_LEVELS.items()]
     return render_template("displays/ticket.html", hall=_config()["hall"]["name"], ticket=ticket,
-                           notices=_config()["hall"].get("notices", []),
+                           notices=_config()["hall"].get("notices", []), levels=levels,
+                           comment_limit=EVALUATION_TEXT_LIMIT,
                            page=_hall_page_data(ticket=ticket, token=token))

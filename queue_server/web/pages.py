@@ -25,6 +25,14 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+@pages.get("/favicon.ico")
+def favicon():
+    """The hall's icon (政 on the hall's red) for every tab and bookmark; browsers ask for it here."""
+    response = current_app.send_static_file("favicon.ico")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
 @pages.get("/")
 def index():
     config = current_app.config["GOVHALL"]

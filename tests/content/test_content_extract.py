@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import content_fixture_site as fixture
 from content.extract import (LABELS, decode_page, extract_article, find_metadata, looks_truncated, normalise_date,
@@ -195,3 +197,41 @@ def test_a_complete_page_with_a_stray_open_div_or_three_is_not_truncated():
                                             "<div class='TRS_Editor'><p>权责清单附后。</p></div>")
     assert not looks_truncated(sloppy)  # three divs of forty-four never closed: sloppy, not cut
     assert looks_truncated(sloppy[: sloppy.index("第5项")] + "</body></html>")
+
+
+# the county's list with any fields left empty, in either markup
+_COUNTY_VALUES = {"标题": "和林格尔县政务服务中心2014年工作要点", "索引号": "11150123MB0000001A/2014-00001",
+                  "发文字号": "和政服发〔2014〕1号", "成文日期": "2014-01-08", "公开主体": "政务服务中心",
+                  "信息分类": "工作计划", "公开日期": "2014-01-10", "有效性": "有效"}
+_COUNTY_FIELDS = {"标题": "title", "索引号": "index_no", "发文字号": "doc_no", "成文日期": "written_on",
+                  "公开主体": "publisher", "信息分类": "category", "公开日期": "published_on", "有效性": "validity"}
+
+
+@settings(max_examples=60, deadline=None)
+@given(filled=st.lists(st.booleans(), min_size=len(_COUNTY_VALUES), max_size=len(_COUNTY_VALUES)),
+       element=st.sampled_from(["li", "span", "td"]))
+def test_any_empty_fields_of_the_county_list_are_null_and_the_others_right(filled, element):
+    filled[0] = True  # a page without its title is no article
+    cells = []
+    for (label, value), has_value in zip(_COUNTY_VALUES.items(), filled):
+        cells.append(f"<{element}>{label}</{element}>")
+        if has_value:
+            cells.append(f"<{element}>{value}</{element}>")
+    wrapper = {"li": "ul", "span": "div", "td": "tr"}[element]
+    block = f"<{wrapper} class='xx'>{''.join(cells)}</{wrapper}>"
+    if element == "td":
+        block = f"<table>{block}</table>"
+    html = fixture.page("政务公开", block + "<div class='zwgk-nr'><p>全年工作要点如下，请各窗口认真落实。</p></div>")
+    doc = extract_article(html, BASE + "/zwgk/t20140110_1.html")
+    for (label, value), has_value in zip(_COUNTY_VALUES.items(), filled):
+        assert doc[_COUNTY_FIELDS[label]] == (value if has_value else None), (label, filled)
+
+
+def test_a_short_body_beside_a_long_title_in_the_metadata_is_still_the_body():
+    html = fixture.page("政务公开", """<table><tr><td>标题</td><td>关于公布2024年第二批涉企收费目录清单的公示</td>
+<td>索引号</td><td>发文字号</td><td>公开日期</td><td>2024-06-03</td></tr></table>
+<div><p>详见附件。</p><a href="/files/2024/sfqd.pdf">涉企收费目录清单.pdf</a></div>""")
+    doc = extract_article(html, BASE + "/zwgk/t20240603_9.html")
+    assert doc["title"] == "关于公布2024年第二批涉企收费目录清单的公示" and doc["published_on"] == "2024-06-03"
+    assert doc["body"] == "详见附件。"  # not the title's table cell, which holds more text
+    assert doc["attachments"] == [{"name": "涉企收费目录清单.pdf", "url": BASE + "/files/2024/sfqd.pdf"}]

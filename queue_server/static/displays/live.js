@@ -66,8 +66,9 @@ const GovhallLive = (() => {
     async _read(url, connection) {
       let response;
       try {
-        response = await fetch(url, { cache: "no-store", credentials: "same-origin", signal: connection.signal,
-                                      headers: { Accept: "text/event-stream" } });
+        // a device's token (fetchOptions.headers) goes on the stream too: it decides what the stream tells
+        const headers = Object.assign({ Accept: "text/event-stream" }, (this.options.fetchOptions || {}).headers);
+        response = await fetch(url, { cache: "no-store", credentials: "same-origin", signal: connection.signal, headers });
       } catch (error) {
         this._dropped(connection, false);  // refused, unreachable, or aborted on purpose
         return;
@@ -77,6 +78,7 @@ const GovhallLive = (() => {
         return;
       }
       this._lastByteAt = Date.now();
+      this._wasOpen = true;
       this.httpRetryMs = RETRY_MS;
       this._status(true);
       this.refresh();
@@ -126,7 +128,11 @@ const GovhallLive = (() => {
       if (connection !== this.connection) return;
       this.connection = null;
       this._status(false);
-      let delayMs = this.retryMs;
+      // A stream that was open and broke is most often a server worker restarting (or another worker
+      // of the same server taking over): try again at once, spread over a fraction of the retry time
+      // so a hall's hundreds of screens do not all knock in the same millisecond. Then every `retry`.
+      let delayMs = this._wasOpen ? Math.random() * this.retryMs / 4 : this.retryMs;
+      this._wasOpen = false;
       if (httpError) {  // the server answered with an error: try again, less and less often
         delayMs = this.httpRetryMs;
         this.httpRetryMs = Math.min(this.httpRetryMs * 2, HTTP_ERROR_RETRY_MAX_MS);

@@ -32,7 +32,55 @@
     $("t-updated").textContent = new Date().toLocaleTimeString("zh-CN", { hour12: false, timeZone: page.timezone });
     if (ticket.status === "called" && navigator.vibrate && render.lastStatus !== "called") navigator.vibrate([300, 150, 300]);
     render.lastStatus = ticket.status;
+    renderRating(ticket);
   }
+
+  // 好差评 after finish: the page offers it while the server says it is open, once per ticket.
+  let chosenLevel = null;
+  function renderRating(ticket) {
+    const offer = ticket.evaluation || {};
+    const given = offer.given;
+    $("rate").hidden = !offer.open || Boolean(given) || renderRating.sent;
+    $("rated").hidden = !given;
+    if (given) $("rated-detail").textContent = `您的评价：${given.level_name}`;
+    if (offer.open && offer.until) {
+      const until = new Date(offer.until).toLocaleString("zh-CN", { timeZone: page.timezone, month: "numeric",
+        day: "numeric", hour: "2-digit", minute: "2-digit", hour12: false });
+      $("rate-until").textContent = `，${until} 前有效`;
+    }
+  }
+
+  document.querySelectorAll("#rate [data-level]").forEach((button) => button.addEventListener("click", () => {
+    chosenLevel = Number(button.dataset.level);
+    document.querySelectorAll("#rate [data-level]").forEach((b) => b.setAttribute("aria-pressed", String(b === button)));
+    $("rate-send").disabled = false;
+  }));
+
+  $("rate-send").addEventListener("click", async () => {
+    if (!chosenLevel || renderRating.sending) return;
+    renderRating.sending = true;
+    $("rate-send").disabled = true;
+    $("rate-error").textContent = "";
+    const comment = $("rate-comment").value.trim();
+    try {
+      const response = await fetch(`/api/v1/tickets/${encodeURIComponent(page.token)}/evaluation`, {
+        method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(comment ? { level: chosenLevel, comment } : { level: chosenLevel }),
+      });
+      const data = await response.json().catch(() => ({}));
+      if (response.ok || data.error === "already_evaluated") {
+        renderRating.sent = true;
+        feed.refresh();
+      } else {
+        $("rate-error").textContent = data.message || "评价未能提交，请稍后重试";
+        $("rate-send").disabled = false;
+      }
+    } catch (error) {
+      $("rate-error").textContent = "网络异常，评价未能提交，请稍后重试";
+      $("rate-send").disabled = false;
+    }
+    renderRating.sending = false;
+  });
 
   render(page.ticket);
   // Any ticket event may move this ticket up; re-read its status shortly after, not on each one.
