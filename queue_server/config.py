@@ -31,6 +31,13 @@ DEFAULTS: dict = {
         # gunicorn gevent workers; each holds its share of the displays' streams, so a busy or
         # restarting worker holds back only its share
         "workers": 2,
+        # cookies only over https: "auto" turns it on when public_url is https; true / false force it
+        "secure_cookies": "auto",
+    },
+    # 好差评: how long after a ticket is finished each channel may rate it
+    "evaluation": {
+        "device_minutes": 10,   # the evaluator at the window that served it
+        "citizen_hours": 24,    # the citizen, with the ticket's own token (phone page, QR)
     },
     "queue": {
         # 过号顺延: a held or returning missed ticket goes back in line after this many others

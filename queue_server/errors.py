@@ -58,6 +58,11 @@ class UnknownTicket(NotFound):
     code = "unknown_ticket"
 
 
+class PayloadTooLarge(QueueError):
+    code = "payload_too_large"
+    status = 413
+
+
 class Conflict(QueueError):
     code = "conflict"
     status = 409
@@ -95,6 +100,12 @@ class QueueEmpty(Conflict):
 
 class AlreadyEvaluated(Conflict):
     code = "already_evaluated"
+
+
+class EvaluationClosed(Conflict):
+    """The time to rate this ticket through this channel has passed."""
+
+    code = "evaluation_closed"
 
 
 # --- appointments (预约) --------------------------------------------------------

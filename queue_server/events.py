@@ -19,6 +19,7 @@ import logging
 import sqlite3
 import threading
 import time
+from dataclasses import dataclass
 
 from . import store
 
@@ -148,3 +149,70 @@ def sse_chunk(events: list[dict], audience: str = "all", shape=None) -> bytes:
     if len(events) == 1:
         return format_sse(events[0], audience, shape)
     return b"".join(format_sse(event, audience, shape) for event in events)
+
+
+# --- audiences ------------------------------------------------------------------
+# Hall and window screens and phones subscribe without a token: they get the public picture
+# (calls, window states, waiting counts), never ratings, follow-up or audit events. Staff and
+# admins get every event; a window's evaluator also gets the ticket ids of its own window (it
+# rates by id). Each audience's bytes are encoded once per event (format_sse's cache, by key).
+
+PUBLIC_EVENT_TYPES = frozenset({
+    "ticket_issued", "ticket_called", "ticket_recalled", "ticket_serving", "ticket_no_show", "ticket_finished",
+    "ticket_held", "ticket_requeued", "ticket_transferred", "ticket_cancelled",
+    "window_opened", "window_closed", "window_paused", "window_resumed", "hall_changed",
+})
+PUBLIC_EVENT_FIELDS = ("number", "service_id", "service", "department", "status", "window", "window_name",
+                       "state", "pause_reason", "staff_name", "from_window", "to_window", "called_at")
+# the hall's shape (departments, services, windows, its calendar) is on every screen anyway; staff
+# accounts, tokens and kiosks are the admin's business: an audit trail
+PUBLIC_HALL_CHANGES = frozenset({"department", "service", "window", "hall_day"})
+HIDDEN_EVENT_TYPE = "hidden"
+
+
+@dataclass(frozen=True)
+class Audience:
+    key: str
+    everything: bool = False
+    window: int | None = None  # an evaluator's window number: its events keep the ticket id
+
+    def shape(self, payload: dict) -> dict | None:
+        """The event (id, type, at, data) as this audience may see it, or None."""
+        if self.everything:
+            return payload
+        data = payload["data"]
+        if payload["type"] not in PUBLIC_EVENT_TYPES:
+            return None
+        if payload["type"] == "hall_changed":
+            if data.get("what") not in PUBLIC_HALL_CHANGES:
+                return None
+            seen = data
+        else:
+            seen = {key: data[key] for key in PUBLIC_EVENT_FIELDS if key in data}
+            if self.window is not None and data.get("window") == self.window and "id" in data:
+                seen["id"] = data["id"]
+        return {**payload, "data": seen}
+
+    def chunk(self, events: list[dict]) -> bytes:
+        """The events this audience may see, in one write; when the last ones are hidden, one
+        `hidden` event with their last id stands for them, so the subscriber's last id still moves
+        on (a screen comparing it with the snapshot's would otherwise think its stream died)."""
+        shape = None if self.everything else self.shape
+        chunk = sse_chunk(events, self.key, shape)
+        if not self.everything and format_sse(events[-1], self.key, shape) == b"":
+            chunk += format_hidden(events[-1]["id"])
+        return chunk
+
+
+EVERYONE = Audience("public")
+STAFF = Audience("all", everything=True)
+
+
+def evaluator_audience(window_number: int) -> Audience:
+    return Audience(f"window:{window_number}", window=window_number)
+
+
+def format_hidden(event_id: int) -> bytes:
+    payload = {"id": event_id, "type": HIDDEN_EVENT_TYPE, "at": None, "data": {}}
+    return (f"id: {event_id}\nevent: {HIDDEN_EVENT_TYPE}\n"
+            f"data: {json.dumps(payload, ensure_ascii=False)}\n\n").encode()

@@ -10,7 +10,7 @@ import math
 import secrets
 import statistics
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from idcard.privacy import mask_name
 
@@ -21,6 +21,7 @@ from .errors import (
     AlreadyWaiting,
     BadRequest,
     DailyCapReached,
+    EvaluationClosed,
     Forbidden,
     NotFound,
     QueueEmpty,
@@ -208,6 +209,7 @@ class Queue:
             "estimated_wait_min": self.estimated_wait_min(ticket["service_id"], ahead)
             if ticket["status"] == "waiting" else 0,
             "local_day": ticket["local_day"],
+            "evaluation": self.evaluation_offer(ticket),
         }
 
     def estimated_wait_min(self, service_id: int, ahead: int, window_states: list[str] | None = None) -> int:
@@ -236,8 +238,18 @@ class Queue:
             ticket = self._ticket(ticket_id)
             if ticket["status"] != "waiting":
                 raise WrongState(f"{ticket['number']} 当前状态为 {ticket['status']}，只有等候中的号票可以取消")
+            if actor is not None and actor.is_staff and not actor.is_admin:
+                self._check_staff_serves(actor, ticket)
             store.update_ticket(self.db, ticket_id, status="cancelled", finished_at=clock.to_iso(self.now()))
             return self._ticket_event("ticket_cancelled", ticket_id, actor=actor)
+
+    def _check_staff_serves(self, actor, ticket):
+        """Staff act on the hall's line only through the window they hold: its services' tickets."""
+        for window in store.list_windows(self.db):
+            if (window["staff_id"] == actor.staff_id and window["state"] != "closed"
+                    and ticket["service_id"] in store.window_service_ids(self.db, window["id"])):
+                return
+        raise Forbidden(f"{ticket['number']} 不属于您当前窗口办理的事项，不能取消")
 
     def cancel_by_token(self, token: str) -> dict:
         ticket = store.get_ticket_by_token(self.db, token)
@@ -555,45 +567,143 @@ class Queue:
         edited = store.get_setting(self.db, "notices")
         return json.loads(edited) if edited is not None else list(self.config["hall"].get("notices", []))
 
-    # --- evaluations ----------------------------------------------------------
+    # --- evaluations (好差评) ---------------------------------------------------
+    # Two channels, as the national 好差评 practice has them: the evaluator device of the window
+    # that served the ticket, in the minutes after finish, and the citizen holding the ticket's own
+    # token (the phone page, the ticket's QR code), within hours. Staff never rate: a rating filed by
+    # the window's own people would grade themselves, or a colleague.
 
-    def _staff_may_record_for(self, actor, ticket) -> bool:
-        """A window's staff record the citizen's rating for tickets they finished or that their window did."""
-        if ticket["staff_id"] == actor.staff_id:
-            return True
-        window = store.get_window_by_id(self.db, ticket["window_id"]) if ticket["window_id"] else None
-        return bool(window and window["staff_id"] == actor.staff_id)
+    def _evaluation_limits(self) -> tuple[int, int]:
+        section = self.config.get("evaluation", {})
+        return int(section.get("device_minutes", 10)), int(section.get("citizen_hours", 24))
 
-    def evaluate(self, ticket_id, level, actor, comment: str | None = None) -> dict:
-        if not isinstance(level, int) or isinstance(level, bool) or level not in EVALUATION_LEVELS:
-            raise BadRequest("level 须为 1（非常不满意）到 5（非常满意）的整数")
-        if not isinstance(ticket_id, int):
+    def evaluation_offer(self, ticket: dict) -> dict:
+        """What the citizen's page may offer: open until when, or the rating already given."""
+        given = store.get_evaluation_for_ticket(self.db, ticket["id"])
+        if given:
+            return {"open": False, "given": {"level": given["level"], "level_name": EVALUATION_LEVELS[given["level"]]}}
+        if ticket["status"] != "done" or not ticket["finished_at"]:
+            return {"open": False, "given": None}
+        _, citizen_hours = self._evaluation_limits()
+        until = clock.from_iso(ticket["finished_at"]) + timedelta(hours=citizen_hours)
+        return {"open": self.now() < until, "until": clock.to_iso(until), "given": None}
+
+    def evaluate(self, ticket_id, level, actor, comment: str | None = None, reasons=None) -> dict:
+        """The evaluator device of the window that served the ticket, within device_minutes of finish."""
+        if getattr(actor, "kind", None) != "evaluator":
+            raise Forbidden("评价只能由办理窗口的评价器或办事群众本人提交，工作人员不能评价")
+        if not isinstance(ticket_id, int) or isinstance(ticket_id, bool):
             raise BadRequest("ticket_id 必须是整数")
-        if comment is not None and not isinstance(comment, str):
-            raise BadRequest("comment 须为文字")
+        device_minutes, _ = self._evaluation_limits()
+        rating = _rating(level, comment, reasons)
         with self._write():
             ticket = self._ticket(ticket_id)
-            if ticket["status"] != "done":
-                raise WrongState(f"{ticket['number']} 尚未办结，不能评价")
-            if actor.kind == "evaluator" and actor.window_id != ticket["window_id"]:
+            if actor.window_id != ticket["window_id"]:
                 raise Forbidden("评价器只能评价本窗口办结的号票")
-            if actor.kind == "staff" and not actor.is_admin and not self._staff_may_record_for(actor, ticket):
-                raise Forbidden("只能为本人或本窗口办结的号票登记评价")
-            if store.get_evaluation_for_ticket(self.db, ticket_id):
-                raise AlreadyEvaluated(f"{ticket['number']} 已评价过")
-            comment = (comment or "").strip()[:500] or None
-            evaluation_id = store.insert_evaluation(self.db, {
-                "ticket_id": ticket_id, "level": level, "comment": comment, "window_id": ticket["window_id"],
-                "staff_id": ticket["staff_id"], "at": clock.to_iso(self.now()), "source": actor.kind,
-            })
-            window = store.get_window_by_id(self.db, ticket["window_id"]) if ticket["window_id"] else None
-            self._event("evaluation_recorded",
-                        {"evaluation_id": evaluation_id, "ticket_id": ticket_id, "number": ticket["number"],
-                         "level": level, "level_name": EVALUATION_LEVELS[level],
+            return self._record_evaluation(ticket, rating, "evaluator",
+                                           timedelta(minutes=device_minutes),
+                                           f"办结已超过 {device_minutes} 分钟，评价器不能再评价；可扫描号票二维码评价")
+
+    def evaluate_by_citizen(self, token: str, level, comment: str | None = None, reasons=None) -> dict:
+        """The citizen with the ticket's token, within citizen_hours of finish."""
+        _, citizen_hours = self._evaluation_limits()
+        rating = _rating(level, comment, reasons)
+        with self._write():
+            ticket = store.get_ticket_by_token(self.db, token)
+            if not ticket:
+                raise UnknownTicket("没有这张号票")
+            return self._record_evaluation(ticket, rating, "citizen",
+                                           timedelta(hours=citizen_hours),
+                                           f"办结已超过 {citizen_hours} 小时，评价已关闭")
+
+    def _record_evaluation(self, ticket, rating, source, limit, late_message) -> dict:
+        level, comment, reasons = rating
+        if ticket["status"] != "done" or not ticket["finished_at"]:
+            raise WrongState(f"{ticket['number']} 尚未办结，不能评价")
+        if self.now() > clock.from_iso(ticket["finished_at"]) + limit:
+            raise EvaluationClosed(late_message)
+        if store.get_evaluation_for_ticket(self.db, ticket["id"]):
+            raise AlreadyEvaluated(f"{ticket['number']} 已评价过")
+        evaluation_id = store.insert_evaluation(self.db, {
+            "ticket_id": ticket["id"], "level": level, "comment": comment,
+            "reasons": json.dumps(reasons, ensure_ascii=False) if reasons else None,
+            "window_id": ticket["window_id"], "staff_id": ticket["staff_id"], "at": clock.to_iso(self.now()),
+            "source": source,
+        })
+        window = store.get_window_by_id(self.db, ticket["window_id"]) if ticket["window_id"] else None
+        self._event("evaluation_recorded",
+                    {"evaluation_id": evaluation_id, "ticket_id": ticket["id"], "number": ticket["number"],
+                     "level": level, "level_name": EVALUATION_LEVELS[level], "source": source,
+                     "window": window["number"] if window else None},
+                    ticket=ticket, window=window, staff_id=ticket["staff_id"])
+        # a 差评 opens its follow-up case in this same transaction
+        from .followup import open_case_for_evaluation
+        open_case_for_evaluation(self.db, evaluation_id, self.config, self.now())
+        return {"id": evaluation_id, "ticket_id": ticket["id"], "number": ticket["number"], "level": level,
+                "level_name": EVALUATION_LEVELS[level], "comment": comment, "reasons": reasons, "source": source}
+
+    def void_evaluation(self, evaluation_id, reason, actor) -> dict:
+        """An admin sets a rating aside (a mistaken key, a proven abuse): it stays, with who and why,
+        leaves every figure, and its follow-up case (if any) is withdrawn. Audited in the event log."""
+        if not getattr(actor, "is_admin", False):
+            raise Forbidden("只有管理员可以作废评价")
+        reason = (reason or "").strip() if isinstance(reason, str) else ""
+        if not reason:
+            raise BadRequest("请填写作废理由")
+        if len(reason) > EVALUATION_TEXT_LIMIT:
+            raise BadRequest(f"作废理由不能超过 {EVALUATION_TEXT_LIMIT} 字")
+        with self._write():
+            evaluation = store.get_evaluation(self.db, evaluation_id)
+            if not evaluation:
+                raise NotFound(f"没有编号为 {evaluation_id} 的评价")
+            if evaluation["voided_at"]:
+                raise WrongState("该评价已作废")
+            ticket = self._ticket(evaluation["ticket_id"])
+            case = store.get_followup_case_by_evaluation(self.db, evaluation_id)
+            if case:
+                store.delete_followup_case(self.db, case["id"])
+            now = clock.to_iso(self.now())
+            store.void_evaluation(self.db, evaluation_id, now, actor.staff_id, reason)
+            window = store.get_window_by_id(self.db, evaluation["window_id"]) if evaluation["window_id"] else None
+            self._event("evaluation_voided",
+                        {"evaluation_id": evaluation_id, "ticket_id": ticket["id"], "number": ticket["number"],
+                         "level": evaluation["level"], "source": evaluation["source"], "reason": reason,
+                         "followup_case_id": case["id"] if case else None,
                          "window": window["number"] if window else None},
-                        ticket=ticket, window=window, staff_id=ticket["staff_id"])
-            # a 差评 opens its follow-up case in this same transaction
-            from .followup import open_case_for_evaluation
-            open_case_for_evaluation(self.db, evaluation_id, self.config, self.now())
-        return {"id": evaluation_id, "ticket_id": ticket_id, "number": ticket["number"], "level": level,
-                "level_name": EVALUATION_LEVELS[level], "comment": comment}
+                        ticket=ticket, window=window, staff_id=actor.staff_id)
+        return {"id": evaluation_id, "ticket_id": ticket["id"], "number": ticket["number"],
+                "level": evaluation["level"], "voided_at": now, "void_reason": reason}
+
+
+EVALUATION_TEXT_LIMIT = 500   # the comment box on the evaluator and the ticket page shows the same
+EVALUATION_REASON_LIMIT = 40  # one reason (a chip on the evaluator: 态度不好, 等候太久 ...)
+EVALUATION_REASONS_MAX = 10
+
+
+def _rating(level, comment, reasons) -> tuple[int, str | None, list[str]]:
+    """A rating as a client sent it, checked before anything is read: (level, comment, reasons)."""
+    if not isinstance(level, int) or isinstance(level, bool) or level not in EVALUATION_LEVELS:
+        raise BadRequest("level 须为 1（非常不满意）到 5（非常满意）的整数")
+    return level, _evaluation_comment(comment), _evaluation_reasons(reasons)
+
+
+def _evaluation_comment(comment) -> str | None:
+    if comment is None:
+        return None
+    if not isinstance(comment, str):
+        raise BadRequest("comment 须为文字")
+    comment = comment.strip()
+    if len(comment) > EVALUATION_TEXT_LIMIT:
+        raise BadRequest(f"评价内容不能超过 {EVALUATION_TEXT_LIMIT} 字")
+    return comment or None
+
+
+def _evaluation_reasons(reasons) -> list[str]:
+    if reasons is None:
+        return []
+    if not isinstance(reasons, list) or not all(isinstance(r, str) for r in reasons):
+        raise BadRequest("reasons 须为文字列表")
+    cleaned = [r.strip() for r in reasons if r.strip()]
+    if len(cleaned) > EVALUATION_REASONS_MAX or any(len(r) > EVALUATION_REASON_LIMIT for r in cleaned):
+        raise BadRequest(f"评价原因最多 {EVALUATION_REASONS_MAX} 项，每项不超过 {EVALUATION_REASON_LIMIT} 字")
+    return list(dict.fromkeys(cleaned))

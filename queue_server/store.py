@@ -574,6 +574,23 @@ def get_event(db, event_id):
     return event
 
 
+def first_event_id_at_or_after(db, at: str) -> int | None:
+    """The first event written at or after `at` (UTC ISO). Ids grow with time, so a binary search
+    over the primary key finds it in a few lookups, however long the log."""
+    low, high = 1, last_event_id(db)
+    found = None
+    while low <= high:
+        middle = (low + high) // 2
+        hit = db.execute("SELECT id, at FROM event WHERE id >= ? ORDER BY id LIMIT 1", [middle]).fetchone()
+        if hit is None:
+            high = middle - 1
+        elif hit[1] >= at:
+            found, high = hit[0], middle - 1
+        else:
+            low = hit[0] + 1
+    return found
+
+
 def last_event_id(db) -> int:
     return db.execute("SELECT coalesce(max(id), 0) FROM event").fetchone()[0]
 
@@ -610,6 +627,15 @@ def delete_department(db, department_id: int):
 
 def get_evaluation(db, evaluation_id: int):
     return row(db.execute("SELECT * FROM evaluation WHERE id = ?", [evaluation_id]))
+
+
+def void_evaluation(db, evaluation_id, at, staff_id, reason):
+    db.execute("UPDATE evaluation SET voided_at = ?, voided_by = ?, void_reason = ? WHERE id = ?",
+               [at, staff_id, reason, evaluation_id])
+
+
+def delete_followup_case(db, case_id):
+    db.execute("DELETE FROM followup_case WHERE id = ?", [case_id])
 
 
 def healthcheck(db) -> bool:
@@ -871,7 +897,8 @@ def evaluation_counts(db, first_at, end_at) -> list[dict]:
     found = []
     for packed, count in db.execute(
             "SELECT (coalesce(window_id, 0) * 10000000 + coalesce(staff_id, 0)) * 10 + level AS k, count(*) "
-            "FROM evaluation INDEXED BY evaluation_stats WHERE at >= ? AND at < ? GROUP BY k", [first_at, end_at]):
+            "FROM evaluation INDEXED BY evaluation_stats WHERE at >= ? AND at < ? AND voided_at IS NULL GROUP BY k",
+            [first_at, end_at]):
         rest, level = divmod(packed, 10)
         window_id, staff_id = divmod(rest, 10000000)
         found.append({"window_id": window_id or None, "staff_id": staff_id or None, "level": level, "count": count})
@@ -882,7 +909,8 @@ def evaluations_by_service(db, first_at, end_at) -> list[tuple[int, int, int]]:
     """(service_id, level, count) of the evaluations given in [first_at, end_at)."""
     return [tuple(r) for r in db.execute(
         "SELECT t.service_id, e.level, count(*) FROM evaluation e INDEXED BY evaluation_stats "
-        "JOIN ticket t ON t.id = e.ticket_id WHERE e.at >= ? AND e.at < ? GROUP BY 1, 2", [first_at, end_at])]
+        "JOIN ticket t ON t.id = e.ticket_id WHERE e.at >= ? AND e.at < ? AND e.voided_at IS NULL GROUP BY 1, 2",
+        [first_at, end_at])]
 
 
 # --- 差评 follow-up cases ---------------------------------------------------------
@@ -1286,3 +1314,46 @@ def waiting_counts(db, local_day) -> list[tuple[int, int, int, int]]:
 def window_services_pairs(db) -> list[tuple[int, int]]:
     """(window_id, service_id) of every window's services."""
     return [tuple(r) for r in db.execute("SELECT window_id, service_id FROM window_service")]
+
+
+# 好差评 from its two channels only (the window's evaluator, the citizen's ticket page), and
+# sessions the server can end: a rating may be voided (kept, with who and why, and left out of
+# every figure); a staff member's session generation rises at logout, password reset or
+# disabling, and a login cookie of an older generation is refused. Failed logins are counted per
+# account and per address, to slow down guessing.
+MIGRATIONS.append("""
+    ALTER TABLE evaluation ADD COLUMN reasons TEXT;
+    ALTER TABLE evaluation ADD COLUMN voided_at TEXT;
+    ALTER TABLE evaluation ADD COLUMN voided_by INTEGER REFERENCES staff(id);
+    ALTER TABLE evaluation ADD COLUMN void_reason TEXT;
+    UPDATE evaluation SET voided_at = at, void_reason = '工作人员代为登记，不计入评价' WHERE source = 'staff';
+    DROP INDEX evaluation_stats;
+    CREATE INDEX evaluation_stats ON evaluation(at, level, window_id, staff_id, voided_at);
+    ALTER TABLE staff ADD COLUMN session_generation INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE login_failure (
+        key TEXT PRIMARY KEY,
+        failures INTEGER NOT NULL,
+        last_at TEXT NOT NULL
+    );
+""")
+
+
+def bump_session_generation(db, staff_id):
+    db.execute("UPDATE staff SET session_generation = session_generation + 1 WHERE id = ?", [staff_id])
+
+
+def login_failures(db, keys) -> list[dict]:
+    return rows(db.execute(f"SELECT * FROM login_failure WHERE key IN ({','.join('?' * len(keys))})", list(keys)))
+
+
+def record_login_failure(db, key, at):
+    db.execute("INSERT INTO login_failure (key, failures, last_at) VALUES (?, 1, ?) "
+               "ON CONFLICT (key) DO UPDATE SET failures = failures + 1, last_at = excluded.last_at", [key, at])
+
+
+def clear_login_failures(db, key):
+    db.execute("DELETE FROM login_failure WHERE key = ?", [key])
+
+
+def forget_login_failures_before(db, at):
+    db.execute("DELETE FROM login_failure WHERE last_at < ?", [at])

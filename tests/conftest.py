@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from helpers import LiveServer, ServerProcess, free_port, make_hall
 from queue_server import clock, store
-from queue_server.accounts import issue_staff_token, register_kiosk
+from queue_server.accounts import issue_staff_token, register_evaluator, register_kiosk
 from queue_server.ops.cli import cli
 from queue_server.web.app import create_app
 
@@ -44,12 +44,13 @@ def live_server(hall_config):
 
 @pytest.fixture
 def tokens(hall_config) -> dict:
-    """Bearer tokens: a kiosk, the staff of windows 1 and 2, an admin."""
+    """Bearer tokens: a kiosk, the staff of windows 1 and 2, an admin, the evaluators of windows 1 and 2."""
     db = store.connect(hall_config["server"]["database"])
     kiosk_id, kiosk = register_kiosk(db, "测试自助机")
     result = {"kiosk": kiosk, "kiosk_id": kiosk_id,
               "staff1": issue_staff_token(db, "王丽"), "staff2": issue_staff_token(db, "赵建国"),
-              "admin": issue_staff_token(db, "周管理")}
+              "admin": issue_staff_token(db, "周管理"),
+              "evaluator1": register_evaluator(db, 1), "evaluator2": register_evaluator(db, 2)}
     db.conn.close()
     return result
 

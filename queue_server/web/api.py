@@ -3,19 +3,20 @@ returns its result; errors become `{"error": code, "message": text}` in one plac
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sqlite3
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, current_app, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .. import clock, health, store
 from ..ops.backup import newest_backup_age_hours
 from ..accounts import id_hash_key
-from ..errors import BadRequest, Forbidden, NotFound, QueueError
-from ..events import sse_chunk
+from ..errors import BadRequest, Forbidden, NotFound, PayloadTooLarge, QueueError
+from ..events import EVERYONE, STAFF, Audience, evaluator_audience
 from ..queue import WINDOW_ACTIONS
 from .auth import current_principal, require
 from .context import get_broker, get_db, get_queue
@@ -30,24 +31,80 @@ STREAM_HEARTBEAT_SECONDS = 15
 STREAM_RETRY_MS = 1000
 
 
+MAX_JSON_DEPTH = 16          # no request of this API nests deeper than a few levels
+MAX_HEARTBEAT_BYTES = 16 * 1024
+ASCII_INTEGER = re.compile(r"-?[0-9]{1,19}")
+
+
 def body() -> dict:
-    """The request's JSON object; a missing body is an empty object, anything else is an error."""
+    """The request's JSON object; a missing body is an empty object, anything else is an error.
+
+    Refused with 400, so that nothing a client sends can reach the database as a 500: nesting
+    deeper than MAX_JSON_DEPTH, NaN and Infinity (not JSON, though Python reads them), and lone
+    UTF-16 surrogates ("\\ud800": valid JSON escapes, but no UTF-8 text SQLite could store)."""
+    if "govhall_body" in g:
+        return g.govhall_body
     raw = request.get_data(cache=True)
     if not raw.strip():
-        return {}
-    data = request.get_json(force=True, silent=True)
-    if not isinstance(data, dict):
-        raise BadRequest("请求体须为 JSON 对象 (body must be a JSON object)")
+        data = {}
+    else:
+        try:
+            data = json.loads(raw, parse_constant=_refuse_constant)
+        except RecursionError:
+            raise BadRequest("JSON 嵌套过深 (JSON nested too deeply)")
+        except ValueError as error:  # also UnicodeDecodeError
+            message = str(error) if isinstance(error, _NotJSON) else "请求体不是有效的 JSON (invalid JSON)"
+            raise BadRequest(message)
+        if not isinstance(data, dict):
+            raise BadRequest("请求体须为 JSON 对象 (body must be a JSON object)")
+        check_json_value(data)
+    g.govhall_body = data
     return data
 
 
+class _NotJSON(ValueError):
+    pass
+
+
+def _refuse_constant(name):
+    raise _NotJSON(f"JSON 中不能有 {name} (NaN and Infinity are not JSON)")
+
+
+def check_json_value(value, limit_depth: int = MAX_JSON_DEPTH):
+    """Walks a parsed JSON value without recursion: depth, and text that UTF-8 can carry."""
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if depth > limit_depth:
+            raise BadRequest(f"JSON 嵌套不能超过 {limit_depth} 层 (JSON nested too deeply)")
+        if isinstance(item, dict):
+            for key, inner in item.items():
+                _check_text(key)
+                pending.append((inner, depth + 1))
+        elif isinstance(item, list):
+            pending.extend((inner, depth + 1) for inner in item)
+        elif isinstance(item, str):
+            _check_text(item)
+
+
+def _check_text(text: str):
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadRequest("文字中含有无效字符（孤立的代理码位） (lone surrogate in text)")
+
+
 def _int(value, name, required=False):
+    """An integer field: a JSON integer, or a string of ASCII digits (never "²" or "١": Python's
+    isdigit takes them, int() then fails)."""
     if value is None:
         if required:
             raise BadRequest(f"缺少 {name} ({name} is required)")
         return None
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)
+    if isinstance(value, str):
+        if not ASCII_INTEGER.fullmatch(value.strip()):
+            raise BadRequest(f"{name} 须为整数 ({name} must be an integer)")
+        value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int):
         raise BadRequest(f"{name} 须为整数 ({name} must be an integer)")
     if not -store.MAX_INTEGER <= value <= store.MAX_INTEGER:
@@ -56,12 +113,17 @@ def _int(value, name, required=False):
 
 
 def _text(value, name, limit=100):
-    """An optional short text field: a string or nothing, never an object turned into text."""
+    """An optional short text field: a string or nothing, never an object turned into text; longer
+    than `limit` is refused, not cut (a cut ticket number would name another ticket)."""
     if value is None:
         return None
     if not isinstance(value, str):
         raise BadRequest(f"{name} 须为文字 ({name} must be a string)")
-    return value.strip()[:limit] or None
+    _check_text(value)
+    value = value.strip()
+    if len(value) > limit:
+        raise BadRequest(f"{name} 不能超过 {limit} 个字 ({name} longer than {limit})")
+    return value or None
 
 
 def _id_hash(value):
@@ -114,13 +176,22 @@ def display():
 @api.get("/stream")
 def stream():
     """Server-sent events from the event log. `Last-Event-ID` (or ?last_event_id=) replays what was
-    missed; without it the stream starts at the newest event."""
+    missed; without it the stream starts at the newest event.
+
+    What a subscriber sees depends on who it is (`events.Audience`): without a token, the public
+    picture only, and a replay no older than the hall's day."""
     broker = get_broker()
     raw = request.headers.get("Last-Event-ID") or request.args.get("last_event_id")
-    try:
-        last = int(raw) if raw not in (None, "") else broker.last_id
-    except ValueError:
-        raise BadRequest("Last-Event-ID 须为整数")
+    last = _int(raw.strip() if raw not in (None, "") else None, "Last-Event-ID")
+    if last is None:
+        last = broker.last_id
+    last = max(0, last)
+    audience = _stream_audience()
+    if not audience.everything:
+        queue = get_queue()
+        first_today = store.first_event_id_at_or_after(get_db(), clock.day_start_utc(queue.today(), queue.zone))
+        floor = (first_today - 1) if first_today is not None else broker.last_id
+        last = max(last, floor)
 
     def generate(last_id):
         yield f"retry: {STREAM_RETRY_MS}\n: connected {last_id}\n\n".encode()
@@ -128,7 +199,7 @@ def stream():
             fresh = broker.events_after(last_id)
             if fresh:
                 last_id = fresh[-1]["id"]
-                chunk = sse_chunk(fresh)
+                chunk = audience.chunk(fresh)
                 if chunk:
                     yield chunk
             if not broker.wait(last_id, STREAM_HEARTBEAT_SECONDS):
@@ -140,6 +211,16 @@ def stream():
     response.headers["Cache-Control"] = "no-cache"
     response.headers["X-Accel-Buffering"] = "no"
     return response
+
+
+def _stream_audience() -> Audience:
+    principal = current_principal()
+    if principal.is_staff:
+        return STAFF
+    if principal.kind == "evaluator":
+        window = store.get_window_by_id(get_db(), principal.window_id)
+        return evaluator_audience(window["number"]) if window else EVERYONE
+    return EVERYONE
 
 
 # --- kiosks ---------------------------------------------------------------------
@@ -164,11 +245,16 @@ def kiosk_heartbeat(kiosk_id):
     principal = current_principal()
     if principal.kind == "kiosk" and principal.kiosk_id != kiosk_id:
         raise Forbidden("只能上报本机的心跳")
+    if len(request.get_data(cache=True)) > MAX_HEARTBEAT_BYTES:
+        raise PayloadTooLarge(f"心跳数据不能超过 {MAX_HEARTBEAT_BYTES // 1024} KB")
     data = body()
     db = get_db()
     if not store.get_kiosk(db, kiosk_id):
         raise NotFound(f"没有编号为 {kiosk_id} 的自助机")
-    printer_status = str(data.get("printer_status", "unknown"))[:40]
+    printer_status = data.get("printer_status", "unknown")
+    if not isinstance(printer_status, str):
+        raise BadRequest("printer_status 须为文字")
+    printer_status = _text(printer_status, "printer_status", limit=40) or "unknown"
     with store.immediate(db):
         store.update_kiosk_heartbeat(db, kiosk_id, clock.to_iso(clock.utc_now()), printer_status,
                                      _int(data.get("content_version"), "content_version"),
@@ -253,11 +339,30 @@ def cancel_ticket(ticket_id):
 @api.post("/evaluations")
 @require("evaluator", "staff")
 def evaluate():
+    """The evaluator device of the window that served the ticket. Staff are let through the guard
+    only to be told, by the domain, that staff never rate."""
     data = body()
     result = get_queue().evaluate(_int(data.get("ticket_id"), "ticket_id", required=True),
                                   _int(data.get("level"), "level", required=True),
-                                  current_principal(), comment=data.get("comment"))
+                                  current_principal(), comment=data.get("comment"), reasons=data.get("reasons"))
     return jsonify(result), 201
+
+
+@api.post("/tickets/<token>/evaluation")
+def evaluate_own_ticket(token):
+    """The citizen holding the ticket's token (the phone page /t/<token>, the ticket's QR code)."""
+    data = body()
+    result = get_queue().evaluate_by_citizen(token, _int(data.get("level"), "level", required=True),
+                                             comment=data.get("comment"), reasons=data.get("reasons"))
+    return jsonify(result), 201
+
+
+@api.post("/evaluations/<int:evaluation_id>/void")
+@require("admin")
+def void_evaluation(evaluation_id):
+    data = body()
+    return jsonify(get_queue().void_evaluation(evaluation_id, _text(data.get("reason"), "reason", limit=500),
+                                               current_principal()))
 
 
 # --- errors ---------------------------------------------------------------------

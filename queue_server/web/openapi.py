@@ -6,6 +6,18 @@ ERROR = {"$ref": "#/components/schemas/Error"}
 TICKET = {"$ref": "#/components/schemas/Ticket"}
 
 
+RATING = {"type": "object", "required": ["level"], "properties": {
+    "level": {"type": "integer", "minimum": 1, "maximum": 5, "description": "5 非常满意 … 1 非常不满意"},
+    "comment": {"type": "string", "maxLength": 500},
+    "reasons": {"type": "array", "maxItems": 10, "items": {"type": "string", "maxLength": 40}}}}
+EVALUATION = {"type": "object", "required": ["id", "ticket_id", "number", "level", "level_name", "source"],
+              "properties": {"id": {"type": "integer"}, "ticket_id": {"type": "integer"}, "number": {"type": "string"},
+                             "level": {"type": "integer"}, "level_name": {"type": "string"},
+                             "comment": {"type": ["string", "null"]},
+                             "reasons": {"type": "array", "items": {"type": "string"}},
+                             "source": {"type": "string", "enum": ["evaluator", "citizen"]}}}
+
+
 def _op(summary, who, request=None, response=None, status="200", params=None):
     op = {"summary": summary, "description": f"Who: {who}",
           "responses": {status: {"description": "OK", "content": {"application/json": {"schema": response or {"type": "object"}}}},
@@ -103,12 +115,22 @@ def openapi_spec() -> dict:
             "/announcements/{event_id}.wav": {"get": {"summary": "The spoken call of an event",
                                                       "parameters": [_path("event_id")],
                                                       "responses": {"200": {"description": "audio/wav"}}}},
-            "/evaluations": {"post": _op("Record a 好差评 level for a finished ticket, once", "evaluator of that window, staff, admin",
-                                         status="201", request={
-                                             "type": "object", "required": ["ticket_id", "level"],
-                                             "properties": {"ticket_id": {"type": "integer"},
-                                                            "level": {"type": "integer", "minimum": 1, "maximum": 5},
-                                                            "comment": {"type": "string"}}})},
+            "/evaluations": {"post": _op("Record a 好差评 level for a finished ticket, once",
+                                         "the evaluator device of the window that served the ticket, within "
+                                         "[evaluation] device_minutes of finish; staff never rate",
+                                         status="201", request=RATING | {
+                                             "required": ["ticket_id", "level"],
+                                             "properties": {"ticket_id": {"type": "integer"}, **RATING["properties"]}},
+                                         response=EVALUATION)},
+            "/tickets/{token}/evaluation": {"post": _op(
+                "The citizen rates their finished ticket (phone page, ticket QR), once",
+                "anyone holding the ticket's token, within [evaluation] citizen_hours of finish",
+                status="201", request=RATING, response=EVALUATION, params=[_path("token", "string")])},
+            "/evaluations/{id}/void": {"post": _op(
+                "Void a rating with a reason: kept, audited, left out of every figure; its follow-up case is withdrawn",
+                "admin", params=[_path("id")], request={
+                    "type": "object", "required": ["reason"],
+                    "properties": {"reason": {"type": "string", "minLength": 1, "maxLength": 500}}})},
             "/tickets/{id}/cancel-by-staff": {"post": _op("Cancel a waiting ticket", "staff", params=[_path("id")])},
             "/kiosks/id-hash-key": {"get": _op("The key a kiosk hashes ID numbers with before sending them", "kiosk token")},
             "/kiosks/me": {"get": _op("This kiosk's own record (its id for the heartbeat)", "kiosk token")},

@@ -50,7 +50,8 @@ def finish_and_rate(db, config, when, level, window=1, staff_id=1, comment=None)
     queue.issue_ticket(service_id)
     ticket = queue.call_next(window, staff)
     queue.finish(window, staff)
-    return queue.evaluate(ticket["id"], level, staff, comment=comment)
+    evaluator = Principal("evaluator", window_id=store.get_window(db, window)["id"])
+    return queue.evaluate(ticket["id"], level, evaluator, comment=comment)
 
 
 def test_a_bad_rating_opens_a_case_due_in_working_days(hall_db, hall_config):

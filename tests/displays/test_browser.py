@@ -241,3 +241,35 @@ def test_the_ticket_page_follows_the_ticket_on_a_phone(server, hall, context, to
     # fits a phone: nothing wider than the screen
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     assert phone.js_errors == []
+
+
+def test_the_citizen_rates_a_finished_ticket_on_the_phone_once(server, hall, context, tokens):
+    kiosk, staff = Api(server.url, tokens["kiosk"]), Api(server.url, tokens["staff1"])
+    mine = kiosk.issue(service_id(hall, "最低生活保障申请"))
+    phone = open_page(context, mine["status_url"].replace("http://127.0.0.1:8080", server.url), 390, 844)
+    phone.wait_for_function("document.documentElement.dataset.live === 'online'")
+    expect(phone.locator("#rate")).to_be_hidden()  # nothing to rate while waiting
+    staff.post("/windows/1/open")
+    staff.post("/windows/1/call-next")
+    staff.post("/windows/1/finish")
+    expect(phone.locator("#rate")).to_be_visible(timeout=ALLOWANCE)
+    expect(phone.locator("#rate-send")).to_be_disabled()
+    phone.locator("#rate [data-level='2']").click()
+    phone.locator("#rate-comment").fill("窗口说明材料要求不清楚")
+    screenshot(phone, "ticket-rate-390x844")
+    phone.locator("#rate-send").click()
+    expect(phone.locator("#rated-detail")).to_have_text("您的评价：不满意", timeout=ALLOWANCE)
+    expect(phone.locator("#rate")).to_be_hidden()
+    screenshot(phone, "ticket-rated-390x844")
+    db = db_of(hall)
+    try:
+        saved = store.get_evaluation_for_ticket(db, mine["id"])
+        assert (saved["level"], saved["source"], saved["comment"]) == (2, "citizen", "窗口说明材料要求不清楚")
+        assert store.get_followup_case_by_evaluation(db, saved["id"]) is not None
+    finally:
+        db.conn.close()
+    # reloaded later: the rating given, no second one offered
+    phone.reload()
+    expect(phone.locator("#rated-detail")).to_have_text("您的评价：不满意")
+    expect(phone.locator("#rate")).to_be_hidden()
+    assert phone.js_errors == []

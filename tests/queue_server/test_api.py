@@ -85,7 +85,8 @@ def test_clear_errors_for_bad_input(client, tokens):
     post(client, "/tickets", kiosk, json={"service_id": 1})
     assert_error(post(client, "/windows/1/call-next", staff), 409, "window_paused")
     assert_error(post(client, "/windows/1/hold", staff, json={"after": "x"}), 400, "bad_request")
-    assert_error(post(client, "/evaluations", staff, json={"ticket_id": 1, "level": 9}), 400, "bad_request")
+    assert_error(post(client, "/evaluations", tokens["evaluator1"], json={"ticket_id": 1, "level": 9}), 400,
+                 "bad_request")
 
 
 def test_closed_service_and_full_cap_are_409(client, tokens, hall_db):
@@ -111,9 +112,10 @@ def test_full_ticket_cycle_and_status_by_token(client, tokens):
     assert "token" not in called  # a window never sees the citizen's token
     finished = post(client, "/windows/1/finish", staff, json={"outcome": "办结"}).json()
     assert finished["status"] == "done"
-    evaluation = post(client, "/evaluations", staff, json={"ticket_id": issued["id"], "level": 5})
+    evaluator = tokens["evaluator1"]
+    evaluation = post(client, "/evaluations", evaluator, json={"ticket_id": issued["id"], "level": 5})
     assert evaluation.status_code == 201
-    assert_error(post(client, "/evaluations", staff, json={"ticket_id": issued["id"], "level": 5}), 409,
+    assert_error(post(client, "/evaluations", evaluator, json={"ticket_id": issued["id"], "level": 5}), 409,
                  "already_evaluated")
 
 

@@ -169,8 +169,9 @@ def test_a_database_from_before_the_counts_gets_them_from_its_tickets(tmp_path):
                                      ).fetchall():
             db.execute(f"DROP TRIGGER {trigger}")
         db.execute(f"PRAGMA user_version={counts_migration}")
-    store.migrate(db)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == version
+    # only the counts migration runs again: those after it (ALTER TABLE ADD COLUMN) run once
+    store.storage.migrate(db, store.MIGRATIONS[:counts_migration + 1])
+    db.execute(f"PRAGMA user_version={version}")
     assert store.count_waiting_by_service(db, queue.today()) == {service_id: 4}
     assert_counts_exact(db, queue.today())
     db.conn.close()

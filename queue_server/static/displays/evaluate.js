@@ -157,7 +157,9 @@
   }
 
   idle();
-  const feed = new Feed({ snapshotUrl: "/api/v1/display", onSnapshot, onEvent, refreshDelayMs: 1000 });
+  // with its token the stream gives this window's ticket ids, which the rating is filed by
+  const fetchOptions = token ? { headers: { Authorization: `Bearer ${token}` } } : {};
+  const feed = new Feed({ snapshotUrl: "/api/v1/display", onSnapshot, onEvent, refreshDelayMs: 1000, fetchOptions });
   window.govhallFeed = feed;
   feed.start(page.snapshot);
 })();

@@ -66,8 +66,9 @@ const GovhallLive = (() => {
     async _read(url, connection) {
       let response;
       try {
-        response = await fetch(url, { cache: "no-store", credentials: "same-origin", signal: connection.signal,
-                                      headers: { Accept: "text/event-stream" } });
+        // a device's token (fetchOptions.headers) goes on the stream too: it decides what the stream tells
+        const headers = Object.assign({ Accept: "text/event-stream" }, (this.options.fetchOptions || {}).headers);
+        response = await fetch(url, { cache: "no-store", credentials: "same-origin", signal: connection.signal, headers });
       } catch (error) {
         this._dropped(connection, false);  // refused, unreachable, or aborted on purpose
         return;
