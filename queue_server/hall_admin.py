@@ -266,6 +266,8 @@ def save_staff(db, actor_id, staff_id: int | None, name, employee_no, role, acti
             if staff_id == actor_id and (role != "admin" or not active):
                 raise Conflict("不能取消自己的管理员权限或停用自己")
             store.update_row(db, "staff", staff_id, values)
+            if not active:  # disabled: out at once, wherever logged in
+                accounts.end_sessions(db, staff_id)
             action = "updated"
         _changed(db, actor_id, "staff", action, id=staff_id, name=name, employee_no=employee_no)
     return staff_id
@@ -293,6 +295,7 @@ def reset_password(db, actor_id, staff_id: int, password: str):
         if not staff:
             raise NotFound(f"没有编号为 {staff_id} 的人员")
         store.update_row(db, "staff", staff_id, {"password_hash": password_hash})
+        accounts.end_sessions(db, staff_id)
         _changed(db, actor_id, "staff", "password_reset", id=staff_id, name=staff["name"])
 
 
