@@ -304,12 +304,24 @@ def photos_dir(config: dict) -> Path:
     return Path(config["server"]["database"]).resolve().parent / "photos"
 
 
+PHOTO_MAX_BYTES = 8 * 1024 * 1024
+PHOTO_MAX_PIXELS = 40_000_000  # a 7000×5700 camera photo; a "decompression bomb" declares far more
+
+
 def portrait_jpeg(data: bytes) -> bytes:
     """An uploaded image checked, turned upright and cropped to a 3:4 portrait, as JPEG bytes.
     Decoding a phone's 12-megapixel photo takes a CPU-second: the server runs this in a helper."""
+    if len(data) > PHOTO_MAX_BYTES:
+        raise BadRequest(f"照片文件不能超过 {PHOTO_MAX_BYTES // (1024 * 1024)} MB")
     try:
-        image = Image.open(io.BytesIO(data))
+        image = Image.open(io.BytesIO(data))  # reads the header only: the size is known before decoding
+        if image.width * image.height > PHOTO_MAX_PIXELS:
+            raise BadRequest(f"照片像素过多（{image.width}×{image.height}），请缩小到 {PHOTO_MAX_PIXELS // 1_000_000} 百万像素以内")
+        if image.format == "JPEG":
+            image.draft("RGB", (PHOTO_SIZE[0] * 2, PHOTO_SIZE[1] * 2))  # a JPEG decodes straight to a smaller scale
         image.load()
+    except Image.DecompressionBombError:  # Pillow's own limit, met at open for the largest claims
+        raise BadRequest(f"照片像素过多，请缩小到 {PHOTO_MAX_PIXELS // 1_000_000} 百万像素以内")
     except (UnidentifiedImageError, OSError):
         raise BadRequest("照片须为 JPEG 或 PNG 图片")
     if image.width < 60 or image.height < 80:
