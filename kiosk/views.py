@@ -275,8 +275,10 @@ class KioskRoot(FloatLayout):
     def on_kv_post(self, _base):
         manager = self.ids.manager
         manager.transition = NoTransition()  # instant: no animation to wait for, nothing to burn CPU
+        from .checkin import CheckInScreen  # it builds on this module's screens
+
         for screen_class in (HomeScreen, DepartmentsScreen, ServicesScreen, TicketScreen, DisclosureScreen,
-                             ArticleScreen, GuidesScreen, GuideScreen):
+                             ArticleScreen, GuidesScreen, GuideScreen, CheckInScreen):
             manager.add_widget(screen_class(name=screen_class.screen_name))
         manager.current = "home"
 
@@ -308,6 +310,7 @@ class HomeScreen(KioskScreen):
         ("take_ticket", (0.776, 0.157, 0.157, 1), "departments"),
         ("disclosure", (0.082, 0.396, 0.753, 1), "disclosure"),
         ("guides", (0.18, 0.49, 0.196, 1), "guides"),
+        ("checkin", (0.416, 0.106, 0.604, 1), "checkin"),
     )
 
     def on_kv_post(self, _base):
@@ -327,7 +330,7 @@ class HomeScreen(KioskScreen):
         for tile in self.ids.entries.children:
             tile.title = kiosk.tr(f"home.{tile.entry}")
             tile.hint = kiosk.tr(f"home.{tile.entry}_hint")
-            if tile.entry == "take_ticket":
+            if tile.entry in ("take_ticket", "checkin"):
                 tile.enabled = kiosk.server_state != "offline"
                 if not tile.enabled:
                     tile.hint = kiosk.tr("offline.tile")

@@ -31,6 +31,20 @@ def render(template: str, **values):
                            nav=NAV, **values)
 
 
+@admin_content.app_template_filter("sync_status")
+def sync_status(run: dict) -> str:
+    """A run's outcome as the admin reads it: a run in which pages failed is not 已完成, and one in which
+    nothing at all came through (the website unreachable) is 失败."""
+    if run["status"] == "running":
+        return "进行中"
+    if run["status"] == "failed":
+        return "失败"
+    if run.get("failed"):
+        fetched = (run.get("new") or 0) + (run.get("changed") or 0) + (run.get("unchanged") or 0)
+        return f"部分失败（{run['failed']} 页）" if fetched else "失败"
+    return "已完成"
+
+
 def _site_path() -> str:
     return current_app.config["GOVHALL"]["content"].get("site") or ""
 

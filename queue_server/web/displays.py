@@ -28,6 +28,7 @@ STATE_NAMES = {"open": "开放", "paused": "暂停服务", "closed": "未开放"
 EVALUATION_REASON_CHOICES = ("等候时间太长", "服务态度不好", "业务不熟练", "一次性告知不清楚", "材料要求反复",
                              "办理时间太长", "未能办成", "窗口人员离岗", "收费不合理", "其他")
 BAD_LEVELS_ASKING_REASONS = (1, 2)
+NEAR_AHEAD = 3  # the phone page chimes and vibrates once when this few people are ahead
 
 
 def _config() -> dict:
@@ -153,6 +154,6 @@ def ticket_page(token):
         return render_template("displays/ticket_missing.html", hall=_config()["hall"]["name"]), 404
     levels = [{"level": level, "name": name} for level, name in EVALUATION_LEVELS.items()]
     return render_template("displays/ticket.html", hall=_config()["hall"]["name"], ticket=ticket,
-                           notices=_config()["hall"].get("notices", []), levels=levels,
+                           notices=queue.notices(), levels=levels,
                            comment_limit=EVALUATION_TEXT_LIMIT,
-                           page=_hall_page_data(ticket=ticket, token=token))
+                           page=_hall_page_data(ticket=ticket, token=token, near_ahead=NEAR_AHEAD))

@@ -82,7 +82,18 @@ def _live_pages(context, server, window):
     return hall_page, window_page
 
 
+def _open(hall, window):
+    """An open window has its own row on the hall screen (closed ones fold into one line)."""
+    db = db_of(hall)
+    try:
+        staff = store.find_staff_login(db, "王丽")
+        Queue(db, hall).open_window(window, Principal("staff", role="staff", staff_id=staff["id"]))
+    finally:
+        db.conn.close()
+
+
 def test_an_admin_renaming_a_window_shows_on_the_displays_at_once(server, hall, context):
+    _open(hall, 4)
     hall_page, window_page = _live_pages(context, server, 4)
     expect(window_page.locator("#window-name")).to_have_text("市场监管窗口")
     db = db_of(hall)
@@ -105,6 +116,7 @@ def test_an_admin_renaming_a_window_shows_on_the_displays_at_once(server, hall, 
 
 
 def test_an_event_of_a_type_the_pages_do_not_know_still_refreshes_them(server, hall, context):
+    _open(hall, 2)
     hall_page, window_page = _live_pages(context, server, 2)
     db = db_of(hall)
     try:

@@ -15,6 +15,7 @@ UI = Path(__file__).resolve().parent / "ui"
 
 RUNS = [
     ("test_ticket_flow.py", "1280x800"),
+    ("test_checkin.py", "1280x800"),
     ("test_offline.py", "1280x800"),
     ("test_kiosk_mode.py", "1280x800"),
     ("test_screens.py", "1080x1920"),

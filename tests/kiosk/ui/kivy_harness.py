@@ -93,6 +93,8 @@ def find_all(app, kind: str | None = None, text: str | None = None, **props):
 def find(app, kind: str | None = None, text: str | None = None, **props):
     frames(2)  # let a screen that was just switched to lay itself out
     matches = [w for w in find_all(app, kind, text, **props) if visible(w)]
+    # a whole-text match first: "取号" is the 取号 tile, not 预约取号
+    matches.sort(key=lambda w: (getattr(w, "title", None) or getattr(w, "text", None) or "") != text)
     assert matches, f"no visible {kind or 'widget'} with text {text!r} {props or ''} on screen {app.manager.current}"
     return matches[0]
 
