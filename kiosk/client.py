@@ -6,6 +6,8 @@ cap), or `ServerUnreachable` (no answer at all: the kiosk keeps working from its
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import requests
 
 CONNECT_TIMEOUT_S = 1.5
@@ -64,6 +66,10 @@ class HallClient:
 
     def issue_ticket(self, service_id: int) -> dict:
         return self._call("POST", "/tickets", json={"service_id": service_id})
+
+    def check_in(self, code: str) -> dict:
+        """A booking's code → its priority ticket (the server checks the check-in window)."""
+        return self._call("POST", f"/appointments/{quote(code, safe='')}/check-in")
 
     # --- this kiosk -----------------------------------------------------------
 

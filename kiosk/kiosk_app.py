@@ -116,6 +116,9 @@ class KioskApp(App):
         Window.bind(size=self._on_window_size, on_touch_down=self._on_activity, on_key_down=self._on_key,
                     on_request_close=self._on_request_close)
         self._on_window_size(Window, Window.size)
+        from .checkin import ScannerListener
+
+        self.scanner = ScannerListener()  # a booking's QR scanned on the home screen checks it in
         if self.kiosk_mode:
             Window.show_cursor = False
         return KioskRoot()
@@ -383,6 +386,37 @@ class KioskApp(App):
                 on_refused(message)
 
         self.background.run(self.background.network, lambda: self.client.issue_ticket(choice.id),
+                            on_done=issued, on_error=failed)
+
+    def check_in_appointment(self, code: str, on_refused=None):
+        """预约取号: the booking's code checked in at the server; its ticket shown and printed."""
+        if self.issuing:
+            return
+        self.issuing = True
+        flow = self.flow
+
+        def issued(ticket: dict):
+            if flow != self.flow:
+                return
+            self.issuing = False
+            self.show_ticket(ticket)
+
+        def failed(error: Exception):
+            if flow != self.flow:
+                return
+            self.issuing = False
+            if isinstance(error, ServerUnreachable):
+                self._services_failed(error)
+                message = self.tr("services.offline")
+            elif isinstance(error, ServerRejected):
+                message = error.message  # the server's own words: when to come, or what to do
+            else:
+                log.exception("checking in a booking failed", exc_info=error)
+                message = self.tr("checkin.refused", message=str(error))
+            if on_refused is not None:
+                on_refused(message)
+
+        self.background.run(self.background.network, lambda: self.client.check_in(code),
                             on_done=issued, on_error=failed)
 
     def show_ticket(self, ticket: dict):

@@ -20,6 +20,7 @@ def ticket_slip(ticket: dict, hall_name: str, notices: list[str], timezone: str)
                       estimated_wait_min=ticket.get("estimated_wait_min"),
                       issued_at=datetime.fromisoformat(ticket["issued_at"]), status_url=ticket["status_url"],
                       notices=list(notices), timezone=timezone,
+                      tag="预约" if ticket.get("appointment") else ("绿色通道" if ticket.get("priority") else ""),
                       windows=tuple(int(number) for number in ticket.get("windows") or ()))
 
 
