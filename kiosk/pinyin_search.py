@@ -50,7 +50,7 @@ class PinyinIndex:
                 "publisher": document.get("publisher")}))
         return cls(entries)
 
-    def search(self, letters: str, limit: int = 50) -> list[dict]:
+    def search(self, letters: str, limit: int | None = None) -> list[dict]:
         """Titles whose pinyin holds `letters`, best first: initials from the start, whole
         syllables from the start, initials anywhere, syllables anywhere; guides before
         documents within a rank (a citizen usually wants to get something done)."""
@@ -71,4 +71,4 @@ class PinyinIndex:
                 continue
             ranked.append((rank, order, entry.hit))
         ranked.sort(key=lambda item: (item[0], item[1]))
-        return [dict(hit) for _rank, _order, hit in ranked[:limit]]
+        return [hit for _rank, _order, hit in ranked[:limit]]

@@ -32,7 +32,7 @@ from .qr import qr_texture
 
 LONG_PRESS_SECONDS = 3
 DOCUMENTS_PAGE = 30
-SEARCH_RESULTS = 50
+SEARCH_PAGE = 10  # rows of a search at a time: each is drawn anew at every key press
 # "1." "（二）" "第三步：" "①" at the start of a step as written on the website
 LEADING_NUMBER = re.compile(r"^(?:第?[0-9一二三四五六七八九十]+[、.．)）:：步]|[（(][0-9一二三四五六七八九十]+[)）]|[①-⑳])\s*")
 # Tappable topics for those who cannot type Chinese on a touch screen: the words people
@@ -474,6 +474,10 @@ class DisclosureScreen(KioskScreen):
     total = NumericProperty(0)
     keyboard_open = BooleanProperty(False)
 
+    def on_kv_post(self, _base):
+        self._row_pool: list = []
+        self._hits: list[dict] | None = None  # the search's hits, None while a category is listed
+
     def show(self, **_context):
         self.refresh()
 
@@ -540,58 +544,78 @@ class DisclosureScreen(KioskScreen):
         self.total = reader.count_documents(category or None)
         self.heading = kiosk.tr("disclosure.list", category=category or kiosk.tr("disclosure.all"), count=self.total)
         self.empty_text = kiosk.tr("disclosure.empty")
-        self.ids.results.clear_widgets()
+        self._clear_rows()
+        self._hits = None
         self.ids.results_scroller.scroll_y = 1  # a new list starts at its top
-        self.shown = 0
         self._select_chips()
         self.more()
 
     def more(self):
+        """The next page: of the search's hits, or of the category's documents."""
+        if self._hits is not None:
+            for hit in self._hits[self.shown:self.shown + SEARCH_PAGE]:
+                self._show_row(self._hit_row(hit))
+            return
         documents = app().cache.reader.documents(category=self.category or None, limit=DOCUMENTS_PAGE,
                                                  offset=self.shown)
         for document in documents:
-            self._add_document_row(document)
-        self.shown += len(documents)
+            self._show_row(self._document_row(document))
 
-    def _add_document_row(self, document: dict, snippet: str = ""):
+    # Rows are made once and reused: applying the row's kv rule costs far more than new
+    # words in it, and a search redraws the list at every key press.
+    def _clear_rows(self):
+        self.ids.results.clear_widgets()
+        self.shown = 0
+
+    def _show_row(self, values: dict):
+        pool = self._row_pool
+        if self.shown < len(pool):
+            row = pool[self.shown]
+        else:
+            row = Factory.ListRow()
+            row.bind(on_release=lambda row: self.open_item(*row.payload))
+            pool.append(row)
+        row.title, row.subtitle, row.payload = values["title"], values["subtitle"], values["payload"]
+        self.ids.results.add_widget(row)
+        self.shown += 1
+
+    @staticmethod
+    def _document_row(document: dict, snippet: str = "") -> dict:
         subtitle = " · ".join(filter(None, [document.get("published_on"), document.get("doc_no"),
                                             document.get("publisher")]))
         if snippet:
             subtitle = snippet + ("\n" + subtitle if subtitle else "")
-        row = Factory.ListRow(title=document["title"], subtitle=subtitle, payload=("document", document["id"]))
-        row.bind(on_release=lambda row: self.open_item(*row.payload))
-        self.ids.results.add_widget(row)
+        return {"title": document["title"], "subtitle": subtitle, "payload": ("document", document["id"])}
 
     def search_letters(self):
         """Pinyin typed so far: initials (sb) or whole syllables (shebao), as-you-type."""
         kiosk = app()
-        hits = kiosk.pinyin_index.search(self.typed, limit=SEARCH_RESULTS)
+        hits = kiosk.pinyin_index.search(self.typed)
         self.query = ""
-        self._show_hits(hits, kiosk.tr("disclosure.results", q=self.typed, count=len(hits)))
+        self._show_hits(hits, self.typed)
 
     def search(self, words: str):
         kiosk = app()
         self.query, self.typed = words, ""
-        results = kiosk.cache.reader.search(words, limit=SEARCH_RESULTS)
-        self._show_hits(results, kiosk.tr("disclosure.results", q=words, count=len(results)))
+        self._show_hits(kiosk.cache.reader.search(words, limit=100), words)
 
-    def _show_hits(self, hits: list[dict], heading: str):
+    def _show_hits(self, hits: list[dict], searched: str):
+        """The best SEARCH_PAGE hits (更多 shows the next); the heading tells how many in all."""
         kiosk = app()
-        self.heading = heading
+        self.heading = kiosk.tr("disclosure.results", q=searched, count=len(hits))
         self.empty_text = kiosk.tr("disclosure.none")
-        self.total = self.shown = len(hits)
-        self.ids.results.clear_widgets()
+        self._clear_rows()
+        self._hits = hits
+        self.total = len(hits)
         self.ids.results_scroller.scroll_y = 1
         self._select_chips()
-        for hit in hits:
-            if hit["kind"] == "guide":
-                row = Factory.ListRow(title=hit["title"], payload=("guide", hit["service"]),
-                                      subtitle=" · ".join(filter(None, [kiosk.tr("disclosure.guide_hit"),
-                                                                        hit.get("snippet") or ""])))
-                row.bind(on_release=lambda row: self.open_item(*row.payload))
-                self.ids.results.add_widget(row)
-            else:
-                self._add_document_row(hit, snippet=hit.get("snippet") or "")
+        self.more()
+
+    def _hit_row(self, hit: dict) -> dict:
+        if hit["kind"] == "guide":
+            return {"title": hit["title"], "payload": ("guide", hit["service"]),
+                    "subtitle": " · ".join(filter(None, [app().tr("disclosure.guide_hit"), hit.get("snippet") or ""]))}
+        return self._document_row(hit, snippet=hit.get("snippet") or "")
 
     def open_item(self, kind: str, key):
         if kind == "guide":
@@ -726,7 +750,9 @@ class GuideScreen(KioskScreen):
             if name in ("procedure", "materials"):
                 items = guide_items(self.guide.get(name))
                 for number, item in enumerate(items, start=1):
-                    sections.add_widget(Factory.BodyText(text=f"{number}. {item}"))
+                    # no space after the number: Kivy wraps at spaces, and a Chinese sentence
+                    # after one would leave "1." alone on its line
+                    sections.add_widget(Factory.BodyText(text=f"{number}.{item}"))
                 if not items:
                     sections.add_widget(Factory.BodyText(text=kiosk.tr("guide.not_given")))
                 continue

@@ -24,6 +24,7 @@ PHOTO_SIZE = (360, 480)  # 3:4, the 监督岗牌 portrait
 KIOSK_SILENT_AFTER = timedelta(minutes=3)  # a kiosk beats every 30 s ([kiosk] heartbeat_seconds)
 PRINTER_ALERTS = {"paper_out": "缺纸", "cover_open": "纸仓盖未关", "offline": "打印机离线或故障",
                   "paper_near_end": "纸将用尽"}
+HELP_ALERT_FOR = timedelta(minutes=10)  # a citizen's 呼叫工作人员 stays on the console this long
 
 
 def _changed(db, actor_id, what, action, **data) -> int:
@@ -429,6 +430,9 @@ def kiosk_health(db, now: datetime | None = None) -> list[dict]:
     """Every kiosk with `alerts`: silent (no heartbeat for a while), printer out of paper and so on."""
     now = now or clock.utc_now()
     kiosks = store.list_kiosks_with_tokens(db)
+    help_calls = {}
+    for event in store.events_of_type_since(db, "kiosk_help", clock.to_iso(now - HELP_ALERT_FOR)):
+        help_calls[event["data"].get("kiosk_id")] = event
     for kiosk in kiosks:
         alerts = []
         if not kiosk["live_tokens"]:
@@ -444,6 +448,10 @@ def kiosk_health(db, now: datetime | None = None) -> list[dict]:
                 alerts.append(f"已 {int(silent.total_seconds() // 60)} 分钟无心跳")
         if kiosk["printer_status"] in PRINTER_ALERTS:
             alerts.append(PRINTER_ALERTS[kiosk["printer_status"]])
+        call = help_calls.get(kiosk["id"])
+        kiosk["help_called_at"] = call["at"] if call else None
+        if call:  # first: a person is waiting at it
+            alerts.insert(0, call["data"].get("message") or f"自助机 {kiosk['id']} 需要协助")
         kiosk["alerts"] = alerts
     return kiosks
 

@@ -552,6 +552,14 @@ def append_event(db, at, type_, data: dict, ticket_id=None, window_id=None, serv
         [at, type_, ticket_id, window_id, service_id, staff_id, json.dumps(data, ensure_ascii=False)]).lastrowid
 
 
+def events_of_type_since(db, type_: str, since_iso: str) -> list[dict]:
+    """Events of one type at or after an instant (ISO, UTC), oldest first, data decoded."""
+    found = rows(db.execute("SELECT * FROM event WHERE type = ? AND at >= ? ORDER BY id", [type_, since_iso]))
+    for event in found:
+        event["data"] = json.loads(event["data"]) if event["data"] else {}
+    return found
+
+
 def events_after(db, event_id, limit=1000) -> list[dict]:
     found = rows(db.execute("SELECT * FROM event WHERE id > ? ORDER BY id LIMIT ?", [event_id, limit]))
     for event in found:

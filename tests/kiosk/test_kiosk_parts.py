@@ -115,3 +115,40 @@ def test_after_a_print_the_station_repeats_what_the_printer_said(live_server, to
     answering = PrinterStation("dummy:")
     answering.print_ticket(slip)
     assert answering.last_status == PrinterStatus.READY
+
+
+def test_a_call_for_help_reaches_the_staff_and_the_admin_console(live_server, tokens, hall_db):
+    from queue_server import hall_admin, store
+
+    client = HallClient(live_server.url, tokens["kiosk"])
+    kiosk_id = client.whoami()["id"]
+    answer = client.call_for_help(kiosk_id)
+    assert answer["message"] == f"自助机 {kiosk_id} 需要协助"
+    event = next(e for e in store.events_after(hall_db, 0) if e["type"] == "kiosk_help")
+    assert event["data"]["kiosk"] == "测试自助机" and event["id"] == answer["event_id"]
+    health = {k["id"]: k for k in hall_admin.kiosk_health(hall_db)}
+    assert health[kiosk_id]["alerts"][0] == f"自助机 {kiosk_id} 需要协助"
+    with pytest.raises(ServerRejected) as other:
+        client.call_for_help(kiosk_id + 1)  # a kiosk calls only for itself
+    assert other.value.status == 403
+
+
+def test_card_and_tile_edges_stand_out_from_the_background():
+    """WCAG's 3:1 for the edges of things to tap: white cards get an outline, tiles are solid."""
+    import re
+    from pathlib import Path
+
+    colours = {name: tuple(float(v) for v in values.split(",")[:3]) for name, values in re.findall(
+        r"^#:set (\w+) \(([^)]*)\)", (Path(__file__).parents[2] / "kiosk" / "kiosk.kv").read_text(), re.M)}
+
+    def luminance(rgb):
+        linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    def contrast(a, b):
+        high, low = sorted((luminance(a), luminance(b)), reverse=True)
+        return (high + 0.05) / (low + 0.05)
+
+    for edge in ("CARD_EDGE", "TICKET_RED", "INFO_BLUE", "GUIDE_GREEN", "HALL_BLUE"):
+        assert contrast(colours[edge], colours["BACKGROUND"]) >= 3.0, edge
+    assert contrast(colours["CARD_EDGE"], (1, 1, 1)) >= 3.0  # against the white card itself too

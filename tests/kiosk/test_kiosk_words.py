@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from conftest import make_hall
+from helpers import make_hall
 from kiosk import text
 from kiosk.catalog import parse_services
 from kiosk.printing import ticket_slip

@@ -390,6 +390,14 @@
       else if (!windowNumber && snapshot.windows) renderPicker(snapshot.windows);
       paint();
     },
+    onEvent: (event) => {
+      // a citizen pressed 呼叫工作人员 on a kiosk: every workstation hears it
+      if (event.type === "kiosk_help") {
+        const box = $("message");
+        box.textContent = `【求助】${event.data.message || "自助机需要协助"}（${event.data.kiosk || ""}）`;
+        box.className = "message error kiosk-help";
+      }
+    },
     onStatus: (online) => {
       $("live-state").textContent = online ? "实时连接正常" : "连接中断，正在重连…";
       $("live-state").className = "live-state " + (online ? "online" : "offline");

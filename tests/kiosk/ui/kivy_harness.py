@@ -43,8 +43,9 @@ def frames(count: int = 1):
         EventLoop.idle()
 
 
-def wait_until(condition, timeout: float = 10.0, what: str = "condition"):
-    """Let frames pass (background answers arrive through the Kivy clock) until `condition()`."""
+def wait_until(condition, timeout: float = 30.0, what: str = "condition"):
+    """Let frames pass (background answers arrive through the Kivy clock) until `condition()`.
+    The default is generous: a busy 2-core machine runs Kivy, the server and other suites at once."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         EventLoop.idle()
@@ -104,6 +105,14 @@ def tap(widget, hold: float = 0.0):
     (scrolled into view first, as a person would)."""
     from kivy.uix.scrollview import ScrollView
 
+    if widget.get_root_window() is None:
+        # the list it was in was rebuilt meanwhile (a poll brought new data): tap its successor,
+        # as a person would tap what is on the glass now
+        label = getattr(widget, "title", None) or getattr(widget, "text", None)
+        app = __import__("kivy.app", fromlist=["App"]).App.get_running_app()
+        successors = [w for w in find_all(app, type(widget).__name__, label) if visible(w)]
+        assert successors, f"{type(widget).__name__} {label!r} left the screen before it was tapped"
+        widget = successors[0]
     node = widget.parent
     while node is not None and node is not EventLoop.window and not isinstance(node, ScrollView):
         node = node.parent  # (the window is its own parent)

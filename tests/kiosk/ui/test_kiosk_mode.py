@@ -42,6 +42,23 @@ def test_language_and_big_type_are_one_tap_away_everywhere(at_home):
     assert not app.big_type
 
 
+def test_help_button_calls_the_staff(at_home, hall):
+    from queue_server import hall_admin
+
+    app = at_home
+    harness.tap(harness.find(app, "Tile", "办事指南"))
+    harness.tap(harness.find(app, "BarButton", "呼叫工作人员"))
+    harness.wait_until(lambda: app.help_state == "sent", what="the call for staff")
+    assert harness.find(app, "BarButton", "已呼叫，工作人员马上就到")
+    db = hall.db()
+    try:
+        alerts = {k["id"]: k["alerts"] for k in hall_admin.kiosk_health(db)}
+    finally:
+        db.conn.close()
+    assert f"自助机 {app.kiosk_id} 需要协助" in alerts[app.kiosk_id]  # the admin console's alert
+    app.help_state = ""
+
+
 def press_at(x: float, y_from_top: float, hold: float = 0.0):
     """A finger at a point of the glass, measured from the top-left as a touch screen does."""
     touch = UnitTestTouch(x, Window.height - y_from_top)

@@ -148,7 +148,7 @@ def test_idle_timeout_returns_home_and_drops_the_flow(at_home):
         harness.tap(harness.find(app, "WrapLabel", "请选择要办理的事项"))  # any touch restarts the countdown
         harness.pause(0.5)
         assert app.manager.current == "services"
-        harness.wait_until(lambda: app.manager.current == "home", timeout=5, what="idle timeout")
+        harness.wait_until(lambda: app.manager.current == "home", timeout=15, what="idle timeout")
     finally:
         app.idle_seconds = 600
         app._on_activity()
