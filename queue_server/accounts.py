@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
+from datetime import timedelta
 from dataclasses import dataclass
 
 from . import clock, offload, store
@@ -65,7 +67,10 @@ def set_password(db, staff_name: str, password: str):
     staff = store.find_staff_login(db, staff_name)
     if not staff:
         raise NotFound(f"没有人员 {staff_name}")
-    store.update_row(db, "staff", staff["id"], {"password_hash": hash_password(password)})
+    password_hash = hash_password(password)
+    with store.immediate(db):
+        store.update_row(db, "staff", staff["id"], {"password_hash": password_hash})
+        end_sessions(db, staff["id"])
 
 
 def add_staff(db, name: str, role: str, password: str | None = None, employee_no: str | None = None) -> int:
@@ -109,10 +114,64 @@ def register_evaluator(db, window_number: int) -> str:
 
 
 def check_login(db, login: str, password: str) -> dict | None:
+    """The staff member, or None. An unknown account costs the same hash check as a known one, so
+    the time of the answer does not tell which accounts exist."""
     staff = store.find_staff_login(db, login.strip())
-    if staff and staff["password_hash"] and password_matches(staff["password_hash"], password):
-        return staff
-    return None
+    stored = staff["password_hash"] if staff and staff["password_hash"] else _unknown_account_hash()
+    matches = password_matches(stored, password)
+    return staff if staff and staff["password_hash"] and matches else None
+
+
+_UNKNOWN_ACCOUNT_HASH: list[str] = []
+
+
+def _unknown_account_hash() -> str:
+    if not _UNKNOWN_ACCOUNT_HASH:  # made once per process, with the same method as real passwords
+        _UNKNOWN_ACCOUNT_HASH.append(hash_password(secrets.token_urlsafe(16)))
+    return _UNKNOWN_ACCOUNT_HASH[0]
+
+
+# --- login throttling -------------------------------------------------------------
+# Failed logins are counted per account and per address. From the FREE_FAILURES-th on, each
+# further try waits a delay that doubles (2 s, 4 s, 8 s ... up to 15 minutes); a try within the
+# delay is refused at once with 429 and Retry-After, without checking the password.
+
+FREE_FAILURES = 5
+MAX_LOGIN_DELAY = timedelta(minutes=15)
+FORGET_FAILURES_AFTER = timedelta(days=1)
+
+
+def throttle_keys(login: str, address: str | None) -> list[str]:
+    return [f"account:{login.strip().lower()[:100]}", f"address:{address or '-'}"]
+
+
+def login_retry_after(db, keys: list[str], now=None) -> int:
+    """Seconds to wait before these keys may try again (0: now)."""
+    now = now or clock.utc_now()
+    wait = 0.0
+    for found in store.login_failures(db, keys):
+        if found["failures"] < FREE_FAILURES:
+            continue
+        delay = min(timedelta(seconds=2 ** (found["failures"] - FREE_FAILURES + 1)), MAX_LOGIN_DELAY)
+        until = clock.from_iso(found["last_at"]) + delay
+        wait = max(wait, (until - now).total_seconds())
+    return math.ceil(wait) if wait > 0 else 0
+
+
+def record_login(db, keys: list[str], succeeded: bool, now=None):
+    now = now or clock.utc_now()
+    with store.immediate(db):
+        if succeeded:
+            store.clear_login_failures(db, keys[0])  # the account; an address stays suspect
+        else:
+            for key in keys:
+                store.record_login_failure(db, key, clock.to_iso(now))
+        store.forget_login_failures_before(db, clock.to_iso(now - FORGET_FAILURES_AFTER))
+
+
+def end_sessions(db, staff_id: int):
+    """Every login session and remember cookie of this account stops working (inside a write)."""
+    store.bump_session_generation(db, staff_id)
 
 
 # --- resolving the principal of a request ---------------------------------------

@@ -267,6 +267,8 @@ def save_staff(db, actor_id, staff_id: int | None, name, employee_no, role, acti
             if staff_id == actor_id and (role != "admin" or not active):
                 raise Conflict("不能取消自己的管理员权限或停用自己")
             store.update_row(db, "staff", staff_id, values)
+            if not active:  # disabled: out at once, wherever logged in
+                accounts.end_sessions(db, staff_id)
             action = "updated"
         _changed(db, actor_id, "staff", action, id=staff_id, name=name, employee_no=employee_no)
     return staff_id
@@ -294,6 +296,7 @@ def reset_password(db, actor_id, staff_id: int, password: str):
         if not staff:
             raise NotFound(f"没有编号为 {staff_id} 的人员")
         store.update_row(db, "staff", staff_id, {"password_hash": password_hash})
+        accounts.end_sessions(db, staff_id)
         _changed(db, actor_id, "staff", "password_reset", id=staff_id, name=staff["name"])
 
 
@@ -302,12 +305,24 @@ def photos_dir(config: dict) -> Path:
     return Path(config["server"]["database"]).resolve().parent / "photos"
 
 
+PHOTO_MAX_BYTES = 8 * 1024 * 1024
+PHOTO_MAX_PIXELS = 40_000_000  # a 7000×5700 camera photo; a "decompression bomb" declares far more
+
+
 def portrait_jpeg(data: bytes) -> bytes:
     """An uploaded image checked, turned upright and cropped to a 3:4 portrait, as JPEG bytes.
     Decoding a phone's 12-megapixel photo takes a CPU-second: the server runs this in a helper."""
+    if len(data) > PHOTO_MAX_BYTES:
+        raise BadRequest(f"照片文件不能超过 {PHOTO_MAX_BYTES // (1024 * 1024)} MB")
     try:
-        image = Image.open(io.BytesIO(data))
+        image = Image.open(io.BytesIO(data))  # reads the header only: the size is known before decoding
+        if image.width * image.height > PHOTO_MAX_PIXELS:
+            raise BadRequest(f"照片像素过多（{image.width}×{image.height}），请缩小到 {PHOTO_MAX_PIXELS // 1_000_000} 百万像素以内")
+        if image.format == "JPEG":
+            image.draft("RGB", (PHOTO_SIZE[0] * 2, PHOTO_SIZE[1] * 2))  # a JPEG decodes straight to a smaller scale
         image.load()
+    except Image.DecompressionBombError:  # Pillow's own limit, met at open for the largest claims
+        raise BadRequest(f"照片像素过多，请缩小到 {PHOTO_MAX_PIXELS // 1_000_000} 百万像素以内")
     except (UnidentifiedImageError, OSError):
         raise BadRequest("照片须为 JPEG 或 PNG 图片")
     if image.width < 60 or image.height < 80:

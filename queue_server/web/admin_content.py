@@ -18,6 +18,7 @@ from .admin import NAV
 from .auth import require_role
 from .context import get_content_store as content_store
 from .context import get_db
+from .pages import safe_next
 
 admin_content = Blueprint("admin_content", __name__, url_prefix="/admin/content")
 
@@ -186,10 +187,8 @@ def document_flags(document_id: int):
         if name in request.form:
             changes[name] = request.form[name] == "1"
     content_store().set_document_flags(document_id, **changes)
-    back = request.form.get("back") or ""
-    if not back.startswith("/") or back.startswith("//"):  # local pages only, never an open redirect
-        back = url_for(".documents")
-    return redirect(back)
+    # local pages only, never an open redirect (/\evil and /%09/evil are other hosts to a browser)
+    return redirect(safe_next(request.form.get("back")) or url_for(".documents"))
 
 
 # --- sync ---------------------------------------------------------------------------

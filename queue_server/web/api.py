@@ -395,10 +395,12 @@ def register_error_handlers(app):
     def http_error(error: HTTPException):
         code = (error.name or "error").lower().replace(" ", "_")
         message = HTTP_MESSAGES.get(error.code, error.description)
+        # a 405 names the methods the route takes (RFC 9110), as werkzeug's own answer would
+        allow = {"Allow": ", ".join(error.valid_methods)} if getattr(error, "valid_methods", None) else {}
         if wants_json():
-            return jsonify({"error": code, "message": message}), error.code
+            return jsonify({"error": code, "message": message}), error.code, allow
         return render_template("error.html", status=error.code, message=message,
-                               hall=current_app.config["GOVHALL"]["hall"]["name"]), error.code
+                               hall=current_app.config["GOVHALL"]["hall"]["name"]), error.code, allow
 
     @app.errorhandler(sqlite3.DatabaseError)
     def database_damaged(error):

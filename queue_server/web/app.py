@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import logging
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, current_app, request
 from werkzeug.routing import IntegerConverter
 
 from .. import health, offload, store
@@ -17,7 +18,7 @@ from .admin import admin
 from .admin_content import admin_content
 from .api import api, register_error_handlers
 from .appointments import appointment_pages, appointments_api
-from .auth import SessionUser, csrf, login_manager
+from .auth import csrf, load_session_user, login_manager
 from .content_api import content_api
 from .context import close_request_resources, get_db
 from .displays import displays
@@ -46,6 +47,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.config["MAX_CONTENT_LENGTH"] = 8 * 1024 * 1024
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["REMEMBER_COOKIE_SAMESITE"] = "Lax"
+    app.config["REMEMBER_COOKIE_HTTPONLY"] = True
+    app.config["REMEMBER_COOKIE_DURATION"] = timedelta(days=14)
     app.config["WTF_CSRF_TIME_LIMIT"] = None  # staff keep their workstation open all day
 
     database = config["server"]["database"]
@@ -64,13 +68,17 @@ def create_app(config: dict | None = None) -> Flask:
     offload.enable()
     health.check_in_background(database)  # SQLite's quick check of the file, the server answering meanwhile
 
+    secure = secure_cookies(config)
+    app.config["SESSION_COOKIE_SECURE"] = secure
+    app.config["REMEMBER_COOKIE_SECURE"] = secure
+    app.after_request(security_headers)
+
     csrf.init_app(app)
     login_manager.init_app(app)
 
     @login_manager.user_loader
     def load_user(user_id):
-        staff = store.get_staff(get_db(), int(user_id))
-        return SessionUser(staff) if staff and staff["active"] else None
+        return load_session_user(get_db(), user_id)
 
     csrf.exempt(api)  # the API checks CSRF itself, only for session (browser) writes
     csrf.exempt(appointments_api)
@@ -81,6 +89,39 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.teardown_appcontext(close_request_resources)
     return app
+
+
+# Scripts only from this site's own files (pages keep their data in <script type="application/json">
+# and their behaviour in static/*.js); inline style attributes stay allowed. No page may be framed.
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                           "img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; "
+                           "font-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; "
+                           "frame-ancestors 'none'")
+
+
+def secure_cookies(config: dict) -> bool:
+    """`[server] secure_cookies`: true / false, or "auto" (the default): on when public_url is https."""
+    setting = config["server"].get("secure_cookies", "auto")
+    if isinstance(setting, bool):
+        return setting
+    text = str(setting).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    return str(config["server"].get("public_url", "")).lower().startswith("https://")
+
+
+def security_headers(response):
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    # a ticket page's address holds its token: never sent to another site
+    headers.setdefault("Referrer-Policy", "same-origin")
+    if request.is_secure or current_app.config.get("SESSION_COOKIE_SECURE"):
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    return response
 
 
 def _secret_key(config: dict) -> str:

@@ -11,6 +11,7 @@ import flask_login
 from flask import current_app, g, redirect, request, url_for
 from flask_wtf.csrf import CSRFProtect
 
+from .. import store
 from ..accounts import ANONYMOUS, Principal, principal_from_token
 from ..errors import Forbidden, Unauthorized
 from .context import get_db
@@ -25,7 +26,19 @@ class SessionUser(flask_login.UserMixin):
         self.staff = staff
 
     def get_id(self):
-        return str(self.staff["id"])
+        # the session and the remember cookie carry the account's session generation: raising it
+        # (logout, password reset, disabling) ends every login of the account at once
+        return f"{self.staff['id']}:{self.staff['session_generation']}"
+
+
+def load_session_user(db, user_id: str) -> SessionUser | None:
+    staff_id, _, generation = str(user_id).partition(":")
+    if not staff_id.isascii() or not staff_id.isdigit() or not generation.isascii() or not generation.isdigit():
+        return None
+    staff = store.get_staff(db, int(staff_id))
+    if not staff or not staff["active"] or staff["session_generation"] != int(generation):
+        return None
+    return SessionUser(staff)
 
 
 def current_principal() -> Principal:

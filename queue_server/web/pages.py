@@ -7,7 +7,8 @@ from urllib.parse import urlsplit
 import flask_login
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
-from ..accounts import check_login
+from .. import store
+from ..accounts import check_login, end_sessions, login_retry_after, record_login, throttle_keys
 from .auth import SessionUser
 from .context import get_db
 
@@ -36,28 +37,43 @@ def favicon():
 @pages.get("/")
 def index():
     config = current_app.config["GOVHALL"]
-    from .. import store
     windows = store.list_windows(get_db(), include_retired=False)
     return render_template("index.html", hall=config["hall"]["name"], windows=windows)
 
 
 @pages.route("/login", methods=["GET", "POST"])
 def login():
-    error = None
+    error, status = None, 200
+    hall = current_app.config["GOVHALL"]["hall"]["name"]
     if request.method == "POST":
-        staff = check_login(get_db(), request.form.get("login", ""), request.form.get("password", ""))
+        db = get_db()
+        login_name = request.form.get("login", "")[:100]
+        keys = throttle_keys(login_name, request.remote_addr)
+        wait = login_retry_after(db, keys)
+        if wait:
+            response = current_app.make_response((render_template(
+                "login.html", hall=hall, error=f"登录失败次数过多，请 {wait} 秒后再试"), 429))
+            response.headers["Retry-After"] = str(wait)
+            return response
+        staff = check_login(db, login_name, request.form.get("password", "")[:200])
+        record_login(db, keys, succeeded=bool(staff))
         if staff:
-            flask_login.login_user(SessionUser(staff), remember=True)
+            # remembered past the browser's closing only when asked (a shared workstation is not)
+            flask_login.login_user(SessionUser(staff), remember=request.form.get("remember") == "1")
             target = safe_next(request.args.get("next"))
             if not target:
                 target = url_for("pages.index") if staff["role"] == "admin" else "/staff"
             return redirect(target)
-        error = "账号或密码错误"
-    return render_template("login.html", error=error,
-                           hall=current_app.config["GOVHALL"]["hall"]["name"]), (401 if error else 200)
+        error, status = "账号或密码错误", 401
+    return render_template("login.html", error=error, hall=hall), status
 
 
 @pages.post("/logout")
 def logout():
+    """Logging out ends every session and remember cookie of the account, on every browser."""
+    if flask_login.current_user.is_authenticated:
+        db = get_db()
+        with store.immediate(db):
+            end_sessions(db, flask_login.current_user.staff["id"])
     flask_login.logout_user()
     return redirect(url_for("pages.login"))

@@ -273,3 +273,30 @@ def test_the_citizen_rates_a_finished_ticket_on_the_phone_once(server, hall, con
     expect(phone.locator("#rated-detail")).to_have_text("您的评价：不满意")
     expect(phone.locator("#rate")).to_be_hidden()
     assert phone.js_errors == []
+
+
+def test_the_pages_run_under_their_csp(server, hall, browser, tokens):
+    """No bypass here: the hall screen, a window screen, the evaluator, the ticket page and the login
+    page load, go live and act with the real Content-Security-Policy, and Chromium reports no
+    violation."""
+    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
+    violations = []
+    try:
+        kiosk, staff = Api(server.url, tokens["kiosk"]), Api(server.url, tokens["staff1"])
+        mine = kiosk.issue(service_id(hall, "最低生活保障申请"))
+        pages = {}
+        for path in ("/display", "/display/window/1", "/evaluate/1", "/t/" + mine["token"], "/login", "/book"):
+            page = context.new_page()
+            page.on("console", lambda message: violations.append(message.text)
+                    if "Content Security Policy" in message.text else None)
+            page.goto(server.url + path)
+            pages[path] = page
+        staff.post("/windows/1/open")
+        staff.post("/windows/1/call-next")
+        expect(pages["/display"].locator("#latest-number")).to_have_text(mine["number"], timeout=ALLOWANCE)
+        expect(pages["/t/" + mine["token"]].locator("#t-status")).to_have_text("请到 1 号窗口办理", timeout=ALLOWANCE)
+        staff.post("/windows/1/finish")
+        expect(pages["/t/" + mine["token"]].locator("#rate")).to_be_visible(timeout=ALLOWANCE)
+        assert violations == []
+    finally:
+        context.close()
