@@ -56,6 +56,16 @@ def enabled() -> bool:
     return _enabled
 
 
+def shutdown():
+    """End this process's helpers and wait for them: a stopped server leaves nothing holding its
+    database open (a restore checks that nobody does)."""
+    with _pools_lock:
+        pools = list(_pools.values())
+        _pools.clear()
+    for pool in pools:
+        pool.close()
+
+
 def run(target: str, *args, pool: str = "reports", **kwargs):
     """`target` ("package.module:function") called with the arguments in a helper process of `pool`;
     returns its result or raises its exception. Arguments and result must pickle."""
@@ -163,6 +173,10 @@ class HelperPool:
             if self._started < self.size and self._idle.empty():
                 self._started += 1
                 self._idle.put(Helper(self.name, self.nice, self.idle_exit))
+
+    def close(self):
+        while not self._idle.empty():
+            self._idle.get_nowait().close()
 
     def call(self, target, args, kwargs):
         for attempt in (1, 2):  # an idle helper may have just exited on its own: one retry with a fresh one

@@ -165,3 +165,18 @@ def call_api(target, method: str, path: str, headers: dict, **kw):
     if "params" in kw:
         kw["query_string"] = kw.pop("params")
     return ClientAnswer(target.open(path, method=method, headers=headers, **kw))
+
+
+def run_kivy_module(module: str, size: str, tmp_path: Path):
+    """One module of tests/kiosk/ui/ in a Python process of its own (Kivy's window and clock belong
+    to the whole process, and the window's size is fixed when it opens), in a window of `size`."""
+    env = dict(os.environ, GOVHALL_KIVY_SUBPROCESS="1", GOVHALL_KIOSK_SIZE=size, KIVY_HOME=str(tmp_path / "kivy"))
+    env.pop("DISPLAY", None)
+    env.pop("WAYLAND_DISPLAY", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--basetemp", str(tmp_path / "run"),
+         str(REPO / "tests" / "kiosk" / "ui" / module)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    report = result.stdout[-8000:] + "\n" + result.stderr[-4000:]
+    assert result.returncode == 0, report
+    assert " passed" in result.stdout and "failed" not in result.stdout, report

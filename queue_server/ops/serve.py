@@ -26,6 +26,7 @@ class GovhallServer(BaseApplication):
             "errorlog": "-",
             "loglevel": "warning",
             "proc_name": "govhall-serve",
+            "worker_exit": _reap_helpers,
         }
         super().__init__()
 
@@ -37,6 +38,13 @@ class GovhallServer(BaseApplication):
         from ..web.app import create_app
 
         return create_app(self.govhall_config)
+
+
+def _reap_helpers(_server, _worker):
+    """A worker that exits ends its helper processes with it (they hold database connections)."""
+    from .. import offload
+
+    offload.shutdown()
 
 
 def serve(config: dict, host: str | None = None, port: int | None = None, access_log: bool = False):
