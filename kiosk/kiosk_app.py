@@ -360,38 +360,25 @@ class KioskApp(App):
         """Issue a ticket for `choice`, show it, then print it."""
         if self.issuing or not choice.pickable:
             return
-        self.issuing = True
-        flow = self.flow
 
-        def issued(ticket: dict):
-            if flow != self.flow:  # the citizen went away meanwhile; the flow was dropped
-                return
-            self.issuing = False
-            self.show_ticket(ticket)
+        def rejected(error: ServerRejected) -> str:
+            self.refresh_services()  # a closed service or a full cap: the tiles should say so too
+            return self.tr("services.refused", message=error.message)
 
-        def failed(error: Exception):
-            if flow != self.flow:
-                return
-            self.issuing = False
-            if isinstance(error, ServerUnreachable):
-                self._services_failed(error)
-                message = self.tr("services.offline")
-            elif isinstance(error, ServerRejected):
-                message = self.tr("services.refused", message=error.message)
-                self.refresh_services()
-            else:
-                log.exception("issuing a ticket failed", exc_info=error)
-                message = self.tr("services.refused", message=str(error))
-            if on_refused is not None:
-                on_refused(message)
-
-        self.background.run(self.background.network, lambda: self.client.issue_ticket(choice.id),
-                            on_done=issued, on_error=failed)
+        self._ask_for_ticket(lambda: self.client.issue_ticket(choice.id), rejected, "services.refused", on_refused)
 
     def check_in_appointment(self, code: str, on_refused=None):
         """预约取号: the booking's code checked in at the server; its ticket shown and printed."""
         if self.issuing:
             return
+        # a refusal is told in the server's own words: when to come, or what to do
+        self._ask_for_ticket(lambda: self.client.check_in(code), lambda error: error.message, "checkin.refused",
+                             on_refused)
+
+    def _ask_for_ticket(self, request, rejected_message, failure_key: str, on_refused):
+        """A ticket from the server in the background (issued, or a booking checked in): shown and
+        printed when it comes, a message for `on_refused` when it does not. An answer that comes
+        after the citizen has left the flow is dropped."""
         self.issuing = True
         flow = self.flow
 
@@ -409,15 +396,14 @@ class KioskApp(App):
                 self._services_failed(error)
                 message = self.tr("services.offline")
             elif isinstance(error, ServerRejected):
-                message = error.message  # the server's own words: when to come, or what to do
+                message = rejected_message(error)
             else:
-                log.exception("checking in a booking failed", exc_info=error)
-                message = self.tr("checkin.refused", message=str(error))
+                log.exception("asking the server for a ticket failed", exc_info=error)
+                message = self.tr(failure_key, message=str(error))
             if on_refused is not None:
                 on_refused(message)
 
-        self.background.run(self.background.network, lambda: self.client.check_in(code),
-                            on_done=issued, on_error=failed)
+        self.background.run(self.background.network, request, on_done=issued, on_error=failed)
 
     def show_ticket(self, ticket: dict):
         self.ticket = ticket
