@@ -8,7 +8,12 @@ reads the gap from the database. Works with real threads and with gevent's patch
 Each server worker has its own broker. A commit made by this worker wakes its subscribers at
 once (`notify`); commits made elsewhere (another worker, the CLI, an admin's script) are picked up
 by a tail that asks SQLite every TAIL_SECONDS whether the file changed (`PRAGMA data_version`,
-answered from memory), so any worker can serve any display and ids stay the log's own."""
+answered from memory), so any worker can serve any display and ids stay the log's own.
+
+Waking every subscriber costs a write per subscriber, so wake-ups are paced: a few at once (a hall's
+call, its finish and the next ticket each wake the screens at once), then at most one per
+WAKE_INTERVAL while commits keep coming (kiosks issuing flat out). Each wake-up then carries every
+event committed since the last one, in one write per subscriber."""
 
 from __future__ import annotations
 
@@ -27,6 +32,8 @@ log = logging.getLogger(__name__)
 
 BUFFER_SIZE = 2000
 TAIL_SECONDS = 0.05
+WAKE_BURST = 4          # wake-ups at once before pacing starts
+WAKE_INTERVAL = 0.04    # then one per this many seconds (and one more per interval of quiet, up to the burst)
 
 
 class EventBroker:
@@ -45,6 +52,10 @@ class EventBroker:
         self._db = None
         self._db_lock = threading.Lock()
         self._tailing = False
+        self._wake_tokens = float(WAKE_BURST)
+        self._tokens_at = time.monotonic()
+        self._wake_due = threading.Event()  # a wake-up was held back: the pacer does it when a token is back
+        self._pacing = False
 
     @contextlib.contextmanager
     def _reading(self):
@@ -61,8 +72,13 @@ class EventBroker:
         return self._last_id
 
     def notify(self, db=None):
-        """Load events committed since the last load and wake every subscriber."""
+        """Load events committed since the last load and wake every subscriber, now or, when
+        wake-ups come faster than the pace allows, within WAKE_INTERVAL (the pacer's)."""
         with self._load_lock:
+            if not self._take_wake_token():
+                self._start_pacer()
+                self._wake_due.set()
+                return
             after = self.last_id  # also opens the broker's connection on the first write
             if db is None:
                 with self._reading() as own:
@@ -76,6 +92,31 @@ class EventBroker:
                 self._last_id = fresh[-1]["id"]
                 arrived, self._arrived = self._arrived, threading.Event()
             arrived.set()
+
+    def _take_wake_token(self) -> bool:
+        now = time.monotonic()
+        self._wake_tokens = min(float(WAKE_BURST), self._wake_tokens + (now - self._tokens_at) / WAKE_INTERVAL)
+        self._tokens_at = now
+        if self._wake_tokens < 1.0:
+            return False
+        self._wake_tokens -= 1.0
+        return True
+
+    def _start_pacer(self):
+        if self._pacing:
+            return
+        self._pacing = True
+        threading.Thread(target=self._pace, name="govhall-event-pacer", daemon=True).start()
+
+    def _pace(self):
+        while True:
+            self._wake_due.wait()
+            self._wake_due.clear()
+            time.sleep(max(0.0, (1.0 - self._wake_tokens) * WAKE_INTERVAL))
+            try:
+                self.notify()  # a token is back: loads everything held back and wakes (or waits again)
+            except sqlite3.Error as error:  # the tail's next tick tries again
+                log.warning("event pacer: %s", error)
 
     def events_after(self, event_id: int) -> list[dict]:
         """Everything after `event_id`, from memory when the buffer covers it, else from SQLite."""
