@@ -14,10 +14,10 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .. import clock, health, store
-from ..ops.backup import newest_backup_age_hours
 from ..accounts import id_hash_key
 from ..errors import BadRequest, Forbidden, NotFound, PayloadTooLarge, QueueError
 from ..events import EVERYONE, STAFF, Audience, evaluator_audience
+from ..ops.backup import newest_backup_age_hours
 from ..queue import WINDOW_ACTIONS
 from .auth import current_principal, require
 from .context import get_broker, get_db, get_queue

@@ -9,18 +9,18 @@ import contextlib
 import io
 import os
 import re
-import socket
-import sys
 import signal
+import socket
 import subprocess
+import sys
 import threading
 import time
 
 import pytest
 import requests
+from helpers import ServerProcess, bearer, free_port, make_hall
 from PIL import Image
 
-from helpers import ServerProcess, bearer, free_port, make_hall
 from queue_server import offload, store
 from queue_server.accounts import issue_staff_token, register_kiosk
 from queue_server.errors import BadRequest
