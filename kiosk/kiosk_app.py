@@ -99,6 +99,7 @@ class KioskApp(App):
         self._help_event = None
         self._offline_retry = None
         self.pinyin_index = PinyinIndex()
+        self.card = None  # the ID card desk (kiosk/card.py) when [kiosk] idcard names a reader
 
     # --- Kivy lifecycle -------------------------------------------------------
 
@@ -138,10 +139,22 @@ class KioskApp(App):
         self.refresh_services()
         self.refresh_content(rebuild_index=True)
         self.send_heartbeat()
+        self._start_card_reader()
+
+    def _start_card_reader(self):
+        from .card import CardStrip, start_card_desk
+
+        self.card = start_card_desk(self)
+        if self.card is not None:
+            # the strip sits under the status strip, above the screens (children run bottom-up)
+            frame = self.manager.parent
+            frame.add_widget(CardStrip(desk=self.card), index=frame.children.index(self.manager) + 1)
 
     def on_stop(self):
         for timer in self._timers:
             timer.cancel()
+        if self.card is not None:
+            self.card.stop()
         self.background.shutdown()
 
     # --- window, input, kiosk mode -----------------------------------------------
@@ -282,6 +295,8 @@ class KioskApp(App):
         if self.manager.current != "home" or self.lang != "zh" or self.big_type:
             log.info("idle for %ss: back to home", round(self.idle_limit()))
         self.go_home()
+        if self.card is not None:
+            self.card.forget()
         self.lang = "zh"
         self.big_type = False
         self._on_activity()
@@ -365,7 +380,10 @@ class KioskApp(App):
             self.refresh_services()  # a closed service or a full cap: the tiles should say so too
             return self.tr("services.refused", message=error.message)
 
-        self._ask_for_ticket(lambda: self.client.issue_ticket(choice.id), rejected, "services.refused", on_refused)
+        # an ID card read at this kiosk ties the ticket to its holder (and may earn the 绿色通道)
+        holder = self.card.held if self.card is not None else None
+        self._ask_for_ticket(lambda: self.client.issue_ticket(choice.id, holder), rejected, "services.refused",
+                             on_refused)
 
     def check_in_appointment(self, code: str, on_refused=None):
         """预约取号: the booking's code checked in at the server; its ticket shown and printed."""
@@ -406,6 +424,8 @@ class KioskApp(App):
         self.background.run(self.background.network, request, on_done=issued, on_error=failed)
 
     def show_ticket(self, ticket: dict):
+        if self.card is not None:
+            self.card.ticket_taken()
         self.ticket = ticket
         self.print_state = "printing"
         self.print_problem = ""
