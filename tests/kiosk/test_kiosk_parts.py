@@ -152,3 +152,39 @@ def test_card_and_tile_edges_stand_out_from_the_background():
     for edge in ("CARD_EDGE", "TICKET_RED", "INFO_BLUE", "GUIDE_GREEN", "HALL_BLUE"):
         assert contrast(colours[edge], colours["BACKGROUND"]) >= 3.0, edge
     assert contrast(colours["CARD_EDGE"], (1, 1, 1)) >= 3.0  # against the white card itself too
+
+
+def test_pinyin_search_by_initials_and_syllables_best_first(tmp_path):
+    from kiosk.pinyin_search import PinyinIndex
+
+    with ContentStore(tmp_path / "content.db") as store:
+        load_demo_content(store)
+        for number, title in enumerate(["关于社保卡换发的通知", "社保缴费基数调整公告"]):
+            store.upsert_document({"source_url": f"https://example.gov.cn/doc/{number}", "title": title,
+                                   "body": "正文。", "category": "通知公告", "published_on": "2026-03-01"})
+        index = PinyinIndex.build(store)
+    for typed in ("sb", "shebao", "SheBao"):
+        result = index.search(typed, limit=50)
+        assert any(hit["title"] == "关于社保卡换发的通知" for hit in result.hits), typed
+        assert result.total >= len(result.hits) >= 2
+    # initials from the start (社保缴费…) before initials inside the title (关于社保卡…)
+    titles = [hit["title"] for hit in index.search("sb").hits]
+    assert titles.index("社保缴费基数调整公告") < titles.index("关于社保卡换发的通知")
+    assert index.search("qqqzz").total == 0 and index.search("").hits == []
+
+
+def test_pinyin_search_narrowing_as_one_types_finds_what_a_fresh_search_finds(tmp_path):
+    """Each letter searches among the previous letter's matches: the same answer as a search
+    from scratch, also after a letter is taken back."""
+    from kiosk.pinyin_search import PinyinIndex
+
+    with ContentStore(tmp_path / "content.db") as store:
+        load_demo_content(store)
+        index = PinyinIndex.build(store)
+    fresh = PinyinIndex(index.entries)
+    for typed in ("z", "zu", "zuo", "zu", "z", "zh", "zhu", "s", "sh", "she", "shebao", "b", "bd", "bdc"):
+        got = index.search(typed, limit=10)
+        again = fresh.search(typed, limit=10)
+        fresh._last = ("", [])  # a search with nothing before it
+        assert (got.total, got.hits) == (again.total, again.hits), typed
+        assert len(got.hits) == min(10, got.total)
