@@ -14,8 +14,6 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass, field
 
-from pypinyin import Style, lazy_pinyin
-
 MAX_DOCUMENTS = 20000
 
 
@@ -37,6 +35,10 @@ class SearchResult:
 
 def spell(title: str) -> tuple[str, str]:
     """(initials, syllables) of a title; digits and Latin letters stay as they are."""
+    # imported here, on the content lane: pypinyin's dictionaries take about a second to
+    # load, which the kiosk's start-up (its first frame) should not wait for
+    from pypinyin import Style, lazy_pinyin
+
     syllables = [s.lower() for s in lazy_pinyin(title, style=Style.NORMAL, errors="default") if s.strip()]
     initials = "".join(s[0] if s.isalpha() else s for s in syllables)
     return initials, "".join(syllables)

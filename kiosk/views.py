@@ -35,7 +35,6 @@ from .catalog import Department, ServiceChoice
 from .qr import qr_texture
 
 LONG_PRESS_SECONDS = 3
-BACKGROUND = (0.953, 0.961, 0.976, 1)  # behind every screen: the window's clear colour
 DOCUMENTS_PAGE = 30
 SEARCH_PAGE = 10  # rows of a search at a time: each is drawn anew at every key press
 ROW_CACHE = 40  # result rows kept made, for the next letter typed
@@ -339,8 +338,9 @@ class KioskRoot(FloatLayout):
 
     def on_kv_post(self, _base):
         from kivy.core.window import Window
+        from kivy.lang import global_idmap
 
-        Window.clearcolor = BACKGROUND
+        Window.clearcolor = global_idmap["BACKGROUND"]  # set in kiosk.kv
         manager = self.ids.manager
         manager.transition = NoTransition()  # instant: no animation to wait for, nothing to burn CPU
         from .checkin import CheckInScreen  # it builds on this module's screens
@@ -362,6 +362,12 @@ class KioskScreen(Screen):
     uses_content = False  # refreshed when the content cache changes
     reading = False  # a screen one reads: the idle reset waits longer and warns first
     title = StringProperty("")
+
+    def refresh_if_shown(self, *_args):
+        """New data for a screen: redrawn now if it is on the glass, else when it is shown
+        (`show` refreshes). A poll every few seconds must not rebuild lists nobody sees."""
+        if self.manager is not None and self.manager.current == self.name:
+            self.refresh()
 
     def add_widget(self, widget, *args, **kwargs):
         if "content" in self.ids:
@@ -412,7 +418,7 @@ class DepartmentsScreen(KioskScreen):
     screen_name = "departments"
 
     def on_kv_post(self, _base):
-        app().bind(departments=lambda *_: self.refresh(), server_state=lambda *_: self.refresh())
+        app().bind(departments=self.refresh_if_shown, server_state=self.refresh_if_shown)
 
     def show(self, **_context):
         app().refresh_services()
@@ -445,7 +451,7 @@ class ServicesScreen(KioskScreen):
     message = StringProperty("")
 
     def on_kv_post(self, _base):
-        app().bind(departments=lambda *_: self.refresh(), server_state=lambda *_: self.refresh())
+        app().bind(departments=self.refresh_if_shown, server_state=self.refresh_if_shown)
 
     def show(self, department: str = "", **_context):
         self.department = department

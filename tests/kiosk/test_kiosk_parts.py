@@ -188,3 +188,30 @@ def test_pinyin_search_narrowing_as_one_types_finds_what_a_fresh_search_finds(tm
         fresh._last = ("", [])  # a search with nothing before it
         assert (got.total, got.hits) == (again.total, again.hits), typed
         assert len(got.hits) == min(10, got.total)
+
+
+def test_a_character_no_font_has_reaches_the_admin_page_through_the_heartbeat(live_server, tokens, hall_db):
+    """The printer package names the characters it had to leave as empty boxes; the kiosk
+    reports the last such slip, and the admin's kiosk list says which character and what to do."""
+    from queue_server import hall_admin
+
+    no_font_has = "\U00030000"  # CJK Extension G: no font here (or on a kiosk) draws it
+    client = HallClient(live_server.url, tokens["kiosk"])
+    ticket = client.issue_ticket(1)
+    station = PrinterStation("dummy:")
+    station.print_ticket(ticket_slip(dict(ticket, service=f"户籍登记（王{no_font_has}）"), "和林格尔县政务服务中心",
+                                     [], "Asia/Shanghai"))
+    assert station.last_missing == [no_font_has]
+    station.print_ticket(ticket_slip(ticket, "和林格尔县政务服务中心", [], "Asia/Shanghai"))
+    assert station.last_missing == []  # a later, plain slip: nothing missing on it
+    kiosk_id = client.whoami()["id"]
+    client.heartbeat(kiosk_id, "ready", 1, printer_warning={"slip": ticket["number"], "characters": no_font_has,
+                                                             "at": "2099-01-01T09:00:00+08:00"})
+    alerts = {k["id"]: k for k in hall_admin.kiosk_health(hall_db)}[kiosk_id]["alerts"]
+    assert any(no_font_has in alert and ticket["number"] in alert and "fonts-hanazono" in alert for alert in alerts)
+    # a day later it is no longer news
+    from datetime import datetime, timedelta, timezone
+
+    later = datetime(2099, 1, 1, 1, tzinfo=timezone.utc) + timedelta(days=1, minutes=1)
+    alerts = {k["id"]: k for k in hall_admin.kiosk_health(hall_db, now=later)}[kiosk_id]["alerts"]
+    assert not any("打印缺字" in alert for alert in alerts)
