@@ -28,9 +28,21 @@ from .textindex import index_tokens, match_expression, snippet
 DOCUMENT_FIELDS = ("title", "index_no", "doc_no", "written_on", "publisher", "category",
                    "published_on", "repealed_on", "validity", "body", "attachments", "source_url")
 DOCUMENT_DATES = ("written_on", "published_on", "repealed_on")
+
+# What the admin forms let a person type (their maxlength), held on the server too: a request that
+# skips the form gets the same answer, and nothing unbounded reaches the kiosks.
+ANNOUNCEMENT_TITLE_LIMIT = 100
+ANNOUNCEMENT_BODY_LIMIT = 2000
+GUIDE_TEXT_LIMIT = 4000
+GUIDE_LIST_ITEMS = 50
+GUIDE_LIST_ITEM_LIMIT = 500
+LINK_SCHEMES = ("http", "https")
 GUIDE_FIELDS = ("service", "department", "legal_basis", "conditions", "procedure", "materials",
                 "time_limit", "fees", "contact", "online_links")
 GUIDE_LISTS = ("materials", "online_links")
+GUIDE_LABELS = {"service": "事项名称", "department": "实施部门", "legal_basis": "法定依据", "conditions": "申请条件",
+                "procedure": "办理程序", "materials": "申报材料", "time_limit": "办理时限", "fees": "收费标准",
+                "contact": "联系方式", "online_links": "网上办理链接"}
 ANNOUNCEMENT_FIELDS = ("title", "body", "starts_on", "ends_on", "pinned")
 
 # How many title matches of a query are scored by bm25, the newest ones (see
@@ -220,6 +232,23 @@ def _text_list(value, field: str) -> list[str]:
     return [str(item).strip() for item in value if str(item).strip()]
 
 
+def _limited(text: str, limit: int, what: str) -> str:
+    """Refused, not cut: a cut announcement would say something its author never wrote."""
+    if len(text) > limit:
+        raise InvalidContent(f"{what}不能超过 {limit} 个字（现有 {len(text)} 个字）")
+    return text
+
+
+def check_link(url: str, what: str) -> str:
+    """A link a kiosk or an admin page may open: http or https only. javascript:, data:, file: and
+    the like would run or read something in the viewer's page instead of going to a website."""
+    text = (url or "").strip()
+    scheme, colon, _rest = text.partition(":")
+    if not colon or scheme.lower() not in LINK_SCHEMES or not _rest.startswith("//") or len(_rest) <= 2:
+        raise InvalidContent(f"{what}须为 http:// 或 https:// 开头的网址：{text[:60]}")
+    return text
+
+
 def document_hash(fields: dict) -> str:
     """A hash of what a document says; the sync compares it to decide "changed"."""
     canonical = json.dumps({k: fields.get(k) for k in DOCUMENT_FIELDS}, ensure_ascii=False, sort_keys=True)
@@ -391,8 +420,13 @@ class ContentStore:
 
         Returns (id, "new" | "changed" | "unchanged"); only a real change takes a new
         version, so an unchanged page never reaches the kiosks again. Admin flags (hidden,
-        pinned) survive an update."""
+        pinned) survive an update. Its page and attachment links are http(s) only (the admin
+        pages and kiosks open them)."""
         values = self._document_in(fields)
+        if values["source_url"]:
+            check_link(values["source_url"], "文件的来源网址")
+        for attachment in values["attachments"]:
+            check_link(attachment["url"], f"附件“{attachment['name']}”的网址")
         content_hash = document_hash(values)
         with self._write():
             found = None
@@ -609,14 +643,15 @@ class ContentStore:
 
     @staticmethod
     def _announcement_in(values: dict) -> dict:
-        title = (values.get("title") or "").strip()
+        title = _limited((values.get("title") or "").strip(), ANNOUNCEMENT_TITLE_LIMIT, "公告标题")
         if not title:
             raise InvalidContent("公告须有标题")
+        body = _limited((values.get("body") or "").strip(), ANNOUNCEMENT_BODY_LIMIT, "公告内容")
         starts_on = _date_or_none(values.get("starts_on"), "starts_on")
         ends_on = _date_or_none(values.get("ends_on"), "ends_on")
         if starts_on and ends_on and ends_on < starts_on:
             raise InvalidContent("公告的结束日期早于开始日期")
-        return {"title": title, "body": (values.get("body") or "").strip(), "starts_on": starts_on,
+        return {"title": title, "body": body, "starts_on": starts_on,
                 "ends_on": ends_on, "pinned": int(bool(values.get("pinned")))}
 
     def save_announcement(self, values: dict, announcement_id: int | None = None) -> int:
@@ -679,9 +714,17 @@ class ContentStore:
         for name in GUIDE_FIELDS:
             value = values.get(name)
             if name in GUIDE_LISTS:
-                row[name] = json.dumps(_text_list(value, name), ensure_ascii=False)
+                items = _text_list(value, name)
+                if len(items) > GUIDE_LIST_ITEMS:
+                    raise InvalidContent(f"{GUIDE_LABELS[name]}不能超过 {GUIDE_LIST_ITEMS} 项")
+                for item in items:
+                    _limited(item, GUIDE_LIST_ITEM_LIMIT, f"{GUIDE_LABELS[name]}的每一项")
+                if name == "online_links":
+                    items = [check_link(item, "网上办理链接") for item in items]
+                row[name] = json.dumps(items, ensure_ascii=False)
             else:
-                row[name] = (str(value).strip() or None) if value is not None else None
+                text = (str(value).strip() or None) if value is not None else None
+                row[name] = _limited(text, GUIDE_TEXT_LIMIT, GUIDE_LABELS[name]) if text else text
         row["service"] = service
         return row
 

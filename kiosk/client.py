@@ -64,12 +64,27 @@ class HallClient:
         """`{"hall", "local_day", "departments": [{"name", "services": [...]}]}`."""
         return self._call("GET", "/services")
 
-    def issue_ticket(self, service_id: int) -> dict:
-        return self._call("POST", "/tickets", json={"service_id": service_id})
+    def issue_ticket(self, service_id: int, holder=None) -> dict:
+        """A ticket; `holder` (an `idcard.CardHolder` read at this kiosk) ties it to the person: the
+        keyed hash and the masked name go with it, and the 绿色通道 when their age earns it."""
+        request = {"service_id": service_id}
+        if holder is not None:
+            request |= {"id_hash": holder.id_hash, "holder_name": holder.masked_name,
+                        "priority": 1 if holder.green_channel else 0}
+        return self._call("POST", "/tickets", json=request)
 
     def check_in(self, code: str) -> dict:
         """A booking's code → its priority ticket (the server checks the check-in window)."""
         return self._call("POST", f"/appointments/{quote(code, safe='')}/check-in")
+
+    def check_in_by_card(self, holder) -> dict:
+        """The person's booking of today, found by their card's keyed hash → its priority ticket."""
+        return self._call("POST", "/appointments/check-in",
+                          json={"id_hash": holder.id_hash, "holder_name": holder.masked_name})
+
+    def id_hash_key(self) -> str:
+        """The key this kiosk hashes ID numbers with (never sent anywhere in clear)."""
+        return str(self._call("GET", "/kiosks/id-hash-key")["key"])
 
     # --- this kiosk -----------------------------------------------------------
 

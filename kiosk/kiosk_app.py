@@ -114,6 +114,7 @@ class KioskApp(App):
         self._rest_event = None
         self._active_fps = 0.0
         self.pinyin_index = PinyinIndex()
+        self.card = None  # the ID card desk (kiosk/card.py) when [kiosk] idcard names a reader
 
     # --- Kivy lifecycle -------------------------------------------------------
 
@@ -155,16 +156,28 @@ class KioskApp(App):
         # titles spelled) and the printer's first status hold the interpreter's lock for
         # seconds: they start once the first screen is up, not before it.
         self._timers.append(Clock.schedule_once(lambda _dt: self._start_background_work(), STARTUP_WORK_DELAY))
+        self._start_card_reader()
 
     def _start_background_work(self):
         self.refresh_content(rebuild_index=True)
         self.send_heartbeat()
+
+    def _start_card_reader(self):
+        from .card import CardStrip, start_card_desk
+
+        self.card = start_card_desk(self)
+        if self.card is not None:
+            # the strip sits under the status strip, above the screens (children run bottom-up)
+            frame = self.manager.parent
+            frame.add_widget(CardStrip(desk=self.card), index=frame.children.index(self.manager) + 1)
 
     def on_stop(self):
         for timer in self._timers:
             timer.cancel()
         if self._services_poll is not None:
             self._services_poll.cancel()
+        if self.card is not None:
+            self.card.stop()
         self.background.shutdown()
 
     # --- window, input, kiosk mode -----------------------------------------------
@@ -338,6 +351,8 @@ class KioskApp(App):
         if self.manager.current != "home" or self.lang != "zh" or self.big_type:
             log.info("idle for %ss: back to home", round(self.idle_limit()))
         self.go_home()
+        if self.card is not None:
+            self.card.forget()
         self.lang = "zh"
         self.big_type = False
         self._on_activity()
@@ -421,7 +436,10 @@ class KioskApp(App):
             self.refresh_services()  # a closed service or a full cap: the tiles should say so too
             return self.tr("services.refused", message=error.message)
 
-        self._ask_for_ticket(lambda: self.client.issue_ticket(choice.id), rejected, "services.refused", on_refused)
+        # an ID card read at this kiosk ties the ticket to its holder (and may earn the 绿色通道)
+        holder = self.card.held if self.card is not None else None
+        self._ask_for_ticket(lambda: self.client.issue_ticket(choice.id, holder), rejected, "services.refused",
+                             on_refused)
 
     def check_in_appointment(self, code: str, on_refused=None):
         """预约取号: the booking's code checked in at the server; its ticket shown and printed."""
@@ -462,6 +480,8 @@ class KioskApp(App):
         self.background.run(self.background.network, request, on_done=issued, on_error=failed)
 
     def show_ticket(self, ticket: dict):
+        if self.card is not None:
+            self.card.ticket_taken()
         self.ticket = ticket
         self.paper_blank = False
         self.print_state = "printing"

@@ -30,6 +30,9 @@ class KioskSettings:
     content_refresh_seconds: float = 300
     ticket_done_seconds: float = 15
     font: str = ""
+    # the ID card reader's URI ("" : none) and the age from which a card earns the 绿色通道
+    idcard: str = ""
+    green_channel_age: int = 70
 
     @classmethod
     def from_config(cls, config: dict, server: str | None = None, printer: str | None = None) -> "KioskSettings":
@@ -52,4 +55,6 @@ class KioskSettings:
             content_refresh_seconds=float(kiosk.get("content_refresh_seconds") or 300),
             ticket_done_seconds=float(kiosk.get("ticket_done_seconds") or 15),
             font=str(kiosk.get("font") or ""),
+            idcard=str(kiosk.get("idcard") or ""),
+            green_channel_age=int(kiosk.get("green_channel_age") or 70),
         )

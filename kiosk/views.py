@@ -164,7 +164,7 @@ class KioskScroll(ScissorClip, ScrollView):
         super().__init__(**kwargs)
         self._use_scissor()
         self._replace = Clock.create_trigger(lambda _dt: self.update_from_scroll())
-        self.bind(size=lambda *_: self._replace())
+        self.bind(size=lambda *_: self._replace(), pos=lambda *_: self._replace())
 
     def add_widget(self, widget, *args, **kwargs):
         super().add_widget(widget, *args, **kwargs)

@@ -26,6 +26,7 @@ def sample_ticket(issued_at: datetime | None = None) -> TicketSlip:
         department="县民政局·社会救助股",
         ahead=7,
         estimated_wait_min=25,
+        windows=(3, 4),
         issued_at=issued_at or datetime.now(timezone.utc),
         status_url="http://127.0.0.1:8080/t/sample-A001",
         notices=[

@@ -5,6 +5,7 @@ Test modules import these by name (`from helpers import make_hall`); fixtures ar
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -180,3 +181,19 @@ def run_kivy_module(module: str, size: str, tmp_path: Path):
     report = result.stdout[-8000:] + "\n" + result.stderr[-4000:]
     assert result.returncode == 0, report
     assert " passed" in result.stdout and "failed" not in result.stdout, report
+
+
+def signed_in_client(app, staff_name: str):
+    """Flask's test client holding the login session of `staff_name`, as after /login (the session
+    carries the account's generation, as flask-login stores it), and the page CSRF token in
+    `client.csrf`. No password is hashed: quick enough for tests that sweep many requests."""
+    db = store.connect(app.config["GOVHALL"]["server"]["database"])
+    staff = store.find_staff_login(db, staff_name)
+    db.conn.close()
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = f"{staff['id']}:{staff['session_generation']}"
+        session["_fresh"] = True
+    page = client.get("/login").get_data(as_text=True)
+    client.csrf = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    return client

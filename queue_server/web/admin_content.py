@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from content import ContentError, ContentNotFound
+from content import store as content_limits
 from content.store import GUIDE_FIELDS
 from content.sync import sync_in_background
 
@@ -28,7 +29,7 @@ PAGE_SIZE = 50
 def render(template: str, **values):
     """A page of the admin console (its menu included) from templates/admin/content/."""
     return render_template(f"admin/content/{template}", hall=current_app.config["GOVHALL"]["hall"]["name"],
-                           nav=NAV, **values)
+                           nav=NAV, limits=content_limits, **values)
 
 
 @admin_content.app_template_filter("sync_status")
