@@ -337,3 +337,51 @@ def admin_reopen():
                                    request.form.get("start") or "*", staff_id=current_principal().staff_id)
     flash("时段已重新开放预约", "ok")
     return redirect(url_for("appointment_pages.admin_day", date=request.form.get("day")))
+
+
+# --- staff: a booking for someone who phoned -------------------------------------------------
+
+def _staff_form_page(status: int = 200, **shown):
+    """The phoned-in booking form: service and day (a GET picks them), the day's free slots, the
+    person; below it the day's bookings of that service."""
+    appointments = get_appointments()
+    services = [s for s in store.list_services(get_db()) if s["enabled"]]
+    service_id = shown.pop("service_id", None) or request.args.get("service_id", type=int)
+    day = shown.pop("day", None) or request.args.get("date") or get_queue().today()
+    slots, bookings, error = [], None, shown.pop("error", None)
+    if service_id is not None:
+        try:
+            slots = appointments.slots(service_id, day)
+            bookings = appointments.day_bookings(day, service_id)
+        except QueueError as refused:
+            error, status = error or refused.message, refused.status
+    return render_template("appointments/staff.html", hall=_hall(), services=services, service_id=service_id,
+                           date=day, slots=slots, bookings=bookings, error=error,
+                           first_day=appointments.bookable_range()[0].isoformat(),
+                           last_day=appointments.bookable_range()[1].isoformat(), **shown), status
+
+
+@appointment_pages.get("/staff/appointments")
+@require_role("staff")
+def staff_booking_form():
+    return _staff_form_page()
+
+
+@appointment_pages.post("/staff/appointments")
+@require_role("staff")
+def staff_book():
+    """Books through `Appointments.book` as staff (CSRF-checked like every form of the app)."""
+    form = request.form
+    service_id = _form_int("service_id")
+    day = (form.get("date") or "").strip()[:10]
+    person = {"name": form.get("name", "")[:40], "phone": form.get("phone", "")[:20]}
+    try:
+        booking = get_appointments().book(service_id, day, form.get("start"), person["name"], person["phone"],
+                                          form.get("id_number", "")[:30] or None, source="staff",
+                                          staff_id=current_principal().staff_id)
+    except QueueError as error:
+        return _staff_form_page(error.status, service_id=service_id, day=day or None, error=error.message,
+                                form=person | {"start": form.get("start", "")})
+    _notify(None)
+    return _staff_form_page(201, service_id=service_id, day=day,
+                            booked=get_appointments().view(booking["code"], full=True))

@@ -129,6 +129,8 @@ def matrix(hall: Hall) -> list[tuple]:
         ("GET", "/evaluate/<int:number>", "/evaluate/1", None, EVERYONE),
         ("GET", "/t/<token>", f"/t/{token_w}", None, EVERYONE),
         ("GET", "/staff", "/staff", None, LOGGED_IN),
+        ("GET", "/staff/appointments", "/staff/appointments", None, LOGGED_IN),
+        ("POST", "/staff/appointments", "/staff/appointments", {"service_id": "1"}, LOGGED_IN),
         ("GET", "/book", "/book", None, EVERYONE),
         ("POST", "/book", "/book", {"service_id": "1"}, EVERYONE),
         ("GET", "/book/<code>", "/book/ZZZZZZ", None, EVERYONE),
