@@ -249,9 +249,9 @@ class Appointments:
              source: str = "phone", staff_id=None) -> dict:
         if not isinstance(name, str) or not name.strip():
             raise BadRequest("请填写姓名")
-        name = name.strip()
-        if len(name) > MAX_NAME_LENGTH:
+        if len(name) > MAX_NAME_LENGTH:  # as typed, spaces included (the form's maxlength)
             raise BadRequest(f"姓名不能超过 {MAX_NAME_LENGTH} 个字")
+        name = name.strip()
         phone, id_hash = self.person(phone, id_number, id_hash)
         if not isinstance(start, str) or not _START.match(start.strip()):
             raise BadRequest("start 须为 HH:MM 格式的时段开始时间")

@@ -647,11 +647,12 @@ class Queue:
         leaves every figure, and its follow-up case (if any) is withdrawn. Audited in the event log."""
         if not getattr(actor, "is_admin", False):
             raise Forbidden("只有管理员可以作废评价")
-        reason = (reason or "").strip() if isinstance(reason, str) else ""
-        if not reason:
-            raise BadRequest("请填写作废理由")
+        reason = reason if isinstance(reason, str) else ""
         if len(reason) > EVALUATION_TEXT_LIMIT:
             raise BadRequest(f"作废理由不能超过 {EVALUATION_TEXT_LIMIT} 字")
+        reason = reason.strip()
+        if not reason:
+            raise BadRequest("请填写作废理由")
         with self._write():
             evaluation = store.get_evaluation(self.db, evaluation_id)
             if not evaluation:
@@ -692,10 +693,9 @@ def _evaluation_comment(comment) -> str | None:
         return None
     if not isinstance(comment, str):
         raise BadRequest("comment 须为文字")
-    comment = comment.strip()
-    if len(comment) > EVALUATION_TEXT_LIMIT:
+    if len(comment) > EVALUATION_TEXT_LIMIT:  # as sent, spaces included (the OpenAPI's maxLength)
         raise BadRequest(f"评价内容不能超过 {EVALUATION_TEXT_LIMIT} 字")
-    return comment or None
+    return comment.strip() or None
 
 
 def _evaluation_reasons(reasons) -> list[str]:
@@ -703,7 +703,6 @@ def _evaluation_reasons(reasons) -> list[str]:
         return []
     if not isinstance(reasons, list) or not all(isinstance(r, str) for r in reasons):
         raise BadRequest("reasons 须为文字列表")
-    cleaned = [r.strip() for r in reasons if r.strip()]
-    if len(cleaned) > EVALUATION_REASONS_MAX or any(len(r) > EVALUATION_REASON_LIMIT for r in cleaned):
+    if len(reasons) > EVALUATION_REASONS_MAX or any(len(r) > EVALUATION_REASON_LIMIT for r in reasons):
         raise BadRequest(f"评价原因最多 {EVALUATION_REASONS_MAX} 项，每项不超过 {EVALUATION_REASON_LIMIT} 字")
-    return list(dict.fromkeys(cleaned))
+    return list(dict.fromkeys(r.strip() for r in reasons if r.strip()))

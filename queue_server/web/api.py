@@ -105,6 +105,8 @@ def _int(value, name, required=False):
         if not ASCII_INTEGER.fullmatch(value.strip()):
             raise BadRequest(f"{name} 须为整数 ({name} must be an integer)")
         value = int(value.strip())
+    if isinstance(value, float) and value.is_integer() and abs(value) <= store.MAX_INTEGER:
+        value = int(value)  # 3.0 is the integer 3 to JSON (and to JSON Schema); 3.5 is not
     if isinstance(value, bool) or not isinstance(value, int):
         raise BadRequest(f"{name} 须为整数 ({name} must be an integer)")
     if not -store.MAX_INTEGER <= value <= store.MAX_INTEGER:
@@ -120,10 +122,10 @@ def _text(value, name, limit=100):
     if not isinstance(value, str):
         raise BadRequest(f"{name} 须为文字 ({name} must be a string)")
     _check_text(value)
-    value = value.strip()
+    # counted as sent, spaces included: the limit the OpenAPI's maxLength states
     if len(value) > limit:
         raise BadRequest(f"{name} 不能超过 {limit} 个字 ({name} longer than {limit})")
-    return value or None
+    return value.strip() or None
 
 
 def _id_hash(value):

@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, current_app, request
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import BaseConverter, IntegerConverter
 
 from .. import health, offload, store
 from ..config import load_config
@@ -36,11 +36,19 @@ class BoundedIntegerConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+class BookingCodeConverter(BaseConverter):
+    """`<booking_code:...>`: a booking's code, never the name of a sibling route (/appointments/capacity is
+    not the booking "capacity"), so each address answers OPTIONS with its own methods only."""
+
+    regex = r"(?!(?:capacity|check-in|slots|days)(?:/|$))[^/]+"
+
+
 def create_app(config: dict | None = None) -> Flask:
     config = config or load_config()
     # Named after the package, so templates/ and static/ are found at queue_server/.
     app = Flask("queue_server")
     app.url_map.converters["int"] = BoundedIntegerConverter
+    app.url_map.converters["booking_code"] = BookingCodeConverter
     app.config["GOVHALL"] = config
     app.config["SECRET_KEY"] = config["server"].get("secret_key") or _secret_key(config)
     app.config["JSON_AS_ASCII"] = False

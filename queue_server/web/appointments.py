@@ -106,7 +106,7 @@ def book():
     data = body()
     booking = get_appointments().book(
         _int(data.get("service_id"), "service_id", required=True), data.get("date"), data.get("start"),
-        _text(data.get("name"), "name", limit=40), data.get("phone"),
+        _text(data.get("name"), "name", limit=20), data.get("phone"),
         _text(data.get("id_number"), "id_number", limit=30),
         id_hash=_text(data.get("id_hash"), "id_hash", limit=64) if source != "phone" else None,
         source=source, staff_id=principal.staff_id)
@@ -120,13 +120,13 @@ def day_bookings():
                                                    _int(request.args.get("service_id"), "service_id")))
 
 
-@appointments_api.get("/<code>")
+@appointments_api.get("/<booking_code:code>")
 def booking(code):
     principal = current_principal()
     return jsonify(get_appointments().view(code, full=principal.is_staff))
 
 
-@appointments_api.post("/<code>/cancel")
+@appointments_api.post("/<booking_code:code>/cancel")
 def cancel(code):
     principal = current_principal()
     if principal.via_session:
@@ -134,7 +134,7 @@ def cancel(code):
     return _notify(jsonify(get_appointments().cancel(code, staff_id=principal.staff_id)))
 
 
-@appointments_api.post("/<code>/check-in")
+@appointments_api.post("/<booking_code:code>/check-in")
 @require("kiosk", "staff")
 def check_in(code):
     return jsonify(get_appointments().check_in(code, kiosk_id=current_principal().kiosk_id)), 201

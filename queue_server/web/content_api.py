@@ -53,7 +53,8 @@ def search():
     query = (request.args.get("q") or "").strip()
     if len(query) > 100:
         raise BadParameter("查询过长 (query too long)")
-    results = get_content_store().search(query, limit=_int_arg("limit", 20, 1, 100)) if query else []
+    limit = _int_arg("limit", 20, 1, 100)  # checked with or without a query: a bad one is always a 400
+    results = get_content_store().search(query, limit=limit) if query else []
     return jsonify({"query": query, "results": results})
 
 

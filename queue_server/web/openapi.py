@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+from ..queue import OUTCOMES
+from ..store import MAX_INTEGER
+
 ERROR = {"$ref": "#/components/schemas/Error"}
 TICKET = {"$ref": "#/components/schemas/Ticket"}
+WINDOW = {"$ref": "#/components/schemas/Window"}
+NULLABLE_TEXT = {"type": ["string", "null"]}
+
+# An integer field of a request body: a JSON integer, or (as the server also takes) a string of ASCII
+# digits; never beyond what SQLite holds. `pattern` applies to the string form, the bounds to the number.
+INTEGER = {"type": ["integer", "string"], "pattern": r"^-?[0-9]{1,18}$",
+           "minimum": -MAX_INTEGER, "maximum": MAX_INTEGER}
+
+
+def text(limit: int, nullable: bool = True) -> dict:
+    """An optional text field the server holds to `limit` characters (it refuses longer, never cuts)."""
+    return {"type": ["string", "null"] if nullable else "string", "maxLength": limit}
 
 
 RATING = {"type": "object", "required": ["level"], "properties": {
     "level": {"type": "integer", "minimum": 1, "maximum": 5, "description": "5 非常满意 … 1 非常不满意"},
-    "comment": {"type": "string", "maxLength": 500},
-    "reasons": {"type": "array", "maxItems": 10, "items": {"type": "string", "maxLength": 40}}}}
+    "comment": text(500),
+    "reasons": {"type": ["array", "null"], "maxItems": 10, "items": {"type": "string", "maxLength": 40}}}}
 EVALUATION = {"type": "object", "required": ["id", "ticket_id", "number", "level", "level_name", "source"],
               "properties": {"id": {"type": "integer"}, "ticket_id": {"type": "integer"}, "number": {"type": "string"},
                              "level": {"type": "integer"}, "level_name": {"type": "string"},
@@ -17,13 +32,33 @@ EVALUATION = {"type": "object", "required": ["id", "ticket_id", "number", "level
                              "reasons": {"type": "array", "items": {"type": "string"}},
                              "source": {"type": "string", "enum": ["evaluator", "citizen"]}}}
 
+# how many others go first when a ticket goes back in line (过号顺延, 暂缓): 0 … 100
+AFTER = {"type": ["integer", "string", "null"], "pattern": r"^([0-9]|[1-9][0-9]|100)$", "minimum": 0, "maximum": 100}
 
-def _op(summary, who, request=None, response=None, status="200", params=None):
+# The body each window action reads (the others read none); what the server refuses, the schema says.
+WINDOW_ACTION_BODIES = {
+    "pause": {"type": "object", "properties": {"reason": text(100)}},
+    "hold": {"type": "object", "properties": {"after": AFTER}},
+    "requeue": {"type": "object", "required": ["number"], "properties": {
+        "number": {"type": "string", "minLength": 1, "maxLength": 10, "pattern": r"\S", "example": "A012"},
+        "after": AFTER}},
+    "finish": {"type": "object", "properties": {"outcome": {"enum": [*OUTCOMES, "", None],
+                                                            "description": "办理结果; none: 办结"}}},
+    "transfer": {"type": "object", "anyOf": [{"required": ["service_id"]}, {"required": ["to_window"]}],
+                 "properties": {"service_id": INTEGER, "to_window": INTEGER}},
+}
+# window state actions answer with the window; ticket actions with the ticket they moved
+WINDOW_STATE_ACTIONS = ("open", "close", "pause", "resume")
+
+
+def _op(summary, who, request=None, response=None, status="200", params=None, body_required=True, errors=None):
     op = {"summary": summary, "description": f"Who: {who}",
           "responses": {status: {"description": "OK", "content": {"application/json": {"schema": response or {"type": "object"}}}},
                         "4XX": {"description": "Client error", "content": {"application/json": {"schema": ERROR}}}}}
+    for code, description in (errors or {}).items():
+        op["responses"][code] = {"description": description, "content": {"application/json": {"schema": ERROR}}}
     if request:
-        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": request}}}
+        op["requestBody"] = {"required": body_required, "content": {"application/json": {"schema": request}}}
     if params:
         op["parameters"] = params
     if not who.startswith(("anyone", "displays")):
@@ -31,8 +66,18 @@ def _op(summary, who, request=None, response=None, status="200", params=None):
     return op
 
 
+def _query_int(name, low, high=MAX_INTEGER):
+    return {"name": name, "in": "query", "schema": {"type": "integer", "minimum": low, "maximum": high}}
+
+
 def _path(name, kind="integer"):
-    return {"name": name, "in": "path", "required": True, "schema": {"type": kind}}
+    """A path parameter; a number is a row id (0 … SQLite's largest: the route matches nothing else)."""
+    schema = {"type": kind}
+    if kind == "integer":
+        schema |= {"minimum": 0, "maximum": MAX_INTEGER}
+    else:
+        schema |= {"minLength": 1, "pattern": "^[^/]+$"}
+    return {"name": name, "in": "path", "required": True, "schema": schema}
 
 
 def openapi_spec() -> dict:
@@ -45,8 +90,10 @@ def openapi_spec() -> dict:
                             ("finish", "Finish with an outcome {outcome?}"),
                             ("transfer", "Transfer to a service or window {service_id?, to_window?}"),
                             ("pause", "Pause the window {reason?}"), ("resume", "Resume the window")]:
-        window_actions[f"/windows/{{number}}/{action}"] = {
-            "post": _op(summary, "staff of that window (admin: any)", params=[_path("number")], response=TICKET)}
+        window_actions[f"/windows/{{number}}/{action}"] = {"post": _op(
+            summary, "staff of that window (admin: any)", params=[_path("number")],
+            response=WINDOW if action in WINDOW_STATE_ACTIONS else TICKET,
+            request=WINDOW_ACTION_BODIES.get(action), body_required=action in ("requeue", "transfer"))}
     return {
         "openapi": "3.1.0",
         "info": {"title": "govhall queue server", "version": "1"},
@@ -57,15 +104,37 @@ def openapi_spec() -> dict:
             "schemas": {
                 "Error": {"type": "object", "required": ["error", "message"],
                           "properties": {"error": {"type": "string"}, "message": {"type": "string"}}},
-                "Ticket": {"type": "object", "properties": {
+                "Ticket": {"type": "object", "required": ["id", "number", "status"], "properties": {
                     "id": {"type": "integer"}, "number": {"type": "string", "example": "A012"},
                     "service": {"type": "string"}, "service_id": {"type": "integer"},
+                    "department": NULLABLE_TEXT, "category": NULLABLE_TEXT,
                     "status": {"type": "string", "enum": ["waiting", "called", "serving", "done", "no_show", "cancelled"]},
-                    "window": {"type": ["integer", "null"]}, "issued_at": {"type": "string", "format": "date-time"},
+                    "priority": {"type": "integer"},
+                    "window": {"type": ["integer", "null"]}, "window_name": NULLABLE_TEXT,
+                    "issued_at": {"type": "string", "format": "date-time"},
+                    "called_at": {"type": ["string", "null"]}, "finished_at": {"type": ["string", "null"]},
+                    "outcome": NULLABLE_TEXT, "call_count": {"type": "integer"}, "transfer_count": {"type": "integer"},
+                    "appointment": {"type": "boolean", "description": "the ticket of a checked-in booking (预约)"},
+                    "event_id": {"type": "integer", "description": "the event this action wrote (window actions)"},
+                    "token": {"type": "string", "description": "the ticket's own token (issue answer)"},
+                    "status_url": {"type": "string", "description": "the phone page /t/<token> (issue answer)"},
                     "ahead": {"type": "integer", "description": "people its windows call first (issue answer)"},
                     "estimated_wait_min": {"type": "integer"},
                     "windows": {"type": "array", "items": {"type": "integer"},
                                 "description": "numbers of the windows that serve its service (issue answer)"}}},
+                "Window": {"type": "object", "required": ["number", "name", "state", "current", "services"],
+                           "properties": {
+                    "number": {"type": "integer", "example": 3}, "name": {"type": "string"},
+                    "state": {"type": "string", "enum": ["open", "paused", "closed"]},
+                    "pause_reason": NULLABLE_TEXT,
+                    "staff": {"type": ["object", "null"], "properties": {
+                        "id": {"type": "integer"}, "name": {"type": "string"}, "employee_no": NULLABLE_TEXT,
+                        "photo": NULLABLE_TEXT}},
+                    "current": {"anyOf": [TICKET, {"type": "null"}]},
+                    "services": {"type": "array", "items": {"type": "object", "properties": {
+                        "id": {"type": "integer"}, "name": {"type": "string"}, "prefix": {"type": "string"}}}},
+                    "waiting": {"type": "array", "items": {"type": "object"}},
+                    "today": {"type": "object"}}},
                 "Service": {"type": "object", "properties": {
                     "id": {"type": "integer"}, "name": {"type": "string"}, "prefix": {"type": "string"},
                     "category": {"type": "string"}, "open": {"type": "boolean"},
@@ -86,7 +155,10 @@ def openapi_spec() -> dict:
             },
         },
         "paths": {
-            "/healthz": {"get": _op("Liveness of server and database", "anyone")},
+            "/healthz": {"get": _op("Liveness of server and database (503 when the database is damaged or "
+                                    "unreachable)", "anyone", errors={"503": "Unhealthy"}, params=[
+                {"name": "check", "in": "query", "schema": {"type": "string"},
+                 "description": "integrity: run SQLite's quick check now (other values: the last result)"}])},
             "/openapi.json": {"get": _op("This description", "anyone")},
             "/services": {"get": _op("Departments → services: open now or when, people ahead, estimated wait, windows, "
                                      "tickets left today", "anyone", response={
@@ -97,30 +169,42 @@ def openapi_spec() -> dict:
                         "services": {"type": "array", "items": {"$ref": "#/components/schemas/Service"}}}}}}})},
             "/tickets": {"post": _op("Issue a ticket", "kiosk token (or staff)", status="201", response=TICKET, request={
                 "type": "object", "required": ["service_id"],
-                "properties": {"service_id": {"type": "integer"}, "priority": {"type": "integer", "enum": [0, 1]},
-                               "appointment_code": {"type": "string"},
-                               "id_hash": {"type": "string", "description": "keyed hash of the ID card's number"},
-                               "holder_name": {"type": "string", "description": "kept masked (张*)"}}})},
+                "properties": {"service_id": INTEGER,
+                               "priority": {"enum": [0, 1, "0", "1"], "description": "1: 绿色通道 / a booking's ticket"},
+                               "appointment_code": text(40),
+                               "id_hash": {"anyOf": [ID_HASH, {"type": "null"}, {"const": ""}]},
+                               "holder_name": text(20) | {"description": "kept masked (张*)"}}})},
             "/tickets/{token}": {"get": _op("Ticket status: position, state, window", "anyone holding the token",
-                                            params=[_path("token", "string")])},
+                                            params=[_path("token", "string")], response=TICKET)},
             "/tickets/{token}/cancel": {"post": _op("Cancel a waiting ticket", "anyone holding the token",
-                                                    params=[_path("token", "string")])},
-            "/windows": {"get": _op("Every window with its state and current ticket", "staff")},
+                                                    params=[_path("token", "string")], response=TICKET)},
+            "/windows": {"get": _op("Every window with its state and current ticket", "staff", response={
+                "type": "object", "required": ["windows"], "properties": {"windows": {"type": "array"}}})},
             "/windows/{number}": {"get": _op("One window: current ticket, waiting list, today's counts", "staff",
-                                             params=[_path("number")])},
+                                             params=[_path("number")], response=WINDOW)},
             **window_actions,
             "/display": {"get": _op("The current picture: calls, serving, waiting per service", "displays")},
-            "/stream": {"get": {"summary": "Server-sent events; Last-Event-ID replays what was missed",
-                                "responses": {"200": {"description": "text/event-stream"}}}},
-            "/announcements/{event_id}.wav": {"get": {"summary": "The spoken call of an event",
-                                                      "parameters": [_path("event_id")],
-                                                      "responses": {"200": {"description": "audio/wav"}}}},
+            "/stream": {"get": {
+                "summary": "Server-sent events; Last-Event-ID replays what was missed. Without a token: the public "
+                           "picture (calls, windows, waiting counts) and no replay older than the hall's day",
+                "parameters": [{"name": "last_event_id", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                               {"name": "Last-Event-ID", "in": "header", "schema": {"type": "integer", "minimum": 0}}],
+                "responses": {"200": {"description": "OK", "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+                              "4XX": {"description": "Client error", "content": {"application/json": {"schema": ERROR}}}}}},
+            "/announcements/{event_id}.wav": {"get": {
+                "summary": "The spoken call of an event (404: no such event; 503: the voice pack is not built)",
+                "parameters": [_path("event_id")],
+                "responses": {"200": {"description": "OK", "content": {"audio/wav": {"schema": {"type": "string",
+                                                                                               "format": "binary"}}}},
+                              "404": {"description": "No such event", "content": {"application/json": {"schema": ERROR}}},
+                              "503": {"description": "No voice pack (govhall voice build)",
+                                      "content": {"application/json": {"schema": ERROR}}}}}},
             "/evaluations": {"post": _op("Record a 好差评 level for a finished ticket, once",
                                          "the evaluator device of the window that served the ticket, within "
                                          "[evaluation] device_minutes of finish; staff never rate",
                                          status="201", request=RATING | {
                                              "required": ["ticket_id", "level"],
-                                             "properties": {"ticket_id": {"type": "integer"}, **RATING["properties"]}},
+                                             "properties": {"ticket_id": INTEGER, **RATING["properties"]}},
                                          response=EVALUATION)},
             "/tickets/{token}/evaluation": {"post": _op(
                 "The citizen rates their finished ticket (phone page, ticket QR), once",
@@ -128,30 +212,46 @@ def openapi_spec() -> dict:
                 status="201", request=RATING, response=EVALUATION, params=[_path("token", "string")])},
             "/evaluations/{id}/void": {"post": _op(
                 "Void a rating with a reason: kept, audited, left out of every figure; its follow-up case is withdrawn",
-                "admin", params=[_path("id")], request={
-                    "type": "object", "required": ["reason"],
-                    "properties": {"reason": {"type": "string", "minLength": 1, "maxLength": 500}}})},
-            "/tickets/{id}/cancel-by-staff": {"post": _op("Cancel a waiting ticket", "staff", params=[_path("id")])},
+                "admin", params=[_path("id")], response={"type": "object", "required": ["id", "ticket_id", "number", "level", "voided_at", "void_reason"]},
+                request={"type": "object", "required": ["reason"],
+                         "properties": {"reason": {"type": "string", "minLength": 1, "maxLength": 500, "pattern": r"\S"}}})},
+            "/tickets/{id}/cancel-by-staff": {"post": _op(
+                "Cancel a waiting ticket: staff, of the services of the window they hold; admins, any",
+                "staff", params=[_path("id")], response=TICKET)},
             "/kiosks/id-hash-key": {"get": _op("The key a kiosk hashes ID numbers with before sending them", "kiosk token")},
             "/kiosks/me": {"get": _op("This kiosk's own record (its id for the heartbeat)", "kiosk token")},
-            "/content": {"get": _op("Content changes since version V (?since=V)", "anyone (kiosks)")},
-            "/content/search": {"get": _op("Documents and guides matching ?q=, best first", "anyone (kiosks)")},
-            "/content/documents": {"get": _op("Disclosure documents, newest first (?category=&limit=&offset=)", "anyone (kiosks)")},
+            "/content": {"get": _op("Content changes since version V (?since=V)", "anyone (kiosks)",
+                                    params=[_query_int("since", 0)])},
+            "/content/search": {"get": _op("Documents and guides matching ?q=, best first", "anyone (kiosks)", params=[
+                {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 100}}, _query_int("limit", 1, 100)])},
+            "/content/documents": {"get": _op("Disclosure documents, newest first (?category=&limit=&offset=)",
+                                              "anyone (kiosks)", params=[
+                {"name": "category", "in": "query", "schema": {"type": "string"}}, _query_int("limit", 1, 200),
+                _query_int("offset", 0)])},
             "/content/documents/{id}": {"get": _op("One disclosure document", "anyone (kiosks)", params=[_path("id")])},
             "/content/categories": {"get": _op("Document categories with counts", "anyone (kiosks)")},
             "/content/guides": {"get": _op("Every service guide (办事指南)", "anyone (kiosks)")},
             "/content/guides/{service}": {"get": _op("The guide of one service, by its name", "anyone (kiosks)",
                                                      params=[_path("service", "string")])},
             "/content/announcements": {"get": _op("Announcements showing today", "anyone (kiosks)")},
-            "/kiosks/{id}/heartbeat": {"post": _op("Kiosk liveness, printer status, content version", "kiosk token",
-                                                   params=[_path("id")])},
+            "/kiosks/{id}/heartbeat": {"post": _op(
+                "Kiosk liveness, printer status, content version; other fields are kept as the kiosk's info "
+                "(the whole body at most 16 KB)", "kiosk token (its own id), admin", params=[_path("id")],
+                body_required=False, request={"type": "object", "properties": {
+                    "printer_status": {"type": "string", "maxLength": 40},
+                    "content_version": {"anyOf": [INTEGER, {"type": "null"}]}}})},
             "/kiosks/{id}/help": {"post": _op("A citizen at the kiosk asks for staff (呼叫工作人员): the staff "
                                               "workstations and the admin console show it", "kiosk token",
-                                              params=[_path("id")])},
+                                              params=[_path("id")], status="201")},
             "/kiosks": {"get": _op("Every kiosk: last seen, printer, content version", "admin")},
             **appointment_paths(),
         },
     }
+
+
+DATE = {"type": "string", "format": "date", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "example": "2026-12-01"}
+START = {"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9]$", "example": "09:30"}
+ID_HASH = {"type": "string", "pattern": r"^[0-9a-f]{64}$", "description": "keyed hash of the ID card's number"}
 
 
 def appointment_paths() -> dict:
@@ -161,49 +261,61 @@ def appointment_paths() -> dict:
         "start": {"type": "string", "example": "09:30"}, "end": {"type": "string", "example": "10:30"},
         "capacity": {"type": "integer"}, "available": {"type": "integer"}, "booked": {"type": "integer"},
         "closed": {"type": "boolean"}, "reason": {"type": "string"}, "booking_open": {"type": "boolean"}}}
-    booking = {"type": "object", "properties": {
+    booking = {"type": "object", "required": ["code", "status"], "properties": {
         "code": {"type": "string", "example": "7KX3MP"}, "service": {"type": "string"},
         "date": {"type": "string", "format": "date"}, "start": {"type": "string"}, "end": {"type": "string"},
         "status": {"type": "string", "enum": ["booked", "checked_in", "cancelled", "no_show", "closed"]},
         "checkin_from": {"type": "string"}, "checkin_until": {"type": "string"},
         "status_url": {"type": "string"}, "ticket_number": {"type": ["string", "null"]}}}
+    service_id = {"type": "integer", "minimum": -MAX_INTEGER, "maximum": MAX_INTEGER}
     slot_key = {"type": "object", "required": ["service_id"], "properties": {
-        "service_id": {"type": "integer"}, "date": {"type": "string", "format": "date"},
-        "start": {"type": "string", "description": "HH:MM; omitted: every slot"}}}
-    query = [{"name": "service_id", "in": "query", "required": True, "schema": {"type": "integer"}}]
+        "service_id": INTEGER, "date": {"anyOf": [DATE, {"type": "null"}, {"const": ""}, {"const": "*"}]},
+        "start": {"anyOf": [START, {"type": "null"}, {"const": ""}, {"const": "*"}],
+                  "description": "HH:MM; omitted: every slot"}}}
+    query = [{"name": "service_id", "in": "query", "required": True, "schema": service_id}]
     return {
         "/appointments/slots": {"get": _op("The slots of a service's day: capacity and places left", "anyone",
                                            response={"type": "array", "items": slot}, params=query + [
-                                               {"name": "date", "in": "query", "required": True,
-                                                "schema": {"type": "string", "format": "date"}}])},
+                                               {"name": "date", "in": "query", "required": True, "schema": DATE}])},
         "/appointments/days": {"get": _op("The bookable days of a service with places left", "anyone",
                                           params=query)},
         "/appointments": {
             "post": _op("Book a slot (409 slot full / already booked, 403 banned for 爽约 with `until`)",
                         "anyone (throttled per address), kiosk, staff", status="201", response=booking, request={
                             "type": "object", "required": ["service_id", "date", "start", "name", "phone"],
-                            "properties": {"service_id": {"type": "integer"},
-                                           "date": {"type": "string", "format": "date"},
-                                           "start": {"type": "string", "example": "09:30"},
-                                           "name": {"type": "string"}, "phone": {"type": "string"},
-                                           "id_number": {"type": "string", "description": "kept only as a keyed hash"},
-                                           "id_hash": {"type": "string", "description": "kiosk/staff: the keyed hash"}}}),
-            "get": _op("The day's bookings per service (?date=&service_id=)", "staff, admin")},
+                            "properties": {"service_id": INTEGER, "date": DATE, "start": START,
+                                           "name": {"type": "string", "maxLength": 20, "pattern": r"\S"},
+                                           "phone": {"type": "string", "pattern": r"^1[3-9][0-9]{9}$"},
+                                           "id_number": {"anyOf": [
+                                               {"type": "string", "format": "cn-id-number",
+                                                "description": "18 characters, its check digit right; kept only "
+                                                               "as a keyed hash"},
+                                               {"type": "null"}, {"const": ""}]},
+                                           "id_hash": {"anyOf": [ID_HASH, {"type": "null"}, {"const": ""}],
+                                                       "description": "kiosk/staff: the keyed hash"}}}),
+            "get": _op("The day's bookings per service (?date=&service_id=)", "staff, admin", params=[
+                {"name": "date", "in": "query", "schema": DATE},
+                {"name": "service_id", "in": "query", "schema": service_id}])},
         "/appointments/{code}": {"get": _op("One booking (masked for the holder, full for staff)",
                                             "anyone holding the code", params=[code], response=booking)},
-        "/appointments/{code}/cancel": {"post": _op("Cancel, until the slot starts", "the holder of the code, staff",
+        "/appointments/{code}/cancel": {"post": _op("Cancel, until the slot starts", "anyone holding the code, staff",
                                                     params=[code], response=booking)},
         "/appointments/{code}/check-in": {"post": _op(
             "Within the check-in window: a priority ticket {priority: 1, appointment_code}; early or late: 409 "
             "with checkin_from / checkin_until", "kiosk, staff", params=[code], status="201", response=TICKET)},
         "/appointments/check-in": {"post": _op(
             "An ID card at the kiosk: today's booking of that person checked in {id_hash, holder_name?}",
-            "kiosk, staff", status="201", response=TICKET)},
+            "kiosk, staff", status="201", response=TICKET, request={
+                "type": "object", "required": ["id_hash"],
+                "properties": {"id_hash": ID_HASH, "holder_name": text(20)}})},
         "/appointments/capacity": {"put": _op("Set a capacity per slot (every day / one day, every slot / one)",
                                               "admin", request=slot_key | {"properties": slot_key["properties"] | {
-                                                  "capacity": {"type": ["integer", "null"]}}})},
-        "/appointments/slots/close": {"post": _op("Close a day's slot (or day); its bookings see the reason",
-                                                  "admin", request=slot_key | {"properties": slot_key["properties"] | {
-                                                      "reason": {"type": "string"}}})},
+                                                  "capacity": {"type": ["integer", "string", "null"],
+                                                               "pattern": r"^[0-9]{1,3}$", "minimum": 0,
+                                                               "maximum": 999}}})},
+        "/appointments/slots/close": {"post": _op(
+            "Close a day's slot (or day); its bookings see the reason", "admin",
+            request=slot_key | {"required": ["service_id", "date"], "properties": slot_key["properties"] | {
+                "date": DATE, "reason": text(100)}})},
         "/appointments/slots/reopen": {"post": _op("Reopen a closed slot", "admin", request=slot_key)},
     }

@@ -158,8 +158,8 @@ def matrix(hall: Hall) -> list[tuple]:
          EVERYONE),
         ("GET", f"{API}/appointments/days", f"{API}/appointments/days?service_id=1", None, EVERYONE),
         ("POST", f"{API}/appointments", f"{API}/appointments", {"service_id": 1}, EVERYONE),
-        ("GET", f"{API}/appointments/<code>", f"{API}/appointments/ZZZZZZ", None, EVERYONE),
-        ("POST", f"{API}/appointments/<code>/cancel", f"{API}/appointments/ZZZZZZ/cancel", None, EVERYONE),
+        ("GET", f"{API}/appointments/<booking_code:code>", f"{API}/appointments/ZZZZZZ", None, EVERYONE),
+        ("POST", f"{API}/appointments/<booking_code:code>/cancel", f"{API}/appointments/ZZZZZZ/cancel", None, EVERYONE),
         # --- the API: devices
         ("POST", f"{API}/tickets", f"{API}/tickets", {"service_id": 1}, KIOSK_OR_STAFF),
         ("GET", f"{API}/kiosks/me", f"{API}/kiosks/me", None, KIOSK),
@@ -167,7 +167,7 @@ def matrix(hall: Hall) -> list[tuple]:
         ("POST", f"{API}/kiosks/<int:kiosk_id>/heartbeat", f"{API}/kiosks/{h.tokens['kiosk_id']}/heartbeat",
          {"printer_status": "ok"}, KIOSK | ADMIN),
         ("POST", f"{API}/kiosks/<int:kiosk_id>/help", f"{API}/kiosks/{h.tokens['kiosk_id']}/help", None, KIOSK),
-        ("POST", f"{API}/appointments/<code>/check-in", f"{API}/appointments/ZZZZZZ/check-in", None,
+        ("POST", f"{API}/appointments/<booking_code:code>/check-in", f"{API}/appointments/ZZZZZZ/check-in", None,
          KIOSK_OR_STAFF),
         ("POST", f"{API}/appointments/check-in", f"{API}/appointments/check-in", {}, KIOSK_OR_STAFF),
         # the evaluator of the window that served the ticket, nobody else (staff never rate)
