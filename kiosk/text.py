@@ -43,7 +43,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "ticket.appointment": ("预约 · 优先叫号", "Booked · called first"),
     "ticket.green_channel": ("绿色通道 · 优先叫号", "Priority lane · called first"),
     # 预约其他日期: booking a later day at the kiosk (kiosk/booking.py)
-    "checkin.book_later": ("没有预约？预约其他日期", "No booking? Book a later day"),
+    "checkin.book_later": ("预约其他日期", "Book a later day"),
     "book.title_service": ("预约 · 选择事项", "Book · choose a service"),
     "book.title_day": ("预约 · 选择日期", "Book · choose a day"),
     "book.title_slot": ("预约 · 选择时段", "Book · choose a time"),

@@ -51,7 +51,7 @@ def test_staff_cannot_open_the_appointments_admin(live_server, staff_browser):
 
 
 def test_staff_book_for_someone_who_phoned(live_server, staff_browser, monday_morning):
-    form = staff_browser.get(f"/staff/appointments?service_id=1&date=2026-12-08").text
+    form = staff_browser.get("/staff/appointments?service_id=1&date=2026-12-08").text
     assert "电话预约" in form and 'value="09:00"' in form
     booked = staff_browser.post("/staff/appointments", {"service_id": "1", "date": "2026-12-08", "start": "09:00",
                                                         "name": "孙秀兰", "phone": "13900000077",
