@@ -17,7 +17,7 @@ from markupsafe import Markup
 from .. import store
 from ..accounts import id_hash_key
 from ..appointments import STATUS_NAMES, Appointments
-from ..errors import QueueError
+from ..errors import BadRequest, QueueError
 from .admin import FORM_LIMITS, NAV, admin_action
 from .api import _int, _text, body
 from .auth import csrf, current_principal, require, require_role
@@ -302,7 +302,8 @@ def admin_day():
             slot_rows.append({"service": service, "slots": appointments.slots(service["id"], day)})
     return render_template("appointments/admin.html", hall=_hall(), nav=NAV, limits=FORM_LIMITS, date=day,
                            bookings=bookings, slot_rows=slot_rows, services=services,
-                           settings=appointments.settings_view(), status_names=STATUS_NAMES)
+                           settings=appointments.settings_view(), status_names=STATUS_NAMES,
+                           id_hash_days=current_app.config["GOVHALL"]["privacy"]["id_hash_days"])
 
 
 def _form_int(name):
@@ -337,6 +338,21 @@ def admin_reopen():
                                    request.form.get("start") or "*", staff_id=current_principal().staff_id)
     flash("时段已重新开放预约", "ok")
     return redirect(url_for("appointment_pages.admin_day", date=request.form.get("day")))
+
+
+@appointment_pages.post("/admin/appointments/purge-id-hashes")
+@admin_action
+def admin_purge_id_hashes():
+    """Forget who held old tickets and bookings (the ID card hashes and masked names)."""
+    from ..privacy import purge_id_hashes
+
+    raw = (request.form.get("days") or "").strip()
+    if raw and not raw.isdigit():
+        raise BadRequest("保留天数须为整数")
+    purged = purge_id_hashes(get_db(), current_app.config["GOVHALL"], int(raw) if raw else None,
+                             now=get_queue().now(), staff_id=current_principal().staff_id)
+    flash(f"已清除 {purged['before']} 之前的身份证散列：号票 {purged['tickets']} 张，预约 {purged['appointments']} 个", "ok")
+    return redirect(url_for("appointment_pages.admin_day"))
 
 
 # --- staff: a booking for someone who phoned -------------------------------------------------

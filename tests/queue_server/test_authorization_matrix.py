@@ -248,6 +248,7 @@ def matrix(hall: Hall) -> list[tuple]:
         ("POST", "/admin/appointments/capacity", "/admin/appointments/capacity", {"service_id": "1"}),
         ("POST", "/admin/appointments/close", "/admin/appointments/close", {"service_id": "1", "day": "2099-01-05"}),
         ("POST", "/admin/appointments/reopen", "/admin/appointments/reopen", {"service_id": "1", "day": "2099-01-05"}),
+        ("POST", "/admin/appointments/purge-id-hashes", "/admin/appointments/purge-id-hashes", {"days": "30"}),
         ("GET", "/admin/content/", "/admin/content/", None),
         ("GET", "/admin/content/announcements", "/admin/content/announcements", None),
         ("POST", "/admin/content/announcements", "/admin/content/announcements", {"title": "春节安排"}),
