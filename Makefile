@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-DEBIAN_PACKAGES := python3-venv procps fonts-wqy-microhei fonts-hanazono espeak-ng sox chromium systemd shellcheck \
+DEBIAN_PACKAGES := python3-venv procps fonts-wqy-microhei fonts-hanazono espeak-ng sox chromium systemd shellcheck nginx openssl \
 	libgl1 libegl1 libgles2 libmtdev1 xclip libusb-1.0-0
 
 .PHONY: demo test bench system-packages venv clean

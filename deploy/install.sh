@@ -20,6 +20,9 @@ Usage: install.sh [options] ROLE...     (ROLE: server, kiosk, display)
   --display-url URL  the page a display shows (default: SERVER-URL/display)
   --printer URI      the kiosk's ticket printer, e.g. usb://0416:5011
   --kiosk-token T    the kiosk's token (`govhall kiosk register NAME` on the server)
+  --tls              server: HTTPS through nginx with a certificate of the hall's own (openssl),
+                     for the host of --server-url (default: this machine's name); sets
+                     public_url to https://HOST and secure_cookies on
   --no-packages      do not apt-get install the system packages
   --no-start         enable the units but start nothing now
   --root DIR         install into DIR instead of / (a staging tree or a test): no apt,
@@ -43,6 +46,9 @@ STATE=/var/lib/govhall
 BACKUPS=/var/backups/govhall
 UNIT_DIR=/etc/systemd/system
 UDEV_RULE=99-govhall-printer.rules
+TLS_DIR=$ETC/tls
+NGINX_SITE=/etc/nginx/sites-available/govhall
+UPSTREAM_PORT=8080   # [server] port of deploy/govhall.toml: nginx passes HTTPS requests on to it
 SERVICE_USER=govhall
 
 ROOT=""
@@ -53,6 +59,7 @@ SERVER_URL=""
 DISPLAY_URL=""
 PRINTER=""
 KIOSK_TOKEN=""
+TLS=0
 ROLES=()
 
 while [ $# -gt 0 ]; do
@@ -61,6 +68,7 @@ while [ $# -gt 0 ]; do
         --display-url) DISPLAY_URL="${2:?--display-url needs a URL}"; shift 2 ;;
         --printer) PRINTER="${2:?--printer needs a URI}"; shift 2 ;;
         --kiosk-token) KIOSK_TOKEN="${2:?--kiosk-token needs a token}"; shift 2 ;;
+        --tls) TLS=1; shift ;;
         --no-packages) PACKAGES=0; shift ;;
         --no-start) START=0; shift ;;
         --root) ROOT="$(realpath -m "${2:?--root needs a folder}")"; shift 2 ;;
@@ -74,6 +82,10 @@ done
 [ "$ROOT" = "/" ] && ROOT=""
 
 has_role() { local role; for role in "${ROLES[@]}"; do [ "$role" = "$1" ] && return 0; done; return 1; }
+if [ "$TLS" = 1 ] && ! has_role server; then
+    echo "install.sh: --tls is for the server role (nginx in front of the queue server)" >&2
+    exit 64
+fi
 say() { printf '==> %s\n' "$*"; }
 # Every change goes through run: printed in a dry run, done otherwise.
 run() {
@@ -97,6 +109,7 @@ browser_package() {
 system_packages() {
     local packages=(python3 python3-venv python3-pip ca-certificates sqlite3 fonts-wqy-microhei)
     if has_role server; then packages+=(espeak-ng sox); fi
+    if has_role server && [ "$TLS" = 1 ]; then packages+=(nginx openssl); fi
     if has_role kiosk; then packages+=(libgl1 libegl1 libgles2 libgbm1 libdrm2 libmtdev1 udev fonts-hanazono); fi  # Hanazono: rare hanzi (Ext A–F) on tickets
     if has_role display; then packages+=(cage "$(browser_package)" fonts-noto-cjk); fi
     printf '%s\n' "${packages[@]}" | awk '!seen[$0]++'
@@ -193,7 +206,11 @@ install_config() {
         if ! env_has "$env_file" GOVHALL_SERVER_SECRET_KEY; then
             set_env "$env_file" GOVHALL_SERVER_SECRET_KEY "$("$PYTHON" -c 'import secrets; print(secrets.token_hex(32))')"
         fi
-        if [ -n "$SERVER_URL" ] || ! env_has "$env_file" GOVHALL_SERVER_PUBLIC_URL; then
+        if [ "$TLS" = 1 ]; then
+            # what QR codes and links point at; the login cookies then travel only over HTTPS
+            set_env "$env_file" GOVHALL_SERVER_PUBLIC_URL "https://$(tls_name)"
+            set_env "$env_file" GOVHALL_SERVER_SECURE_COOKIES true
+        elif [ -n "$SERVER_URL" ] || ! env_has "$env_file" GOVHALL_SERVER_PUBLIC_URL; then
             set_env "$env_file" GOVHALL_SERVER_PUBLIC_URL "$server_url"
         fi
     fi
@@ -224,6 +241,57 @@ install_config() {
             set_env "$display_env" GOVHALL_BROWSER "$browser"
         fi
     fi
+}
+
+# --- HTTPS: nginx with the hall's own certificate -------------------------------
+
+# The name browsers use for the server: the host of --server-url, else this machine's name.
+tls_name() {
+    local name
+    if [ -n "$SERVER_URL" ]; then
+        name="${SERVER_URL#*://}"; name="${name%%/*}"; name="${name%%:*}"
+    else
+        name="$(hostname -f 2>/dev/null || hostname)"
+    fi
+    if ! [[ "$name" =~ ^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$ ]]; then
+        echo "install.sh: --tls: '$name' is not a host name or IPv4 address for a certificate" >&2
+        exit 64
+    fi
+    printf '%s' "$name"
+}
+
+install_tls() {
+    local name cert key san site
+    name="$(tls_name)"
+    cert="$TLS_DIR/govhall.crt"
+    key="$TLS_DIR/govhall.key"
+    say "HTTPS: nginx for https://$name/ -> 127.0.0.1:$UPSTREAM_PORT"
+    run install -d -m 0755 "$(at $TLS_DIR)"
+    if [ -s "$(at $cert)" ] && [ -s "$(at $key)" ]; then
+        # the hall's browsers already trust it: a re-run never replaces it (delete both files for a new one)
+        say "certificate: kept $cert"
+    else
+        if [[ "$name" =~ ^[0-9]+(\.[0-9]+){3}$ ]]; then san="IP:$name"; else san="DNS:$name"; fi
+        say "certificate: $cert for $name (10 years; install it as trusted on the hall's computers)"
+        (umask 0077
+         run openssl req -x509 -newkey rsa:2048 -sha256 -nodes -days 3650 -subj "/CN=$name" \
+             -addext "subjectAltName=$san,DNS:localhost,IP:127.0.0.1" \
+             -keyout "$(at $key)" -out "$(at $cert)" 2>/dev/null)
+        run chmod 0644 "$(at $cert)"
+    fi
+    site="$(at $NGINX_SITE)"
+    run install -d -m 0755 "$(at /etc/nginx/sites-available)" "$(at /etc/nginx/sites-enabled)"
+    if [ "$DRY_RUN" = 1 ]; then
+        printf '+ write %s\n' "$site"
+    else
+        sed -e "s|@TLS_NAME@|$name|g" -e "s|@CERT@|$cert|g" -e "s|@KEY@|$key|g" \
+            -e "s|@UPSTREAM_PORT@|$UPSTREAM_PORT|g" "$SOURCE/deploy/nginx-govhall.conf" > "$site"
+        chmod 0644 "$site"
+    fi
+    run ln -sfn ../sites-available/govhall "$(at /etc/nginx/sites-enabled/govhall)"
+    # Debian's welcome page also answers port 80 as the default server; the hall's server has one site
+    if [ -L "$(at /etc/nginx/sites-enabled/default)" ]; then run rm "$(at /etc/nginx/sites-enabled/default)"; fi
+    if [ -z "$ROOT" ]; then run nginx -t -q; fi
 }
 
 # --- units, udev, folders -------------------------------------------------------
@@ -317,9 +385,11 @@ enable_units() {
     fi
     run systemctl daemon-reload
     run systemctl enable "${now[@]}" "${later[@]}"
+    if [ "$TLS" = 1 ]; then run systemctl enable nginx.service; fi
     if [ "$START" = 1 ] && [ ${#now[@]} -gt 0 ]; then
         # restart, so that a re-run (an upgrade) runs the new code
         run systemctl restart "${now[@]}"
+        if [ "$TLS" = 1 ]; then run systemctl reload-or-restart nginx.service; fi
     fi
     if [ ${#later[@]} -gt 0 ] && [ "$(systemctl get-default 2>/dev/null)" = graphical.target ]; then
         echo "install.sh: this machine boots into a desktop, which also wants the screen;" \
@@ -334,6 +404,7 @@ install_packages
 create_user
 install_venv
 install_config
+if has_role server && [ "$TLS" = 1 ]; then install_tls; fi
 install_units
 if has_role kiosk; then install_udev_rule; fi
 if has_role server; then make_folders with-backups; else make_folders; fi

@@ -629,6 +629,27 @@ def get_evaluation(db, evaluation_id: int):
     return row(db.execute("SELECT * FROM evaluation WHERE id = ?", [evaluation_id]))
 
 
+EVALUATION_SELECT = (
+    "SELECT e.*, t.number AS ticket_number, t.local_day AS ticket_day, s.name AS service, w.number AS window, "
+    "st.name AS staff_name, st.employee_no AS staff_employee_no, v.name AS voided_by_name, "
+    "c.id AS followup_case_id "
+    "FROM evaluation e JOIN ticket t ON t.id = e.ticket_id JOIN service s ON s.id = t.service_id "
+    "LEFT JOIN window w ON w.id = e.window_id LEFT JOIN staff st ON st.id = e.staff_id "
+    "LEFT JOIN staff v ON v.id = e.voided_by LEFT JOIN followup_case c ON c.evaluation_id = e.id"
+)
+
+
+def list_evaluations(db, first_at, end_at, limit=500):
+    """The ratings given in [first_at, end_at), newest first, voided ones included (marked)."""
+    return rows(db.execute(EVALUATION_SELECT + " WHERE e.at >= ? AND e.at < ? ORDER BY e.at DESC, e.id DESC LIMIT ?",
+                           [first_at, end_at, limit]))
+
+
+def get_evaluation_detail(db, evaluation_id: int):
+    """One rating with its ticket, window, staff member, follow-up case and who voided it."""
+    return row(db.execute(EVALUATION_SELECT + " WHERE e.id = ?", [evaluation_id]))
+
+
 def void_evaluation(db, evaluation_id, at, staff_id, reason):
     db.execute("UPDATE evaluation SET voided_at = ?, voided_by = ?, void_reason = ? WHERE id = ?",
                [at, staff_id, reason, evaluation_id])

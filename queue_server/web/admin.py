@@ -24,7 +24,7 @@ from flask_login import current_user
 from .. import clock, followup, hall_admin, offload, stats, store
 from ..errors import QueueError
 from ..ops import report
-from ..queue import EVALUATION_LEVELS
+from ..queue import EVALUATION_LEVELS, EVALUATION_TEXT_LIMIT
 from .auth import current_principal, require_role
 from .context import get_broker, get_db, get_queue
 
@@ -40,7 +40,7 @@ NAV = [("admin.dashboard", "概览", ("admin.dashboard",)),
        ("admin_content.overview", "内容管理", ("admin_content",)),  # a blueprint: every page of it
        ("admin.calendar", "节假日", ("admin.calendar",)),
        ("appointment_pages.admin_day", "预约", ("appointment_pages.admin_day",)),
-       ("admin.statistics", "统计", ("admin.statistics",)),
+       ("admin.statistics", "统计", ("admin.statistics", "admin.evaluations", "admin.evaluation")),
        ("admin.followup_cases", "差评回访", ("admin.followup_cases", "admin.followup_case")),
        ("admin.ranking", "窗口评比", ("admin.ranking",)),
        ("admin.events", "操作日志", ("admin.events",))]
@@ -598,6 +598,45 @@ def followup_action(case_id, action):
     else:
         abort(404)
     return _back("admin.followup_case", "工单已更新", case_id=case_id)
+
+
+# --- ratings (好差评) ------------------------------------------------------------
+
+EVALUATIONS_SHOWN = 500
+
+
+@admin.get("/evaluations")
+@require_role("admin")
+def evaluations():
+    """The ratings of a period, newest first, each with a way to its page (and its 作废 form)."""
+    try:
+        period = _period()
+    except QueueError as error:
+        flash(error.message, "error")
+        period = stats.Period.parse(None, None, today=_today())
+    first_at, end_at = period.utc_bounds(_config()["hall"]["timezone"])
+    found = store.list_evaluations(get_db(), first_at, end_at, limit=EVALUATIONS_SHOWN)
+    return _render("evaluations.html", evaluations=found, period=period, levels=EVALUATION_LEVELS,
+                   shown=EVALUATIONS_SHOWN)
+
+
+@admin.get("/evaluations/<int:evaluation_id>")
+@require_role("admin")
+def evaluation(evaluation_id):
+    found = store.get_evaluation_detail(get_db(), evaluation_id)
+    if not found:
+        abort(404)
+    return _render("evaluation.html", evaluation=found, levels=EVALUATION_LEVELS, reason_limit=EVALUATION_TEXT_LIMIT)
+
+
+@admin.post("/evaluations/<int:evaluation_id>/void")
+@admin_action
+def void_evaluation(evaluation_id):
+    """作废: the rating stays, with who and why (the event log has it too), and leaves every figure;
+    its follow-up case is withdrawn. The domain refuses a blank or too long reason, or a second void."""
+    get_queue().void_evaluation(evaluation_id, request.form.get("reason", ""), current_principal())
+    return _back("admin.evaluation", "评价已作废：不再计入满意率与排名，其差评工单已撤销",
+                 evaluation_id=evaluation_id)
 
 
 @admin.get("/ranking")
