@@ -26,6 +26,7 @@ from .errors import (
     NotFound,
     QueueEmpty,
     ServiceClosed,
+    TransferRefused,
     UnknownService,
     UnknownTicket,
     UnknownWindow,
@@ -485,23 +486,23 @@ class Queue:
                 if not target_service:
                     raise UnknownService(f"没有编号为 {service_id} 的事项", service_id=service_id)
                 if target_service["retired"]:
-                    raise BadRequest(f"{target_service['name']} 已停止办理，不能转入")
+                    raise TransferRefused(f"{target_service['name']} 已停止办理，不能转入")
                 if not target_service["enabled"]:
-                    raise BadRequest(f"{target_service['name']} 已暂停办理，不能转入")
+                    raise TransferRefused(f"{target_service['name']} 已暂停办理，不能转入")
                 if not store.windows_serving(self.db, service_id):
-                    raise BadRequest(f"没有窗口办理 {target_service['name']}，转入后将无人叫号")
+                    raise TransferRefused(f"没有窗口办理 {target_service['name']}，转入后将无人叫号")
                 new_service_id = service_id
             if new_service_id == ticket["service_id"] and to_window in (None, number):
-                raise BadRequest(f"{ticket['number']} 已在本窗口办理该事项，请选择其他事项或窗口")
+                raise TransferRefused(f"{ticket['number']} 已在本窗口办理该事项，请选择其他事项或窗口")
             target_window_id = None
             if to_window is not None:
                 target = store.get_window(self.db, to_window) if isinstance(to_window, int) else None
                 if not target:
                     raise UnknownWindow(f"没有 {to_window} 号窗口", window=to_window)
                 if target["retired"]:
-                    raise BadRequest(f"{to_window} 号窗口已停用，不能转入", window=to_window)
+                    raise TransferRefused(f"{to_window} 号窗口已停用，不能转入", window=to_window)
                 if new_service_id not in store.window_service_ids(self.db, target["id"]):
-                    raise BadRequest(f"{to_window} 号窗口不办理该事项，请同时指定该窗口办理的事项")
+                    raise TransferRefused(f"{to_window} 号窗口不办理该事项，请同时指定该窗口办理的事项")
                 target_window_id = target["id"]
             store.update_ticket(self.db, ticket["id"], status="waiting", window_id=None, service_id=new_service_id,
                                 target_window_id=target_window_id, transfer_count=ticket["transfer_count"] + 1)

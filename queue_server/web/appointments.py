@@ -69,6 +69,12 @@ def _throttle():
         raise TooManyBookings("预约提交过于频繁，请稍后再试")
 
 
+def _slot_key_part(data: dict, name: str) -> str:
+    """A slot key's `date` or `start` from a JSON body: text, or nothing for "*" (every day / every
+    slot); an object or a number is refused, not read as "*"."""
+    return _text(data.get(name), name, limit=10) or "*"
+
+
 def get_appointments() -> Appointments:
     if "appointments" not in g:
         g.appointments = Appointments(get_db(), current_app.config["GOVHALL"],
@@ -156,8 +162,8 @@ def set_capacity():
     data = body()
     appointments = get_appointments()
     appointments.set_capacity(_int(data.get("service_id"), "service_id", required=True),
-                              _int(data.get("capacity"), "capacity"), data.get("date") or "*",
-                              data.get("start") or "*", staff_id=current_principal().staff_id)
+                              _int(data.get("capacity"), "capacity"), _slot_key_part(data, "date"),
+                              _slot_key_part(data, "start"), staff_id=current_principal().staff_id)
     return _notify(jsonify({"settings": appointments.settings_view()}))
 
 
@@ -166,7 +172,7 @@ def set_capacity():
 def close_slot():
     data = body()
     closed = get_appointments().close_slot(_int(data.get("service_id"), "service_id", required=True),
-                                           data.get("date"), data.get("start") or "*",
+                                           _slot_key_part(data, "date"), _slot_key_part(data, "start"),
                                            _text(data.get("reason"), "reason") or "",
                                            staff_id=current_principal().staff_id)
     return _notify(jsonify({"closed_bookings": closed}))
@@ -177,7 +183,8 @@ def close_slot():
 def reopen_slot():
     data = body()
     get_appointments().reopen_slot(_int(data.get("service_id"), "service_id", required=True),
-                                   data.get("date"), data.get("start") or "*", staff_id=current_principal().staff_id)
+                                   _slot_key_part(data, "date"), _slot_key_part(data, "start"),
+                                   staff_id=current_principal().staff_id)
     return _notify(jsonify({"ok": True}))
 
 
