@@ -114,6 +114,7 @@ class KioskApp(App):
         self._rest_event = None
         self._active_fps = 0.0
         self.pinyin_index = PinyinIndex()
+        self.hall_day = ""  # the hall's local day as the server last said it (YYYY-MM-DD)
         self.card = None  # the ID card desk (kiosk/card.py) when [kiosk] idcard names a reader
 
     # --- Kivy lifecycle -------------------------------------------------------
@@ -322,6 +323,10 @@ class KioskApp(App):
         self._on_activity()  # the idle time depends on the screen
 
     def back(self):
+        screen = self.manager.current_screen
+        if hasattr(screen, "step_back") and screen.step_back():  # a flow of steps on one screen
+            self._on_activity()
+            return
         if not self.history:
             return self.go_home()
         name = self.history.pop()
@@ -405,6 +410,7 @@ class KioskApp(App):
 
     def _services_arrived(self, answer: dict):
         self._services_in_flight = False
+        self.hall_day = str(answer.get("local_day") or "")  # the server's day, which the calendar follows
         departments = parse_services(answer)
         if departments != list(self.departments):
             self.departments = departments

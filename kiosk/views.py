@@ -343,10 +343,11 @@ class KioskRoot(FloatLayout):
         Window.clearcolor = global_idmap["BACKGROUND"]  # set in kiosk.kv
         manager = self.ids.manager
         manager.transition = NoTransition()  # instant: no animation to wait for, nothing to burn CPU
-        from .checkin import CheckInScreen  # it builds on this module's screens
+        from .booking import BookingScreen  # these build on this module's screens
+        from .checkin import CheckInScreen
 
         for screen_class in (HomeScreen, DepartmentsScreen, ServicesScreen, TicketScreen, DisclosureScreen,
-                             ArticleScreen, GuidesScreen, GuideScreen, CheckInScreen):
+                             ArticleScreen, GuidesScreen, GuideScreen, CheckInScreen, BookingScreen):
             manager.add_widget(screen_class(name=screen_class.screen_name))
         manager.current = "home"
 
