@@ -98,6 +98,13 @@ class QueueEmpty(Conflict):
     code = "queue_empty"
 
 
+class TransferRefused(Conflict):
+    """A well-formed transfer the hall cannot take now: the target service or window is stopped,
+    nobody calls it, or it would leave the ticket where it is."""
+
+    code = "transfer_refused"
+
+
 class AlreadyEvaluated(Conflict):
     code = "already_evaluated"
 

@@ -26,6 +26,7 @@ from .errors import (
     NotFound,
     QueueEmpty,
     ServiceClosed,
+    TransferRefused,
     UnknownService,
     UnknownTicket,
     UnknownWindow,
@@ -35,6 +36,7 @@ from .errors import (
     WrongState,
 )
 from .hall import next_opening, service_opening
+from .privacy import display_name
 
 MIN_SAMPLES = 5  # finished tickets before a service's own handling time is trusted alone
 OUTCOMES = ("办结", "受理", "补齐补正", "不予受理", "咨询解答", "其他")
@@ -485,23 +487,23 @@ class Queue:
                 if not target_service:
                     raise UnknownService(f"没有编号为 {service_id} 的事项", service_id=service_id)
                 if target_service["retired"]:
-                    raise BadRequest(f"{target_service['name']} 已停止办理，不能转入")
+                    raise TransferRefused(f"{target_service['name']} 已停止办理，不能转入")
                 if not target_service["enabled"]:
-                    raise BadRequest(f"{target_service['name']} 已暂停办理，不能转入")
+                    raise TransferRefused(f"{target_service['name']} 已暂停办理，不能转入")
                 if not store.windows_serving(self.db, service_id):
-                    raise BadRequest(f"没有窗口办理 {target_service['name']}，转入后将无人叫号")
+                    raise TransferRefused(f"没有窗口办理 {target_service['name']}，转入后将无人叫号")
                 new_service_id = service_id
             if new_service_id == ticket["service_id"] and to_window in (None, number):
-                raise BadRequest(f"{ticket['number']} 已在本窗口办理该事项，请选择其他事项或窗口")
+                raise TransferRefused(f"{ticket['number']} 已在本窗口办理该事项，请选择其他事项或窗口")
             target_window_id = None
             if to_window is not None:
                 target = store.get_window(self.db, to_window) if isinstance(to_window, int) else None
                 if not target:
                     raise UnknownWindow(f"没有 {to_window} 号窗口", window=to_window)
                 if target["retired"]:
-                    raise BadRequest(f"{to_window} 号窗口已停用，不能转入", window=to_window)
+                    raise TransferRefused(f"{to_window} 号窗口已停用，不能转入", window=to_window)
                 if new_service_id not in store.window_service_ids(self.db, target["id"]):
-                    raise BadRequest(f"{to_window} 号窗口不办理该事项，请同时指定该窗口办理的事项")
+                    raise TransferRefused(f"{to_window} 号窗口不办理该事项，请同时指定该窗口办理的事项")
                 target_window_id = target["id"]
             store.update_ticket(self.db, ticket["id"], status="waiting", window_id=None, service_id=new_service_id,
                                 target_window_id=target_window_id, transfer_count=ticket["transfer_count"] + 1)
@@ -548,7 +550,7 @@ class Queue:
                               "photo": window["staff_photo"]} if window["staff_id"] else None,
                     "current": {"number": current["number"], "service": current["service"],
                                 "status": current["status"], "called_at": current["called_at"],
-                                "tag": ticket_tag(current)} if current else None,
+                                "tag": ticket_tag(current)} | self._shown_name(current) if current else None,
                 })
             recent = [{"event_id": e["id"], "type": e["type"], "at": e["at"], "number": e["data"].get("number"),
                        "window": e["data"].get("window"), "window_name": e["data"].get("window_name"),
@@ -556,12 +558,19 @@ class Queue:
                       for e in store.recent_call_events(self.db, clock.day_start_utc(day, self.zone), calls)]
             services = [{"service_id": s["id"], "service": s["name"], "prefix": s["prefix"],
                          "department": s["department"], "waiting": waiting.get(s["id"], 0),
-                         "next": [{"number": t["number"], "tag": ticket_tag(t)} for t in next_up.get(s["id"], [])]}
+                         "next": [{"number": t["number"], "tag": ticket_tag(t)} | self._shown_name(t)
+                                  for t in next_up.get(s["id"], [])]}
                         for s in store.list_services(self.db, include_retired=False) if s["enabled"]]
         return {"hall": self.config["hall"]["name"], "now": clock.to_iso(self.now()), "local_day": day,
                 "last_event_id": last_id, "calls": recent, "windows": windows, "waiting": services,
                 "notices": self.notices(),
                 "supervision_phone": self.config["hall"].get("supervision_phone")}
+
+    def _shown_name(self, ticket: dict) -> dict:
+        """`{"holder_name": "张*"}` for a card holder's ticket when the hall shows names on its
+        screens ([privacy] display_names), else nothing: by default no screen names anyone."""
+        name = display_name(ticket, self.config)
+        return {"holder_name": name} if name else {}
 
     def notices(self) -> list[str]:
         """The hall screen's ticker: the notices edited in the admin, else those of the config file."""

@@ -74,13 +74,43 @@ def _path(name, kind="integer"):
     """A path parameter; a number is a row id (0 … SQLite's largest: the route matches nothing else)."""
     schema = {"type": kind}
     if kind == "integer":
-        schema |= {"minimum": 0, "maximum": MAX_INTEGER}
+        schema |= {"minimum": 0, "maximum": MAX_INTEGER, "example": 1}
     else:
         schema |= {"minLength": 1, "pattern": "^[^/]+$"}
     return {"name": name, "in": "path", "required": True, "schema": schema}
 
 
 def openapi_spec() -> dict:
+    spec = _spec()
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            operation["operationId"] = operation_id(method, path)
+    _link(spec, "post", "/tickets", "201", {
+        "ticket_status": ("get", "/tickets/{token}", {"token": "$response.body#/token"}),
+        "cancel_own_ticket": ("post", "/tickets/{token}/cancel", {"token": "$response.body#/token"}),
+        "rate_own_ticket": ("post", "/tickets/{token}/evaluation", {"token": "$response.body#/token"}),
+        "cancel_by_staff": ("post", "/tickets/{id}/cancel-by-staff", {"id": "$response.body#/id"})})
+    _link(spec, "post", "/appointments", "201", {
+        "booking": ("get", "/appointments/{code}", {"code": "$response.body#/code"}),
+        "cancel_booking": ("post", "/appointments/{code}/cancel", {"code": "$response.body#/code"}),
+        "check_in": ("post", "/appointments/{code}/check-in", {"code": "$response.body#/code"})})
+    return spec
+
+
+def operation_id(method: str, path: str) -> str:
+    """`post_windows_number_call_next` for POST /windows/{number}/call-next: what links name."""
+    words = [part.strip("{}").replace("-", "_").replace(".", "_") for part in path.split("/") if part]
+    return "_".join([method, *words])
+
+
+def _link(spec: dict, method: str, path: str, status: str, targets: dict):
+    """OpenAPI links: what one answer lets a client call next (schemathesis follows them)."""
+    spec["paths"][path][method]["responses"][status]["links"] = {
+        name: {"operationId": operation_id(target_method, target_path), "parameters": parameters}
+        for name, (target_method, target_path, parameters) in targets.items()}
+
+
+def _spec() -> dict:
     window_actions = {}
     for action, summary in [("open", "Take the window"), ("close", "Leave the window"),
                             ("call-next", "Call the next ticket"), ("recall", "Call the current ticket again (重呼)"),
@@ -169,7 +199,7 @@ def openapi_spec() -> dict:
                         "services": {"type": "array", "items": {"$ref": "#/components/schemas/Service"}}}}}}})},
             "/tickets": {"post": _op("Issue a ticket", "kiosk token (or staff)", status="201", response=TICKET, request={
                 "type": "object", "required": ["service_id"],
-                "properties": {"service_id": INTEGER,
+                "properties": {"service_id": INTEGER | {"example": 1},
                                "priority": {"enum": [0, 1, "0", "1"], "description": "1: 绿色通道 / a booking's ticket"},
                                "appointment_code": text(40),
                                "id_hash": {"anyOf": [ID_HASH, {"type": "null"}, {"const": ""}]},
@@ -267,9 +297,9 @@ def appointment_paths() -> dict:
         "status": {"type": "string", "enum": ["booked", "checked_in", "cancelled", "no_show", "closed"]},
         "checkin_from": {"type": "string"}, "checkin_until": {"type": "string"},
         "status_url": {"type": "string"}, "ticket_number": {"type": ["string", "null"]}}}
-    service_id = {"type": "integer", "minimum": -MAX_INTEGER, "maximum": MAX_INTEGER}
+    service_id = {"type": "integer", "minimum": -MAX_INTEGER, "maximum": MAX_INTEGER, "example": 1}
     slot_key = {"type": "object", "required": ["service_id"], "properties": {
-        "service_id": INTEGER, "date": {"anyOf": [DATE, {"type": "null"}, {"const": ""}, {"const": "*"}]},
+        "service_id": INTEGER | {"example": 1}, "date": {"anyOf": [DATE, {"type": "null"}, {"const": ""}, {"const": "*"}]},
         "start": {"anyOf": [START, {"type": "null"}, {"const": ""}, {"const": "*"}],
                   "description": "HH:MM; omitted: every slot"}}}
     query = [{"name": "service_id", "in": "query", "required": True, "schema": service_id}]
@@ -278,12 +308,16 @@ def appointment_paths() -> dict:
                                            response={"type": "array", "items": slot}, params=query + [
                                                {"name": "date", "in": "query", "required": True, "schema": DATE}])},
         "/appointments/days": {"get": _op("The bookable days of a service with places left", "anyone",
-                                          params=query)},
+                                          params=query, response={"type": "array", "items": {
+                                              "type": "object", "required": ["date", "available"], "properties": {
+                                                  "date": {"type": "string", "format": "date"},
+                                                  "weekday": {"type": "string", "example": "周一"},
+                                                  "available": {"type": "integer"}}}})},
         "/appointments": {
             "post": _op("Book a slot (409 slot full / already booked, 403 banned for 爽约 with `until`)",
                         "anyone (throttled per address), kiosk, staff", status="201", response=booking, request={
                             "type": "object", "required": ["service_id", "date", "start", "name", "phone"],
-                            "properties": {"service_id": INTEGER, "date": DATE, "start": START,
+                            "properties": {"service_id": INTEGER | {"example": 1}, "date": DATE, "start": START,
                                            "name": {"type": "string", "maxLength": 20, "pattern": r"\S"},
                                            "phone": {"type": "string", "pattern": r"^1[3-9][0-9]{9}$"},
                                            "id_number": {"anyOf": [
@@ -294,7 +328,8 @@ def appointment_paths() -> dict:
                                            "id_hash": {"anyOf": [ID_HASH, {"type": "null"}, {"const": ""}],
                                                        "description": "kiosk/staff: the keyed hash"}}}),
             "get": _op("The day's bookings per service (?date=&service_id=)", "staff, admin", params=[
-                {"name": "date", "in": "query", "schema": DATE},
+                {"name": "date", "in": "query", "schema": {"anyOf": [DATE, {"const": ""}]},
+                 "description": "blank or none: the hall's today"},
                 {"name": "service_id", "in": "query", "schema": service_id}])},
         "/appointments/{code}": {"get": _op("One booking (masked for the holder, full for staff)",
                                             "anyone holding the code", params=[code], response=booking)},

@@ -126,7 +126,7 @@ def test_a_transfer_that_changes_nothing_is_refused_by_the_api(server, hall, tok
                  {"to_window": 1}):
         refused = requests.post(server.url + "/api/v1/windows/1/transfer", json=body,
                                 headers=bearer(tokens["staff1"]), timeout=10)
-        assert refused.status_code == 400, body
+        assert refused.status_code == 409 and refused.json()["error"] == "transfer_refused", body
         assert "已在本窗口办理该事项" in refused.json()["message"]
     assert events(hall, "ticket_transferred") == []
 

@@ -42,7 +42,7 @@ def test_the_api_answers_as_its_openapi_says(tmp_path):
                    PYTHONPATH=os.pathsep.join([str(HOOKS.parent), os.environ.get("PYTHONPATH", "")]))
         run = subprocess.run(
             [str(Path(sys.executable).with_name("schemathesis")), "run", f"{server.url}/api/v1/openapi.json",
-             "--checks", "all", "--max-examples", EXAMPLES, "--seed", SEED, "--workers", "2",
+             "--checks", "all", "--max-examples", EXAMPLES, "--seed", SEED, "--workers", "1",
              "--phases", "examples,coverage,fuzzing,stateful", "--max-time", "30",
              "--generation-database", "none", "--request-timeout", "10", "--no-color",
              # the event stream never ends: tests/queue_server/test_stream_audience.py reads it

@@ -9,7 +9,7 @@ import pytest
 from queue_server import store
 from queue_server.accounts import Principal
 from queue_server.errors import (AlreadyEvaluated, BadRequest, DailyCapReached, Forbidden, QueueEmpty, ServiceClosed,
-                                 UnknownService, UnknownWindow, WindowClosed, WindowPaused, WindowTaken, WrongState)
+                                 TransferRefused, UnknownService, UnknownWindow, WindowClosed, WindowPaused, WindowTaken, WrongState)
 from queue_server.queue import Queue
 
 pytestmark = pytest.mark.calendar  # also run at fixed moments of the hall's clock (Makefile)
@@ -192,7 +192,7 @@ def test_transfer_keeps_number_and_issue_time(queue, clock, hall_db):
     assert queue.call_next(3, li)["number"] == later["number"]
     with pytest.raises(UnknownService):
         queue.transfer(3, li, service_id=9999)
-    with pytest.raises(BadRequest):
+    with pytest.raises(TransferRefused):
         queue.transfer(3, li, to_window=1)  # window 1 does not do 失业登记
 
 
@@ -358,9 +358,9 @@ def test_transfer_refuses_a_service_nobody_would_call(queue, clock, hall_db):
     issue(queue, clock, hall_db, "最低生活保障申请")
     queue.call_next(1, wang)
     hall_db.execute("UPDATE service SET enabled = 0 WHERE name = '失业登记'")
-    with pytest.raises(BadRequest, match="暂停办理"):
+    with pytest.raises(TransferRefused, match="暂停办理"):
         queue.transfer(1, wang, service_id=sid(hall_db, "失业登记"))
     hall_db.execute("DELETE FROM window_service WHERE service_id = ?", [sid(hall_db, "户籍迁入")])
-    with pytest.raises(BadRequest, match="没有窗口"):
+    with pytest.raises(TransferRefused, match="没有窗口"):
         queue.transfer(1, wang, service_id=sid(hall_db, "户籍迁入"))
     assert queue.window_view(1)["current"]["status"] == "called"  # nothing moved
