@@ -82,6 +82,22 @@ class HallClient:
         return self._call("POST", "/appointments/check-in",
                           json={"id_hash": holder.id_hash, "holder_name": holder.masked_name})
 
+    def booking_days(self, service_id: int) -> list[dict]:
+        """The days a service can be booked: `[{date, weekday, available}]`."""
+        return self._call("GET", "/appointments/days", params={"service_id": service_id})
+
+    def booking_slots(self, service_id: int, day: str) -> list[dict]:
+        """A day's slots: `[{start, end, capacity, available, ...}]`."""
+        return self._call("GET", "/appointments/slots", params={"service_id": service_id, "date": day})
+
+    def book(self, service_id: int, day: str, start: str, name: str, phone: str, holder=None) -> dict:
+        """A booking made at the kiosk → `{code, service, date, start, end, checkin_from, ...}`; with
+        `holder` (a card read here) the booking carries the card's keyed hash, so the card checks it in."""
+        request = {"service_id": service_id, "date": day, "start": start, "name": name, "phone": phone}
+        if holder is not None:
+            request["id_hash"] = holder.id_hash
+        return self._call("POST", "/appointments", json=request)
+
     def id_hash_key(self) -> str:
         """The key this kiosk hashes ID numbers with (never sent anywhere in clear)."""
         return str(self._call("GET", "/kiosks/id-hash-key")["key"])

@@ -86,6 +86,14 @@ DEFAULTS: dict = {
         # bookings from one address (the public page and API) per 10 minutes
         "bookings_per_address": 20,
     },
+    "privacy": {
+        # the hall and window screens show the masked name (张*) of a card holder's ticket only when
+        # the hall turns this on; by default no screen shows a name
+        "display_names": False,
+        # `govhall purge-id-hashes` and the admin's button forget the ID card hashes (and masked
+        # names) of tickets and past bookings older than this many days
+        "id_hash_days": 30,
+    },
     "voice": {
         "repeat": 2,
         "call": "请{number}号到{window}号窗口办理",

@@ -36,6 +36,7 @@ from .errors import (
     WrongState,
 )
 from .hall import next_opening, service_opening
+from .privacy import display_name
 
 MIN_SAMPLES = 5  # finished tickets before a service's own handling time is trusted alone
 OUTCOMES = ("办结", "受理", "补齐补正", "不予受理", "咨询解答", "其他")
@@ -548,7 +549,7 @@ class Queue:
                               "photo": window["staff_photo"]} if window["staff_id"] else None,
                     "current": {"number": current["number"], "service": current["service"],
                                 "status": current["status"], "called_at": current["called_at"],
-                                "tag": ticket_tag(current)} if current else None,
+                                "tag": ticket_tag(current)} | self._shown_name(current) if current else None,
                 })
             recent = [{"event_id": e["id"], "type": e["type"], "at": e["at"], "number": e["data"].get("number"),
                        "window": e["data"].get("window"), "window_name": e["data"].get("window_name"),
@@ -556,12 +557,19 @@ class Queue:
                       for e in store.recent_call_events(self.db, clock.day_start_utc(day, self.zone), calls)]
             services = [{"service_id": s["id"], "service": s["name"], "prefix": s["prefix"],
                          "department": s["department"], "waiting": waiting.get(s["id"], 0),
-                         "next": [{"number": t["number"], "tag": ticket_tag(t)} for t in next_up.get(s["id"], [])]}
+                         "next": [{"number": t["number"], "tag": ticket_tag(t)} | self._shown_name(t)
+                                  for t in next_up.get(s["id"], [])]}
                         for s in store.list_services(self.db, include_retired=False) if s["enabled"]]
         return {"hall": self.config["hall"]["name"], "now": clock.to_iso(self.now()), "local_day": day,
                 "last_event_id": last_id, "calls": recent, "windows": windows, "waiting": services,
                 "notices": self.notices(),
                 "supervision_phone": self.config["hall"].get("supervision_phone")}
+
+    def _shown_name(self, ticket: dict) -> dict:
+        """`{"holder_name": "张*"}` for a card holder's ticket when the hall shows names on its
+        screens ([privacy] display_names), else nothing: by default no screen names anyone."""
+        name = display_name(ticket, self.config)
+        return {"holder_name": name} if name else {}
 
     def notices(self) -> list[str]:
         """The hall screen's ticker: the notices edited in the admin, else those of the config file."""

@@ -1030,7 +1030,7 @@ def next_waiting_by_service(db, local_day, per_service: int = 2) -> dict[int, li
     hall screen's 请准备 line."""
     found: dict[int, list[dict]] = {}
     for r in db.execute(
-            "SELECT service_id, number, priority, appointment_code FROM ("
+            "SELECT service_id, number, priority, appointment_code, holder_name FROM ("
             " SELECT t.*, row_number() OVER (PARTITION BY t.service_id"
             "   ORDER BY t.priority DESC, t.line_key, t.id) AS place"
             " FROM ticket t WHERE t.status = 'waiting' AND t.local_day = ?) WHERE place <= ? "
@@ -1242,6 +1242,18 @@ MIGRATIONS.append("""
 def waiting_ticket_of_holder(db, holder_hash, service_id, local_day):
     return row(db.execute(TICKET_SELECT + " WHERE t.holder_hash = ? AND t.local_day = ? AND t.service_id = ? "
                           "AND t.status = 'waiting' ORDER BY t.id LIMIT 1", [holder_hash, local_day, service_id]))
+
+
+def purge_id_hashes(db, before_day: str) -> dict[str, int]:
+    """Forget who held the tickets and past bookings of days before `before_day`: the keyed hash of
+    the ID number and the masked name. A booking still to come keeps its hash (its card checks it in)."""
+    tickets = db.execute("UPDATE ticket SET holder_hash = NULL, holder_name = NULL "
+                         "WHERE holder_hash IS NOT NULL AND local_day < ?", [before_day]).rowcount
+    tickets += db.execute("UPDATE ticket SET holder_name = NULL WHERE holder_name IS NOT NULL AND local_day < ?",
+                          [before_day]).rowcount
+    bookings = db.execute("UPDATE appointment SET id_hash = NULL "
+                          "WHERE id_hash IS NOT NULL AND day < ? AND status != 'booked'", [before_day]).rowcount
+    return {"tickets": tickets, "appointments": bookings}
 
 
 def bookings_of_id_hash_on(db, id_hash, day) -> list[dict]:

@@ -295,6 +295,18 @@ def idcard_test_command(ctx, reader, timeout_s):
     sys.exit(idcard_test(uri, timeout_s, today, config["kiosk"]["green_channel_age"], echo=click.echo))
 
 
+@cli.command("purge-id-hashes")
+@click.option("--days", type=click.IntRange(min=0), default=None,
+              help="keep this many days (default: [privacy] id_hash_days, 30)")
+@click.pass_context
+def purge_id_hashes_command(ctx, days):
+    """Forget the ID card hashes and masked names of tickets and past bookings older than N days."""
+    from ..privacy import purge_id_hashes
+
+    purged = purge_id_hashes(hall_db(ctx), config_of(ctx), days)
+    click.echo(f"已清除 {purged['before']} 之前的身份证散列：号票 {purged['tickets']} 张，预约 {purged['appointments']} 个")
+
+
 @cli.command("report")
 @click.option("--from", "first_day", required=True, help="first local day, YYYY-MM-DD")
 @click.option("--to", "last_day", required=True, help="last local day, YYYY-MM-DD (inclusive)")

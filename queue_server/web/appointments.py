@@ -17,7 +17,7 @@ from markupsafe import Markup
 from .. import store
 from ..accounts import id_hash_key
 from ..appointments import STATUS_NAMES, Appointments
-from ..errors import QueueError
+from ..errors import BadRequest, QueueError
 from .admin import FORM_LIMITS, NAV, admin_action
 from .api import _int, _text, body
 from .auth import csrf, current_principal, require, require_role
@@ -309,7 +309,8 @@ def admin_day():
             slot_rows.append({"service": service, "slots": appointments.slots(service["id"], day)})
     return render_template("appointments/admin.html", hall=_hall(), nav=NAV, limits=FORM_LIMITS, date=day,
                            bookings=bookings, slot_rows=slot_rows, services=services,
-                           settings=appointments.settings_view(), status_names=STATUS_NAMES)
+                           settings=appointments.settings_view(), status_names=STATUS_NAMES,
+                           id_hash_days=current_app.config["GOVHALL"]["privacy"]["id_hash_days"])
 
 
 def _form_int(name):
@@ -344,3 +345,66 @@ def admin_reopen():
                                    request.form.get("start") or "*", staff_id=current_principal().staff_id)
     flash("时段已重新开放预约", "ok")
     return redirect(url_for("appointment_pages.admin_day", date=request.form.get("day")))
+
+
+@appointment_pages.post("/admin/appointments/purge-id-hashes")
+@admin_action
+def admin_purge_id_hashes():
+    """Forget who held old tickets and bookings (the ID card hashes and masked names)."""
+    from ..privacy import purge_id_hashes
+
+    raw = (request.form.get("days") or "").strip()
+    if raw and not raw.isdigit():
+        raise BadRequest("保留天数须为整数")
+    purged = purge_id_hashes(get_db(), current_app.config["GOVHALL"], int(raw) if raw else None,
+                             now=get_queue().now(), staff_id=current_principal().staff_id)
+    flash(f"已清除 {purged['before']} 之前的身份证散列：号票 {purged['tickets']} 张，预约 {purged['appointments']} 个", "ok")
+    return redirect(url_for("appointment_pages.admin_day"))
+
+
+# --- staff: a booking for someone who phoned -------------------------------------------------
+
+def _staff_form_page(status: int = 200, **shown):
+    """The phoned-in booking form: service and day (a GET picks them), the day's free slots, the
+    person; below it the day's bookings of that service."""
+    appointments = get_appointments()
+    services = [s for s in store.list_services(get_db()) if s["enabled"]]
+    service_id = shown.pop("service_id", None) or request.args.get("service_id", type=int)
+    day = shown.pop("day", None) or request.args.get("date") or get_queue().today()
+    slots, bookings, error = [], None, shown.pop("error", None)
+    if service_id is not None:
+        try:
+            slots = appointments.slots(service_id, day)
+            bookings = appointments.day_bookings(day, service_id)
+        except QueueError as refused:
+            error, status = error or refused.message, refused.status
+    return render_template("appointments/staff.html", hall=_hall(), services=services, service_id=service_id,
+                           date=day, slots=slots, bookings=bookings, error=error,
+                           first_day=appointments.bookable_range()[0].isoformat(),
+                           last_day=appointments.bookable_range()[1].isoformat(), **shown), status
+
+
+@appointment_pages.get("/staff/appointments")
+@require_role("staff")
+def staff_booking_form():
+    return _staff_form_page()
+
+
+@appointment_pages.post("/staff/appointments")
+@require_role("staff")
+def staff_book():
+    """Books through `Appointments.book` as staff (CSRF-checked like every form of the app)."""
+    form = request.form
+    service_id = _form_int("service_id")
+    day = (form.get("date") or "").strip()[:10]
+    person = {"name": form.get("name", "")[:40], "phone": form.get("phone", "")[:20]}
+    try:
+        booking = get_appointments().book(service_id, day, form.get("start"), person["name"], person["phone"],
+                                          form.get("id_number", "")[:30] or None, source="staff",
+                                          staff_id=current_principal().staff_id)
+    except QueueError as error:
+        return _staff_form_page(error.status, service_id=service_id, day=day or None, error=error.message,
+                                form=person | {"start": form.get("start", "")})
+    _notify(None)
+    return _staff_form_page(201, service_id=service_id, day=day,
+                            booked=get_appointments().view(booking["code"], full=True))

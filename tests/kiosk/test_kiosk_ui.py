@@ -15,6 +15,7 @@ RUNS = [
     ("test_ticket_flow.py", "1280x800"),
     ("test_checkin.py", "1280x800"),
     ("test_card.py", "1280x800"),
+    ("test_booking.py", "1280x800"),
     ("test_offline.py", "1280x800"),
     ("test_kiosk_mode.py", "1280x800"),
 ]

@@ -135,7 +135,9 @@
     else if (w.current) {
       state = el("span", { class: "current" },
         w.current.tag ? el("span", { class: "tag" }, w.current.tag) : null,
-        el("span", { class: "cnum" }, w.current.number));
+        el("span", { class: "cnum" }, w.current.number),
+        // a masked name (张*) only when the hall turns names on ([privacy] display_names)
+        w.current.holder_name ? el("span", { class: "holder" }, w.current.holder_name) : null);
     } else state = el("span", { class: "state idle" }, "等候叫号");
     const called = w.state === "open" && w.current && w.current.status === "called";
     const serving = w.state === "open" && w.current && w.current.status === "serving";
@@ -148,7 +150,7 @@
 
   function windowKey(w) {
     const c = w.current;
-    return [w.number, w.name, w.state, c ? [c.number, c.status, c.called_at, c.tag].join("|") : ""].join("/");
+    return [w.number, w.name, w.state, c ? [c.number, c.status, c.called_at, c.tag, c.holder_name].join("|") : ""].join("/");
   }
 
   function renderWindows() {
@@ -231,7 +233,8 @@
     let total = 0;
     const items = services.map((s) => {
       total += s.waiting;
-      const next = (s.next || []).map((t) => el("b", {}, t.tag ? `${t.number}（${t.tag}）` : t.number));
+      const next = (s.next || []).map((t) => el("b", {}, (t.tag ? `${t.number}（${t.tag}）` : t.number)
+        + (t.holder_name ? ` ${t.holder_name}` : "")));
       return el("li", { class: s.waiting ? "" : "none", dataset: { serviceId: s.service_id } },
         el("span", { class: "sname", title: s.service }, s.service),
         el("span", { class: "count" }, s.waiting),

@@ -80,8 +80,29 @@ def screens(app, hall):
         app.go("guide", service="临时救助申请")
         app._idle_warning_due()
 
+    def book_step(step: str):
+        """The kiosk's booking flow on its form or its confirmation (what the server would answer)."""
+        from kiosk.qr import qr_texture
+
+        app.go("book")
+        screen = app.manager.get_screen("book")
+        screen.service = {"id": 1, "name": "最低生活保障申请", "department": "县民政局"}
+        screen.day = {"date": "2026-12-08", "weekday": "周二", "available": 4}
+        screen.slot = {"start": "09:00", "end": "10:00", "available": 4}
+        screen.phone = "1370000"
+        if step == "done":
+            screen.booking = {"code": "WAXC8A", "service": "最低生活保障申请", "date": "2026-12-08", "start": "09:00",
+                              "end": "10:00", "checkin_from": "08:30", "checkin_until": "09:15"}
+            screen.code_text, screen.qr = "W A X C 8 A", qr_texture("WAXC8A")
+        screen.step = step
+        screen.refresh()
+
     return [
         ("home", lambda: None),
+        ("checkin", lambda: app.go("checkin")),
+        ("book-service", lambda: app.go("book")),
+        ("book-form", lambda: book_step("form")),
+        ("book-done", lambda: book_step("done")),
         ("departments", lambda: app.go("departments")),
         ("services", lambda: app.go("services", department="县市场监督管理局")),
         ("services-closed", lambda: app.go("services", department="县人力资源和社会保障局")),
