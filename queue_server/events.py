@@ -67,6 +67,7 @@ class EventBroker:
         self._tokens_at = time.monotonic()
         self._wake_due = threading.Event()  # a wake-up was held back: the pacer does it when a token is back
         self._pacing = False
+        self._wake_held = False  # events are loaded that no subscriber was woken for yet
         self._parked: dict[int, Parked] = {}
         self._round_due = threading.Event()
         self._writing = False
@@ -86,24 +87,29 @@ class EventBroker:
         return self._last_id
 
     def notify(self, db=None):
-        """Load events committed since the last load and wake every subscriber, now or, when
-        wake-ups come faster than the pace allows, within WAKE_INTERVAL (the pacer's)."""
+        """Load events committed since the last load into the buffer and wake every subscriber, now
+        or, when wake-ups come faster than the pace allows, within WAKE_INTERVAL (the pacer's).
+        A call that finds nothing new (another process wrote something else) wakes nobody."""
         with self._load_lock:
-            if not self._take_wake_token():
-                self._start_pacer()
-                self._wake_due.set()
-                return
             after = self.last_id  # also opens the broker's connection on the first write
             if db is None:
                 with self._reading() as own:
                     fresh = store.events_after(own, after)
             else:
                 fresh = store.events_after(db, after)
-            if not fresh:
+            if fresh:
+                with self._buffer_lock:
+                    self._buffer.extend(fresh)
+                    self._last_id = fresh[-1]["id"]
+            elif not self._wake_held:
                 return
+            if not self._take_wake_token():
+                self._wake_held = True
+                self._start_pacer()
+                self._wake_due.set()
+                return
+            self._wake_held = False
             with self._buffer_lock:
-                self._buffer.extend(fresh)
-                self._last_id = fresh[-1]["id"]
                 arrived, self._arrived = self._arrived, threading.Event()
             arrived.set()
             if self._parked:
@@ -130,7 +136,7 @@ class EventBroker:
             self._wake_due.clear()
             time.sleep(max(0.0, (1.0 - self._wake_tokens) * WAKE_INTERVAL))
             try:
-                self.notify()  # a token is back: loads everything held back and wakes (or waits again)
+                self.notify()  # a token is back: wakes for everything held back (or waits again)
             except sqlite3.Error as error:  # the tail's next tick tries again
                 log.warning("event pacer: %s", error)
 

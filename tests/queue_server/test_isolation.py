@@ -24,7 +24,7 @@ from PIL import Image
 from queue_server import offload, store
 from queue_server.accounts import issue_staff_token, register_kiosk
 from queue_server.errors import BadRequest
-from queue_server.events import STAFF, EventBroker, format_sse, sse_chunk
+from queue_server.events import STAFF, WAKE_BURST, WAKE_INTERVAL, EventBroker, format_sse, sse_chunk
 from queue_server.web.api import http_chunk
 
 
@@ -260,6 +260,47 @@ def test_a_parked_socket_that_cannot_take_a_round_is_given_back_with_the_rest(tm
     waiting["thread"].join(10)
     assert waiting["parked"].closed
     server_end.close()
+
+
+def test_wake_ups_are_paced_while_commits_keep_coming_and_none_is_lost(tmp_path):
+    """A burst of commits wakes the subscribers a few times at once, then once per WAKE_INTERVAL;
+    the last wake-up carries the last event. A commit of something else (no new event) wakes nobody."""
+    database = make_hall(tmp_path)["server"]["database"]
+    broker = EventBroker(lambda: store.connect(database))
+    start = broker.last_id
+    seen_after_each_wake: list[int] = []
+    done = threading.Event()
+
+    def subscriber():
+        last = start
+        while not done.is_set():
+            arrived = broker._arrived  # woken or not, whatever is already loaded
+            if arrived.wait(0.5):
+                fresh = broker.events_after(last)
+                last = fresh[-1]["id"] if fresh else last
+                seen_after_each_wake.append(last)
+
+    thread = threading.Thread(target=subscriber)
+    thread.start()
+    db = store.connect(database)
+    began = time.monotonic()
+    for n in range(60):
+        with store.immediate(db):
+            store.append_event(db, "2026-11-30T01:00:00+00:00", "kiosk_help", {"message": str(n)})
+        broker.notify(db)
+    elapsed = time.monotonic() - began
+    time.sleep(WAKE_INTERVAL * 3)
+    wakes = len(seen_after_each_wake)
+    assert seen_after_each_wake[-1] == start + 60  # the last event reached the subscriber
+    assert wakes <= WAKE_BURST + elapsed / WAKE_INTERVAL + 2  # not 60 wake-ups
+    with store.immediate(db):  # another write, no event
+        db.execute("INSERT INTO hall_day VALUES ('2099-01-01', 'holiday', '')")
+    broker.notify(db)
+    time.sleep(WAKE_INTERVAL * 2)
+    done.set()
+    thread.join(5)
+    db.conn.close()
+    assert len(seen_after_each_wake) == wakes
 
 
 def test_stream_tells_displays_to_come_back_within_a_second(tmp_path, monkeypatch):
