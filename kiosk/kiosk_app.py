@@ -40,6 +40,12 @@ ANNOUNCEMENT_SECONDS = 8
 OFFLINE_RETRY_SECONDS = 2
 # after 呼叫工作人员 the button says staff are coming, for this long
 HELP_SHOWN_SECONDS = 90
+# after the first frame: the start-up work that would hold it back (see on_start)
+STARTUP_WORK_DELAY = 2
+# untouched this long on the home screen, the kiosk rests (see _rest_if_home)
+REST_AFTER_SECONDS = 10
+REST_FPS = 10
+REST_SERVICES_SECONDS = 20
 
 
 def load_layouts():
@@ -73,6 +79,10 @@ class KioskApp(App):
     issuing = BooleanProperty(False)
     # 呼叫工作人员: "" until pressed, then "sending", "sent" or "failed"
     help_state = StringProperty("")
+    # the ticket just printed has a character no font could draw (an empty box on the paper)
+    paper_blank = BooleanProperty(False)
+    # at home with nobody there: fewer frames and polls (see _rest_if_home)
+    resting = BooleanProperty(False)
 
     def __init__(self, settings: KioskSettings, kiosk_mode: bool = True, **kwargs):
         super().__init__(**kwargs)
@@ -87,6 +97,8 @@ class KioskApp(App):
         self.history: list[str] = []
         self.flow = 0  # grows whenever a half-done flow is dropped; late answers of old flows are ignored
         self.last_print_failure: dict | None = None
+        # the last slip with characters no font could draw: for the staff (heartbeat, admin page)
+        self.printer_warning: dict | None = None
         self._announcements: list[dict] = []
         self._announcement_index = 0
         self._services_in_flight = False
@@ -98,6 +110,9 @@ class KioskApp(App):
         self._done_event = None
         self._help_event = None
         self._offline_retry = None
+        self._services_poll = None
+        self._rest_event = None
+        self._active_fps = 0.0
         self.pinyin_index = PinyinIndex()
         self.hall_day = ""  # the hall's local day as the server last said it (YYYY-MM-DD)
         self.card = None  # the ID card desk (kiosk/card.py) when [kiosk] idcard names a reader
@@ -132,15 +147,21 @@ class KioskApp(App):
         self._timers = [
             Clock.schedule_interval(lambda _dt: self.tick_clock(), 1),
             Clock.schedule_interval(lambda _dt: self.next_announcement(), ANNOUNCEMENT_SECONDS),
-            Clock.schedule_interval(lambda _dt: self.refresh_services(), self.settings.services_refresh_seconds),
             Clock.schedule_interval(lambda _dt: self.send_heartbeat(), self.settings.heartbeat_seconds),
             Clock.schedule_interval(lambda _dt: self.refresh_content(), self.settings.content_refresh_seconds),
         ]
+        self._poll_services_every(self.settings.services_refresh_seconds)
         self._on_activity()
-        self.refresh_services()
+        self.refresh_services()  # the tiles need it now; it waits on the network lane, not here
+        # The first content sync, the pinyin index (pypinyin's dictionaries, thousands of
+        # titles spelled) and the printer's first status hold the interpreter's lock for
+        # seconds: they start once the first screen is up, not before it.
+        self._timers.append(Clock.schedule_once(lambda _dt: self._start_background_work(), STARTUP_WORK_DELAY))
+        self._start_card_reader()
+
+    def _start_background_work(self):
         self.refresh_content(rebuild_index=True)
         self.send_heartbeat()
-        self._start_card_reader()
 
     def _start_card_reader(self):
         from .card import CardStrip, start_card_desk
@@ -156,6 +177,8 @@ class KioskApp(App):
     def on_stop(self):
         for timer in self._timers:
             timer.cancel()
+        if self._services_poll is not None:
+            self._services_poll.cancel()
         if self.card is not None:
             self.card.stop()
         self.background.shutdown()
@@ -172,7 +195,13 @@ class KioskApp(App):
         return self.idle_seconds if getattr(screen, "reading", False) else self.idle_seconds / 2
 
     def _on_activity(self, *_args):
-        """Any touch restarts the idle countdown (never consumes the touch)."""
+        """Any touch restarts the idle countdown (never consumes the touch), and wakes the
+        kiosk from rest."""
+        if self.resting:
+            self._wake()
+        if self._rest_event is not None:
+            self._rest_event.cancel()
+        self._rest_event = Clock.schedule_once(lambda _dt: self._rest_if_home(), REST_AFTER_SECONDS)
         if self._idle_event is not None:
             self._idle_event.cancel()
         self._close_idle_warning()
@@ -212,6 +241,31 @@ class KioskApp(App):
         if self._idle_warning is not None:
             warning, self._idle_warning = self._idle_warning, None
             warning.dismiss()
+
+    # --- rest: the home screen with nobody at it ----------------------------------------
+    # Most of a hall's day the kiosk shows its home screen to nobody. Then it draws at
+    # REST_FPS instead of Kivy's configured rate (a finger is still seen within 0.1 s, and
+    # wakes it) and asks for the services less often (only the 取号 tile shows them there;
+    # offline is still retried every OFFLINE_RETRY_SECONDS, so recovery stays as quick).
+
+    def _rest_if_home(self):
+        self._rest_event = None
+        if self.root is not None and self.manager.current == "home" and not self.resting:
+            self.resting = True
+            self._active_fps = Clock._max_fps  # Kivy's clock reads its frame cap at every frame
+            Clock._max_fps = min(self._active_fps or REST_FPS, REST_FPS)
+            self._poll_services_every(max(self.settings.services_refresh_seconds, REST_SERVICES_SECONDS))
+
+    def _wake(self):
+        self.resting = False
+        Clock._max_fps = self._active_fps
+        self._poll_services_every(self.settings.services_refresh_seconds)
+        self.refresh_services()  # what the tiles show is current by the next tap
+
+    def _poll_services_every(self, seconds: float):
+        if self._services_poll is not None:
+            self._services_poll.cancel()
+        self._services_poll = Clock.schedule_interval(lambda _dt: self.refresh_services(), seconds)
 
     def keep_reading(self):
         """继续: the citizen is still there."""
@@ -295,6 +349,8 @@ class KioskApp(App):
             if hasattr(screen, "reset"):
                 screen.reset()
         self.manager.current = "home"
+        if self._rest_event is None and not self.resting:  # e.g. a ticket taken, then nobody
+            self._rest_event = Clock.schedule_once(lambda _dt: self._rest_if_home(), REST_AFTER_SECONDS)
 
     def idle_timeout(self):
         """Nobody touched the screen for a while: the next citizen starts fresh."""
@@ -435,22 +491,25 @@ class KioskApp(App):
         if self.card is not None:
             self.card.ticket_taken()
         self.ticket = ticket
+        self.paper_blank = False
         self.print_state = "printing"
         self.print_problem = ""
         self.go("ticket")
         slip = ticket_slip(ticket, self.hall_name, self.settings.notices, self.settings.timezone)
         flow = self.flow
         self.background.run(self.background.printer, lambda: self.printer.print_ticket(slip),
-                            on_done=lambda _data: self._ticket_printed(flow),
+                            on_done=lambda _data: self._ticket_printed(flow, ticket.get("number") or ""),
                             on_error=lambda error: self._ticket_print_failed(flow, ticket, error))
 
-    def _ticket_printed(self, flow: int):
+    def _ticket_printed(self, flow: int, number: str = ""):
         said = self.printer.last_status.value
-        if said != self.printer_status:  # e.g. paper near end: the staff hear it now, not in 30 s
+        warned = self._note_missing_characters(number)
+        if said != self.printer_status or warned:  # e.g. paper near end: the staff hear it now, not in 30 s
             self.printer_status = said
             self.send_heartbeat(refresh_printer=False)
         if flow != self.flow:
             return
+        self.paper_blank = warned
         self.print_state = "printed"
         self._done_event = Clock.schedule_once(lambda _dt: self.go_home(), self.settings.ticket_done_seconds)
 
@@ -467,6 +526,16 @@ class KioskApp(App):
         self.print_state = "failed"
         self.print_problem = self.printer_problem_text(self.printer_status)
 
+    def _note_missing_characters(self, slip: str) -> bool:
+        """After a print: characters the printer package could draw with no installed font
+        (they are empty boxes on the paper) are kept for the heartbeat; True if any."""
+        missing = self.printer.last_missing
+        if not missing:
+            return False
+        self.printer_warning = {"slip": slip, "characters": "".join(missing),
+                                "at": datetime.now(self.zone).isoformat(timespec="seconds")}
+        return True
+
     def printer_problem_text(self, status: str) -> str:
         key = {"paper_out": "printer.paper_out", "cover_open": "printer.cover_open",
                "offline": "printer.offline"}.get(status, "printer.error")
@@ -481,8 +550,13 @@ class KioskApp(App):
             self.printer_status = status.value if status is not None else "unknown"
             on_result(False, self.tr("guide.print_failed", reason=self.printer_problem_text(self.printer_status)))
 
+        def printed(_data):
+            if self._note_missing_characters(guide.get("service") or ""):
+                self.send_heartbeat(refresh_printer=False)
+            on_result(True, self.tr("guide.printed"))
+
         self.background.run(self.background.printer, lambda: self.printer.print_materials(slip),
-                            on_done=lambda _data: on_result(True, self.tr("guide.printed")), on_error=failed)
+                            on_done=printed, on_error=failed)
 
     # --- help --------------------------------------------------------------------------
 
@@ -533,6 +607,8 @@ class KioskApp(App):
         extra = {"printer_uri": self.settings.printer.split("?")[0]}
         if self.last_print_failure:
             extra["last_print_failure"] = dict(self.last_print_failure)
+        if self.printer_warning:
+            extra["printer_warning"] = dict(self.printer_warning)
 
         def post() -> int:
             known_id = kiosk_id or int(self.client.whoami()["id"])

@@ -37,6 +37,8 @@ class PrinterStation:
         self.device = None
         self.last_status = PrinterStatus.UNKNOWN
         self.last_error: PrinterError | None = None
+        # characters of the last slip that no font could draw (empty boxes on the paper)
+        self.last_missing: list[str] = []
 
     def _device(self):
         if self.device is None:
@@ -80,6 +82,7 @@ class PrinterStation:
         (unknown) for a printer that never answers — never a "ready" it did not say."""
         self.last_error = None
         self.last_status = PrinterStatus(getattr(self.device, "last_status", PrinterStatus.UNKNOWN))
+        self.last_missing = list(getattr(self.device, "last_missing", []))
 
     def output(self) -> bytes:
         """Everything sent so far, for `dummy:` and `preview:` printers (b"" for real ones)."""

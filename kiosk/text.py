@@ -128,6 +128,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "ticket.print_failed_advice": ("请用手机拍照留存本页，或到咨询台出示号码；扫码可查看排队进度。",
                                    "Take a photo of this screen, or show your number at the help desk. "
                                    "Scan the code to follow the queue."),
+    "ticket.paper_blank": ("号票上个别字未能印出，号码有效，以本屏显示为准",
+                           "A character may be missing on the paper; your number is valid as shown here"),
     "ticket.scan": ("手机扫码查看排队进度", "Scan to follow the queue"),
     "ticket.done": ("完成", "Done"),
     "ticket.issued_at": ("取号时间 {time}", "Issued at {time}"),

@@ -6,11 +6,15 @@ changed, new data), `reset()` drops what a citizen left half done."""
 
 from __future__ import annotations
 
+import math
 import re
+from collections import OrderedDict
 
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.factory import Factory
+from kivy.graphics import StencilPop, StencilPush, StencilUnUse, StencilUse
+from kivy.graphics.scissor_instructions import ScissorPop, ScissorPush
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, ObjectProperty, \
     StringProperty
 from kivy.uix.behaviors import ButtonBehavior
@@ -33,6 +37,8 @@ from .qr import qr_texture
 LONG_PRESS_SECONDS = 3
 DOCUMENTS_PAGE = 30
 SEARCH_PAGE = 10  # rows of a search at a time: each is drawn anew at every key press
+ROW_CACHE = 40  # result rows kept made, for the next letter typed
+SEARCH_HITS = 100  # hits of a search that 更多 can reach; the heading counts all that match
 # "1." "（二）" "第三步：" "①" at the start of a step as written on the website
 LEADING_NUMBER = re.compile(r"^(?:第?[0-9一二三四五六七八九十]+[、.．)）:：步]|[（(][0-9一二三四五六七八九十]+[)）]|[①-⑳])\s*")
 # Tappable topics for those who cannot type Chinese on a touch screen: the words people
@@ -83,8 +89,18 @@ class FitLabel(Label):
             if fits or size <= floor:
                 break
             size = max(floor, size * 0.92)
-        # the box's own height, so valign places the lines in it
-        self.text_size = (width, height)
+        # The texture only as large as the words (a Label draws it in the middle of its box):
+        # a box-sized texture is mostly transparent pixels that the renderer blends at every
+        # frame. Centred words on one line need no width either; others keep the box's width
+        # for their alignment.
+        if self.halign == "center" and "\n" not in self.text and \
+                self._one_line_width() <= width - self.padding[0] - self.padding[2] + 0.5:
+            self.text_size = (None, None)
+        else:
+            self.text_size = (width, None)
+
+    def _one_line_width(self) -> float:
+        return self._label.get_extents(self.text)[0] if self.text else 0.0
 
 
 class FitButton(ButtonBehavior, FitLabel):
@@ -93,12 +109,60 @@ class FitButton(ButtonBehavior, FitLabel):
     background_color = ListProperty([0.082, 0.396, 0.753, 1])
 
 
-class KioskScroll(ScrollView):
+class ScissorClip:
+    """Clips a StencilView (a ScrollView) with the GPU's scissor box instead of Kivy's
+    stencil. The stencil draws the view's whole area twice at every frame, which a
+    software renderer pays for in full; the scissor costs nothing. The box is in window
+    pixels, so it follows the view and every ancestor that moves it."""
+
+    def _use_scissor(self):
+        for canvas, first, last in ((self.canvas.before, StencilPush, StencilUse),
+                                    (self.canvas.after, StencilUnUse, StencilPop)):
+            kept, inside = [], False
+            for instruction in list(canvas.children):
+                if isinstance(instruction, first):
+                    inside = True
+                if not inside:
+                    kept.append(instruction)
+                if isinstance(instruction, last):
+                    inside = False
+            canvas.clear()
+            if canvas is self.canvas.before:
+                self._scissor = ScissorPush()
+                canvas.add(self._scissor)
+            else:
+                canvas.add(ScissorPop())
+            for instruction in kept:
+                canvas.add(instruction)
+        self._watched: list = []
+        self._place_scissor_trigger = Clock.create_trigger(self._place_scissor, -1)
+        self.bind(pos=self._place_scissor_trigger, size=self._place_scissor_trigger, parent=self._watch_ancestors)
+
+    def _watch_ancestors(self, *_args):
+        for node in self._watched:
+            node.unbind(pos=self._place_scissor_trigger, parent=self._watch_ancestors)
+        self._watched, node = [], self.parent
+        while node is not None and node is not node.parent:  # (the window is its own parent)
+            node.bind(pos=self._place_scissor_trigger, parent=self._watch_ancestors)
+            self._watched.append(node)
+            node = node.parent
+        self._place_scissor_trigger()
+
+    def _place_scissor(self, *_args):
+        x, y = self.to_window(*self.pos)
+        box = (int(round(x)), int(round(y)), int(round(self.width)), int(round(self.height)))
+        scissor = self._scissor
+        if (scissor.x, scissor.y, scissor.width, scissor.height) != box:
+            scissor.x, scissor.y, scissor.width, scissor.height = box
+
+
+class KioskScroll(ScissorClip, ScrollView):
     """A ScrollView that re-places its content whenever it or its content changes size
     (lists are rebuilt and fonts grow in big type; a stale offset would show a blank area)."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
+        self._use_scissor()
         self._replace = Clock.create_trigger(lambda _dt: self.update_from_scroll())
         self.bind(size=lambda *_: self._replace(), pos=lambda *_: self._replace())
 
@@ -273,6 +337,10 @@ class KioskRoot(FloatLayout):
         return self.ids.manager
 
     def on_kv_post(self, _base):
+        from kivy.core.window import Window
+        from kivy.lang import global_idmap
+
+        Window.clearcolor = global_idmap["BACKGROUND"]  # set in kiosk.kv
         manager = self.ids.manager
         manager.transition = NoTransition()  # instant: no animation to wait for, nothing to burn CPU
         from .booking import BookingScreen  # these build on this module's screens
@@ -295,6 +363,12 @@ class KioskScreen(Screen):
     uses_content = False  # refreshed when the content cache changes
     reading = False  # a screen one reads: the idle reset waits longer and warns first
     title = StringProperty("")
+
+    def refresh_if_shown(self, *_args):
+        """New data for a screen: redrawn now if it is on the glass, else when it is shown
+        (`show` refreshes). A poll every few seconds must not rebuild lists nobody sees."""
+        if self.manager is not None and self.manager.current == self.name:
+            self.refresh()
 
     def add_widget(self, widget, *args, **kwargs):
         if "content" in self.ids:
@@ -345,7 +419,7 @@ class DepartmentsScreen(KioskScreen):
     screen_name = "departments"
 
     def on_kv_post(self, _base):
-        app().bind(departments=lambda *_: self.refresh(), server_state=lambda *_: self.refresh())
+        app().bind(departments=self.refresh_if_shown, server_state=self.refresh_if_shown)
 
     def show(self, **_context):
         app().refresh_services()
@@ -378,7 +452,7 @@ class ServicesScreen(KioskScreen):
     message = StringProperty("")
 
     def on_kv_post(self, _base):
-        app().bind(departments=lambda *_: self.refresh(), server_state=lambda *_: self.refresh())
+        app().bind(departments=self.refresh_if_shown, server_state=self.refresh_if_shown)
 
     def show(self, department: str = "", **_context):
         self.department = department
@@ -471,12 +545,14 @@ class DisclosureScreen(KioskScreen):
     typed = StringProperty("")  # pinyin letters typed on the keyboard
     heading = StringProperty("")
     empty_text = StringProperty("")
-    shown = NumericProperty(0)
-    total = NumericProperty(0)
+    shown = NumericProperty(0)  # rows in the list
+    available = NumericProperty(0)  # rows 更多 can add up to
+    total = NumericProperty(0)  # what matches in all (the heading's count)
     keyboard_open = BooleanProperty(False)
 
     def on_kv_post(self, _base):
-        self._row_pool: list = []
+        self._rows_made: OrderedDict = OrderedDict()  # row widgets by what they show (see _row_for)
+        self._rest_event = None
         self._hits: list[dict] | None = None  # the search's hits, None while a category is listed
 
     def show(self, **_context):
@@ -542,7 +618,7 @@ class DisclosureScreen(KioskScreen):
         kiosk = app()
         self.category, self.query, self.typed = category, "", ""
         reader = kiosk.cache.reader
-        self.total = reader.count_documents(category or None)
+        self.total = self.available = reader.count_documents(category or None)
         self.heading = kiosk.tr("disclosure.list", category=category or kiosk.tr("disclosure.all"), count=self.total)
         self.empty_text = kiosk.tr("disclosure.empty")
         self._clear_rows()
@@ -554,31 +630,52 @@ class DisclosureScreen(KioskScreen):
     def more(self):
         """The next page: of the search's hits, or of the category's documents."""
         if self._hits is not None:
-            for hit in self._hits[self.shown:self.shown + SEARCH_PAGE]:
-                self._show_row(self._hit_row(hit))
-            return
-        documents = app().cache.reader.documents(category=self.category or None, limit=DOCUMENTS_PAGE,
-                                                 offset=self.shown)
-        for document in documents:
-            self._show_row(self._document_row(document))
+            page = [self._hit_row(hit) for hit in self._hits[self.shown:self.shown + SEARCH_PAGE]]
+        else:
+            documents = app().cache.reader.documents(category=self.category or None, limit=DOCUMENTS_PAGE,
+                                                     offset=self.shown)
+            page = [self._document_row(document) for document in documents]
+        if self.shown == 0:
+            # the rows that fill the list's window now, the rest at the next frame: a key
+            # press waits only for what can be seen (and typing on cancels the rest)
+            first = max(2, math.ceil(self.ids.results_scroller.height / (dp(110) * app().font_scale)))
+            page, rest = page[:first], page[first:]
+            if rest:
+                self._rest_event = Clock.schedule_once(lambda _dt: self._show_rest(rest), 0)
+        self._show_rows(page)
 
-    # Rows are made once and reused: applying the row's kv rule costs far more than new
-    # words in it, and a search redraws the list at every key press.
+    # A row stays made for as long as it may come back (ROW_CACHE of them): applying the
+    # row's kv rule and drawing its Chinese text cost far more than the search, and the
+    # next letter typed mostly shows the same titles again, only in another order.
     def _clear_rows(self):
+        if self._rest_event is not None:
+            self._rest_event.cancel()
+            self._rest_event = None
         self.ids.results.clear_widgets()
         self.shown = 0
 
-    def _show_row(self, values: dict):
-        pool = self._row_pool
-        if self.shown < len(pool):
-            row = pool[self.shown]
-        else:
+    def _show_rest(self, rows: list[dict]):
+        self._rest_event = None
+        self._show_rows(rows)
+
+    def _show_rows(self, rows: list[dict]):
+        for values in rows:
+            self.ids.results.add_widget(self._row_for(values))
+        self.shown += len(rows)
+
+    def _row_for(self, values: dict):
+        made = self._rows_made
+        row = made.pop(values["payload"], None)
+        if row is None:
             row = Factory.ListRow()
             row.bind(on_release=lambda row: self.open_item(*row.payload))
-            pool.append(row)
+            if len(made) >= ROW_CACHE:
+                shown = set(self.ids.results.children)
+                for key in [key for key, old in made.items() if old not in shown][:len(made) - ROW_CACHE + 1]:
+                    del made[key]
+        made[values["payload"]] = row  # the most recently used last
         row.title, row.subtitle, row.payload = values["title"], values["subtitle"], values["payload"]
-        self.ids.results.add_widget(row)
-        self.shown += 1
+        return row
 
     @staticmethod
     def _document_row(document: dict, snippet: str = "") -> dict:
@@ -591,23 +688,26 @@ class DisclosureScreen(KioskScreen):
     def search_letters(self):
         """Pinyin typed so far: initials (sb) or whole syllables (shebao), as-you-type."""
         kiosk = app()
-        hits = kiosk.pinyin_index.search(self.typed)
+        result = kiosk.pinyin_index.search(self.typed, limit=SEARCH_HITS)
         self.query = ""
-        self._show_hits(hits, self.typed)
+        self._show_hits(result.hits, result.total, self.typed)
 
     def search(self, words: str):
         kiosk = app()
         self.query, self.typed = words, ""
-        self._show_hits(kiosk.cache.reader.search(words, limit=100), words)
+        hits = kiosk.cache.reader.search(words, limit=SEARCH_HITS)
+        self._show_hits(hits, len(hits), words)
 
-    def _show_hits(self, hits: list[dict], searched: str):
-        """The best SEARCH_PAGE hits (更多 shows the next); the heading tells how many in all."""
+    def _show_hits(self, hits: list[dict], total: int, searched: str):
+        """The best SEARCH_PAGE hits (更多 shows the next, up to SEARCH_HITS); the heading
+        tells how many match in all."""
         kiosk = app()
-        self.heading = kiosk.tr("disclosure.results", q=searched, count=len(hits))
+        self.heading = kiosk.tr("disclosure.results", q=searched, count=total)
         self.empty_text = kiosk.tr("disclosure.none")
         self._clear_rows()
         self._hits = hits
-        self.total = len(hits)
+        self.total = total
+        self.available = len(hits)
         self.ids.results_scroller.scroll_y = 1
         self._select_chips()
         self.more()

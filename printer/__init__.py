@@ -7,7 +7,11 @@
 
 See docs/printers.md for the URIs and for finding a USB printer."""
 
-from .device import TicketPrinter, open_printer
+from .escpos_cache import prepare_capabilities_cache
+
+prepare_capabilities_cache()  # before python-escpos is imported (the modules below import it)
+
+from .device import TicketPrinter, open_printer  # noqa: E402
 from .errors import (
     CoverOpen,
     InvalidPrinterURI,

@@ -60,7 +60,8 @@ class TicketPrinter:
         self._overrun_error: PrinterError = PrinterTimeout(config.uri)
         self.last_status = PrinterStatus.UNKNOWN
         self.last_error: PrinterError | None = None
-        self.last_warnings: list[str] = []  # characters of the last slip that print as empty boxes
+        self.last_missing: list[str] = []  # characters of the last slip that print as empty boxes
+        self.last_warnings: list[str] = []  # the same, as a sentence for the operator (log, heartbeat)
 
     # -- what the kiosk calls
     def status(self) -> PrinterStatus:
@@ -113,8 +114,8 @@ class TicketPrinter:
         rare_lines = [block for block in blocks if isinstance(block, TextLine) and not printer_font_has(block.text)]
         as_image = self.config.mode == "image" or (self.config.rare == "slip" and bool(rare_lines))
         drawn = [block for block in blocks if isinstance(block, TextLine)] if as_image else rare_lines
-        self.last_warnings = [missing_character_warning(char) for char in
-                              missing_characters("".join(line.text for line in drawn))]
+        self.last_missing = missing_characters("".join(line.text for line in drawn))
+        self.last_warnings = [missing_character_warning(char) for char in self.last_missing]
         for warning in self.last_warnings:
             log.warning("printer %s, slip %s: %s", self.uri, name, warning)
         backend = make_backend_dummy(self.config)

@@ -25,6 +25,8 @@ KIOSK_SILENT_AFTER = timedelta(minutes=3)  # a kiosk beats every 30 s ([kiosk] h
 PRINTER_ALERTS = {"paper_out": "缺纸", "cover_open": "纸仓盖未关", "offline": "打印机离线或故障",
                   "paper_near_end": "纸将用尽"}
 HELP_ALERT_FOR = timedelta(minutes=10)  # a citizen's 呼叫工作人员 stays on the console this long
+# a slip printed with a character no font on the kiosk has (the heartbeat's printer_warning)
+PRINTER_WARNING_ALERT_FOR = timedelta(days=1)
 
 
 def _changed(db, actor_id, what, action, **data) -> int:
@@ -448,12 +450,31 @@ def kiosk_health(db, now: datetime | None = None) -> list[dict]:
                 alerts.append(f"已 {int(silent.total_seconds() // 60)} 分钟无心跳")
         if kiosk["printer_status"] in PRINTER_ALERTS:
             alerts.append(PRINTER_ALERTS[kiosk["printer_status"]])
+        warning = _printer_warning(kiosk.get("info"), now)
+        if warning:
+            alerts.append(warning)
         call = help_calls.get(kiosk["id"])
         kiosk["help_called_at"] = call["at"] if call else None
         if call:  # first: a person is waiting at it
             alerts.insert(0, call["data"].get("message") or f"自助机 {kiosk['id']} 需要协助")
         kiosk["alerts"] = alerts
     return kiosks
+
+
+def _printer_warning(info: str | None, now: datetime) -> str:
+    """The kiosk's last slip with characters no installed font has (they came out as empty
+    boxes), as an alert for a day after it was printed: the fix is a font on that kiosk."""
+    try:
+        warning = json.loads(info or "{}").get("printer_warning") or {}
+        printed_at = datetime.fromisoformat(str(warning["at"]))
+        characters = str(warning["characters"])[:20]
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return ""
+    if printed_at.tzinfo is None or not characters or now - printed_at > PRINTER_WARNING_ALERT_FOR:
+        return ""
+    slip = str(warning.get("slip") or "")[:20]
+    return (f"打印缺字“{characters}”（{slip + '，' if slip else ''}票面为空框，"
+            "请在该自助机安装 fonts-hanazono）")
 
 
 # --- the hall's calendar --------------------------------------------------------

@@ -152,3 +152,66 @@ def test_card_and_tile_edges_stand_out_from_the_background():
     for edge in ("CARD_EDGE", "TICKET_RED", "INFO_BLUE", "GUIDE_GREEN", "HALL_BLUE"):
         assert contrast(colours[edge], colours["BACKGROUND"]) >= 3.0, edge
     assert contrast(colours["CARD_EDGE"], (1, 1, 1)) >= 3.0  # against the white card itself too
+
+
+def test_pinyin_search_by_initials_and_syllables_best_first(tmp_path):
+    from kiosk.pinyin_search import PinyinIndex
+
+    with ContentStore(tmp_path / "content.db") as store:
+        load_demo_content(store)
+        for number, title in enumerate(["关于社保卡换发的通知", "社保缴费基数调整公告"]):
+            store.upsert_document({"source_url": f"https://example.gov.cn/doc/{number}", "title": title,
+                                   "body": "正文。", "category": "通知公告", "published_on": "2026-03-01"})
+        index = PinyinIndex.build(store)
+    for typed in ("sb", "shebao", "SheBao"):
+        result = index.search(typed, limit=50)
+        assert any(hit["title"] == "关于社保卡换发的通知" for hit in result.hits), typed
+        assert result.total >= len(result.hits) >= 2
+    # initials from the start (社保缴费…) before initials inside the title (关于社保卡…)
+    titles = [hit["title"] for hit in index.search("sb").hits]
+    assert titles.index("社保缴费基数调整公告") < titles.index("关于社保卡换发的通知")
+    assert index.search("qqqzz").total == 0 and index.search("").hits == []
+
+
+def test_pinyin_search_narrowing_as_one_types_finds_what_a_fresh_search_finds(tmp_path):
+    """Each letter searches among the previous letter's matches: the same answer as a search
+    from scratch, also after a letter is taken back."""
+    from kiosk.pinyin_search import PinyinIndex
+
+    with ContentStore(tmp_path / "content.db") as store:
+        load_demo_content(store)
+        index = PinyinIndex.build(store)
+    fresh = PinyinIndex(index.entries)
+    for typed in ("z", "zu", "zuo", "zu", "z", "zh", "zhu", "s", "sh", "she", "shebao", "b", "bd", "bdc"):
+        got = index.search(typed, limit=10)
+        again = fresh.search(typed, limit=10)
+        fresh._last = ("", [])  # a search with nothing before it
+        assert (got.total, got.hits) == (again.total, again.hits), typed
+        assert len(got.hits) == min(10, got.total)
+
+
+def test_a_character_no_font_has_reaches_the_admin_page_through_the_heartbeat(live_server, tokens, hall_db):
+    """The printer package names the characters it had to leave as empty boxes; the kiosk
+    reports the last such slip, and the admin's kiosk list says which character and what to do."""
+    from queue_server import hall_admin
+
+    no_font_has = "\U00030000"  # CJK Extension G: no font here (or on a kiosk) draws it
+    client = HallClient(live_server.url, tokens["kiosk"])
+    ticket = client.issue_ticket(1)
+    station = PrinterStation("dummy:")
+    station.print_ticket(ticket_slip(dict(ticket, service=f"户籍登记（王{no_font_has}）"), "和林格尔县政务服务中心",
+                                     [], "Asia/Shanghai"))
+    assert station.last_missing == [no_font_has]
+    station.print_ticket(ticket_slip(ticket, "和林格尔县政务服务中心", [], "Asia/Shanghai"))
+    assert station.last_missing == []  # a later, plain slip: nothing missing on it
+    kiosk_id = client.whoami()["id"]
+    client.heartbeat(kiosk_id, "ready", 1, printer_warning={"slip": ticket["number"], "characters": no_font_has,
+                                                             "at": "2099-01-01T09:00:00+08:00"})
+    alerts = {k["id"]: k for k in hall_admin.kiosk_health(hall_db)}[kiosk_id]["alerts"]
+    assert any(no_font_has in alert and ticket["number"] in alert and "fonts-hanazono" in alert for alert in alerts)
+    # a day later it is no longer news
+    from datetime import datetime, timedelta, timezone
+
+    later = datetime(2099, 1, 1, 1, tzinfo=timezone.utc) + timedelta(days=1, minutes=1)
+    alerts = {k["id"]: k for k in hall_admin.kiosk_health(hall_db, now=later)}[kiosk_id]["alerts"]
+    assert not any("打印缺字" in alert for alert in alerts)

@@ -136,6 +136,31 @@ def test_printer_out_of_paper_keeps_the_ticket_on_screen_and_heartbeat_reports_i
         simulated_printer.status = PrinterStatus.READY
 
 
+def test_a_character_no_font_has_is_told_calmly_to_the_citizen_and_plainly_to_the_staff(at_home, hall,
+                                                                                        simulated_printer):
+    import pytest as _pytest
+
+    app = at_home
+    no_font_has = "\U00030000"  # CJK Extension G: no font here draws it; the paper shows an empty box
+    hall_name = app.hall_name
+    app.hall_name = f"和林格尔县政务服务中心{no_font_has}"  # the slip's heading
+    try:
+        take_ticket(app, "县卫生健康委员会", "出生医学证明办理")
+        harness.wait_until(lambda: app.print_state == "printed", what="printing to finish")
+        note = harness.find(app, "WrapLabel", "个别字未能印出")
+        assert "号码有效" in note.text and note.font_size < harness.find(app, "WrapLabel", "打印完成").font_size
+        harness.screenshot("ticket-paper-blank")
+        harness.wait_until(lambda: "printer_warning" in str(_pytest.kiosks_seen_by_admin(hall)[0]),
+                           what="the heartbeat to carry the warning", timeout=10)
+        assert no_font_has in str(_pytest.kiosks_seen_by_admin(hall)[0])
+    finally:
+        app.hall_name = hall_name
+    app.go_home()
+    take_ticket(app, "县卫生健康委员会", "出生医学证明办理")
+    harness.wait_until(lambda: app.print_state == "printed", what="printing to finish")
+    assert not [w for w in harness.find_all(app, "WrapLabel", "个别字未能印出") if harness.visible(w)]
+
+
 def test_idle_timeout_returns_home_and_drops_the_flow(at_home):
     app = at_home
     harness.tap(harness.find(app, "Tile", "取号"))
