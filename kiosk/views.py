@@ -329,11 +329,43 @@ class AdminExit(ModalView):
             self.dismiss()
 
 
+class KioskScreens(ScreenManager):
+    """The screens, each made when it is first needed. Making all ten (their kv rules, their
+    widgets) took about half a second of the kiosk's start, before its first frame: now only
+    the home screen is made then, and the others one a frame once the kiosk is up
+    (`make_the_rest`), or at once when asked for before that (`get_screen`, `current`)."""
+
+    def __init__(self, **kwargs):
+        self._to_make: dict[str, type] = {}
+        super().__init__(**kwargs)
+
+    def register(self, screen_class):
+        self._to_make[screen_class.screen_name] = screen_class
+
+    def _make(self, name: str):
+        screen_class = self._to_make.pop(name, None)
+        if screen_class is not None:
+            self.add_widget(screen_class(name=name))
+
+    def get_screen(self, name):
+        self._make(name)
+        return super().get_screen(name)
+
+    def has_screen(self, name):
+        return name in self._to_make or super().has_screen(name)
+
+    def make_the_rest(self, *_args):
+        """One screen now, the next at the next frame, until all are made."""
+        if self._to_make:
+            self._make(next(iter(self._to_make)))
+            Clock.schedule_once(self.make_the_rest, 0)
+
+
 class KioskRoot(FloatLayout):
     """The status strip, the screens, the control bar, and the administrator's corner."""
 
     @property
-    def manager(self) -> ScreenManager:
+    def manager(self) -> "KioskScreens":
         return self.ids.manager
 
     def on_kv_post(self, _base):
@@ -348,8 +380,8 @@ class KioskRoot(FloatLayout):
 
         for screen_class in (HomeScreen, DepartmentsScreen, ServicesScreen, TicketScreen, DisclosureScreen,
                              ArticleScreen, GuidesScreen, GuideScreen, CheckInScreen, BookingScreen):
-            manager.add_widget(screen_class(name=screen_class.screen_name))
-        manager.current = "home"
+            manager.register(screen_class)
+        manager.current = "home"  # made now; the others when needed (KioskScreens)
 
 
 # --- screens -------------------------------------------------------------------------
