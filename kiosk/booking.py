@@ -180,6 +180,12 @@ class BookingScreen(KioskScreen):
         self.slot, self.step, self.message = slot, "form", ""
         self.refresh()
 
+    def card_changed(self):
+        """A card laid on the reader (or forgotten) while this screen is up: the name follows it."""
+        kiosk = app()
+        holder = kiosk.card.held if kiosk.card is not None else None
+        self.card_name = holder.masked_name if holder is not None else ""
+
     # --- the form ------------------------------------------------------------------------
 
     def press_digit(self, digit: str):

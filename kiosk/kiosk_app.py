@@ -174,6 +174,8 @@ class KioskApp(App):
             # the strip sits under the status strip, above the screens (children run bottom-up)
             frame = self.manager.parent
             frame.add_widget(CardStrip(desk=self.card), index=frame.children.index(self.manager) + 1)
+            # a screen that uses the card (the booking form's name) hears when one is read or forgotten
+            self.card.bind(state=lambda *_: getattr(self.manager.current_screen, "card_changed", lambda: None)())
 
     def on_stop(self):
         for timer in self._timers:

@@ -56,5 +56,5 @@ class KioskSettings:
             ticket_done_seconds=float(kiosk.get("ticket_done_seconds") or 15),
             font=str(kiosk.get("font") or ""),
             idcard=str(kiosk.get("idcard") or ""),
-            green_channel_age=int(kiosk.get("green_channel_age") or 70),
+            green_channel_age=int(kiosk.get("green_channel_age", 70)),
         )

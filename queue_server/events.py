@@ -8,7 +8,19 @@ reads the gap from the database. Works with real threads and with gevent's patch
 Each server worker has its own broker. A commit made by this worker wakes its subscribers at
 once (`notify`); commits made elsewhere (another worker, the CLI, an admin's script) are picked up
 by a tail that asks SQLite every TAIL_SECONDS whether the file changed (`PRAGMA data_version`,
-answered from memory), so any worker can serve any display and ids stay the log's own."""
+answered from memory), so any worker can serve any display and ids stay the log's own.
+
+Waking every subscriber costs a write per subscriber, so wake-ups are paced: a few at once (a hall's
+call, its finish and the next ticket each wake the screens at once), then at most one per
+WAKE_INTERVAL while commits keep coming (kiosks issuing flat out). Each wake-up then carries every
+event committed since the last one, in one write per subscriber.
+
+In a server worker a subscriber that has caught up is *parked* (`park`): its greenlet sleeps and
+the broker's one writer sends each round's bytes — encoded and framed once per audience, the same
+bytes object for everyone — straight to every parked socket with a non-blocking write. A screen
+costs a system call per round, not a greenlet switch, a generator step and a timer. A socket that
+cannot take a round whole (a slow or gone client) is handed back to its own greenlet, which sends
+the rest and catches up at its own pace."""
 
 from __future__ import annotations
 
@@ -16,6 +28,7 @@ import collections
 import contextlib
 import json
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -27,6 +40,11 @@ log = logging.getLogger(__name__)
 
 BUFFER_SIZE = 2000
 TAIL_SECONDS = 0.05
+WAKE_BURST = 4          # wake-ups at once before pacing starts
+WAKE_INTERVAL = 0.05    # then one per this many seconds (and one more per interval of quiet, up to the burst)
+# the parked subscribers' writer rests this many times as long as its last round of writes took:
+# fan-out never takes more than a fifth of the worker, however many screens and tickets there are
+FANOUT_REST_FACTOR = 4.0
 
 
 class EventBroker:
@@ -45,6 +63,14 @@ class EventBroker:
         self._db = None
         self._db_lock = threading.Lock()
         self._tailing = False
+        self._wake_tokens = float(WAKE_BURST)
+        self._tokens_at = time.monotonic()
+        self._wake_due = threading.Event()  # a wake-up was held back: the pacer does it when a token is back
+        self._pacing = False
+        self._wake_held = False  # events are loaded that no subscriber was woken for yet
+        self._parked: dict[int, Parked] = {}
+        self._round_due = threading.Event()
+        self._writing = False
 
     @contextlib.contextmanager
     def _reading(self):
@@ -61,7 +87,9 @@ class EventBroker:
         return self._last_id
 
     def notify(self, db=None):
-        """Load events committed since the last load and wake every subscriber."""
+        """Load events committed since the last load into the buffer and wake every subscriber, now
+        or, when wake-ups come faster than the pace allows, within WAKE_INTERVAL (the pacer's).
+        A call that finds nothing new (another process wrote something else) wakes nobody."""
         with self._load_lock:
             after = self.last_id  # also opens the broker's connection on the first write
             if db is None:
@@ -69,13 +97,124 @@ class EventBroker:
                     fresh = store.events_after(own, after)
             else:
                 fresh = store.events_after(db, after)
-            if not fresh:
+            if fresh:
+                with self._buffer_lock:
+                    self._buffer.extend(fresh)
+                    self._last_id = fresh[-1]["id"]
+            elif not self._wake_held:
                 return
+            if not self._take_wake_token():
+                self._wake_held = True
+                self._start_pacer()
+                self._wake_due.set()
+                return
+            self._wake_held = False
             with self._buffer_lock:
-                self._buffer.extend(fresh)
-                self._last_id = fresh[-1]["id"]
                 arrived, self._arrived = self._arrived, threading.Event()
             arrived.set()
+            if self._parked:
+                self._round_due.set()
+
+    def _take_wake_token(self) -> bool:
+        now = time.monotonic()
+        self._wake_tokens = min(float(WAKE_BURST), self._wake_tokens + (now - self._tokens_at) / WAKE_INTERVAL)
+        self._tokens_at = now
+        if self._wake_tokens < 1.0:
+            return False
+        self._wake_tokens -= 1.0
+        return True
+
+    def _start_pacer(self):
+        if self._pacing:
+            return
+        self._pacing = True
+        threading.Thread(target=self._pace, name="govhall-event-pacer", daemon=True).start()
+
+    def _pace(self):
+        while True:
+            self._wake_due.wait()
+            self._wake_due.clear()
+            time.sleep(max(0.0, (1.0 - self._wake_tokens) * WAKE_INTERVAL))
+            try:
+                self.notify()  # a token is back: wakes for everything held back (or waits again)
+            except sqlite3.Error as error:  # the tail's next tick tries again
+                log.warning("event pacer: %s", error)
+
+    # --- parked subscribers --------------------------------------------------------
+
+    def park(self, fd: int, audience: "Audience", last_id: int, frame, heartbeat_seconds: float) -> "Parked | None":
+        """Hand a caught-up subscriber's socket (non-blocking, `fd`) to the broker's writer and sleep
+        until it gives it back: the client is gone (`closed`), or could not take a round whole
+        (`unsent` is what is left of it; `last_id` is then the round's last event). None at once
+        when events newer than `last_id` are already here (the caller sends them itself first).
+
+        `frame(body) -> bytes` wraps a write for the connection (HTTP chunked encoding); every
+        `heartbeat_seconds` without events a framed comment keeps proxies from closing it."""
+        if (self._last_id or 0) > last_id:
+            return None
+        parked = Parked(fd, audience, last_id, frame, heartbeat_seconds)
+        self._parked[id(parked)] = parked
+        try:
+            self._start_writer()
+            parked.given_back.wait()
+        finally:  # also when the wait is cut short (the worker stopping): its fd is never written again
+            self._parked.pop(id(parked), None)
+        return parked
+
+    def _start_writer(self):
+        if self._writing:
+            return
+        self._writing = True
+        self.start_tailing()
+        threading.Thread(target=self._write_rounds, name="govhall-event-writer", daemon=True).start()
+
+    def _write_rounds(self):
+        while True:
+            self._round_due.wait(1.0)  # also wakes now and then for the heartbeats
+            self._round_due.clear()
+            began = time.perf_counter()
+            try:
+                self._write_round()
+            except Exception:  # never leave parked subscribers asleep for good
+                log.exception("event writer")
+                for parked in list(self._parked.values()):
+                    self._give_back(parked, closed=True)
+            time.sleep((time.perf_counter() - began) * FANOUT_REST_FACTOR)
+
+    def _write_round(self):
+        """One write to every parked subscriber that has something to get: events, or a heartbeat."""
+        newest = self._last_id or 0
+        now = time.monotonic()
+        rounds: dict[tuple, tuple[bytes, int]] = {}  # (audience, from id) → (framed bytes, last id)
+        for parked in list(self._parked.values()):
+            if parked.last_id < newest:
+                key = (parked.audience.key, parked.last_id)
+                if key not in rounds:
+                    fresh = self.events_after(parked.last_id)
+                    body = parked.audience.chunk(fresh) if fresh else b""
+                    rounds[key] = (parked.frame(body) if body else b"", fresh[-1]["id"] if fresh else parked.last_id)
+                data, parked.last_id = rounds[key]
+            elif now - parked.sent_at >= parked.heartbeat_seconds:
+                data = parked.frame(b": keep-alive\n\n")
+            else:
+                continue
+            if not data:
+                continue
+            try:
+                written = os.write(parked.fd, data)
+            except BlockingIOError:
+                written = 0
+            except OSError:  # reset or closed by the client
+                self._give_back(parked, closed=True)
+                continue
+            parked.sent_at = now
+            if written < len(data):
+                self._give_back(parked, unsent=data[written:])
+
+    def _give_back(self, parked: "Parked", unsent: bytes = b"", closed: bool = False):
+        self._parked.pop(id(parked), None)
+        parked.unsent, parked.closed = unsent, closed
+        parked.given_back.set()
 
     def events_after(self, event_id: int) -> list[dict]:
         """Everything after `event_id`, from memory when the buffer covers it, else from SQLite."""
@@ -121,6 +260,20 @@ class EventBroker:
             return True
         arrived.wait(timeout)
         return (self._last_id or 0) > event_id
+
+
+class Parked:
+    """A subscriber's socket while the broker's writer serves it (see EventBroker.park)."""
+
+    __slots__ = ("fd", "audience", "last_id", "frame", "heartbeat_seconds", "sent_at", "given_back", "unsent",
+                 "closed")
+
+    def __init__(self, fd, audience, last_id, frame, heartbeat_seconds):
+        self.fd, self.audience, self.last_id, self.frame = fd, audience, last_id, frame
+        self.heartbeat_seconds = heartbeat_seconds
+        self.sent_at = time.monotonic()
+        self.given_back = threading.Event()
+        self.unsent, self.closed = b"", False
 
 
 def format_sse(event: dict, audience: str = "all", shape=None) -> bytes:

@@ -1,22 +1,28 @@
 """Work that must not hold up the live worker, done in a few helper processes.
 
 The server's gevent worker runs every request on one thread: a chart drawn with matplotlib, an
-XLSX export, a password hashed with scrypt or a photo resized there stops every display, kiosk
-and staff workstation for as long as it takes. `run("module:function", *args)` hands such a call to
-a warm helper process (a plain `python -m queue_server.offload`, lowered in CPU priority so the
-live path wins the cores) and waits for its answer cooperatively: under gevent the pipes are
-gevent's, so other requests go on meanwhile; under plain threads (tests, the CLI) it blocks only
-its own thread.
+XLSX export, a password hashed with scrypt, a content sync or a photo resized there stops every
+display, kiosk and staff workstation for as long as it takes. `run("module:function", *args)` hands
+such a call to a warm helper process (a plain `python -m queue_server.offload`) and waits for its
+answer cooperatively: under gevent the pipes are gevent's, so other requests go on meanwhile; under
+plain threads (tests, the CLI) it blocks only its own thread.
 
-Two pools, so a year of statistics never queues a login behind it: `passwords` (hashing) and
-`reports` (charts, exports, reports, photos). Helpers start on first use, and a `reports` helper
-that sat idle for a while exits (matplotlib is large); a fresh one starts with the next job.
+Helpers yield the CPU to the live path: they run as SCHED_BATCH at nice 19, so a worker woken by
+a request takes the core at once and a helper gets what is left (never nothing: a login still
+finishes on a machine that is busy). Two pools, so a year of statistics never queues a login
+behind it: `passwords` (hashing) and `reports` (charts, exports, reports, photos, content sync).
+scrypt is built to use memory and CPU: eight login loops hashing at once would fill both cores and
+their caches, so password hashes run one at a time per installation, across all workers (a
+`.passwords-turn` lock file beside the database); the others wait in their helpers, not in the
+worker. Helpers start on first use, and a `reports` helper that sat idle for a while exits
+(matplotlib is large); a fresh one starts with the next job.
 
 Until `enable()` is called (the web app does it) `run` calls the function in place: the CLI and
 scripts have no live path to protect."""
 
 from __future__ import annotations
 
+import fcntl
 import importlib
 import logging
 import os
@@ -30,14 +36,17 @@ import threading
 
 log = logging.getLogger(__name__)
 
-# pool name → (helpers at most, nice increment, seconds idle before a helper exits; 0 = never)
+# pool name → (helpers per worker at most, seconds idle before a helper exits (0 = never),
+#              one job at a time across the installation's workers)
 POOLS = {
-    "passwords": (2, 5, 0),
-    "reports": (2, 10, 120),
+    "passwords": (1, 0, True),
+    "reports": (2, 120, False),
 }
+HELPER_NICE = 19
 _HEADER = struct.Struct("!Q")
 
 _enabled = False
+_turns_dir = None  # where the one-at-a-time pools' lock files live (the database's folder)
 _pools: dict[str, "HelperPool"] = {}
 _pools_lock = threading.Lock()
 _owner_pid = None  # pools belong to the process that made them (gunicorn forks workers)
@@ -47,9 +56,10 @@ class HelperDied(RuntimeError):
     """A helper process ended before answering (killed, or out of memory)."""
 
 
-def enable(on: bool = True):
-    global _enabled
+def enable(on: bool = True, turns_dir: str | os.PathLike | None = None):
+    global _enabled, _turns_dir
     _enabled = on
+    _turns_dir = turns_dir
 
 
 def enabled() -> bool:
@@ -81,9 +91,15 @@ def _pool(name: str) -> "HelperPool":
             _pools.clear()
             _owner_pid = os.getpid()
         if name not in _pools:
-            size, nice, idle = POOLS[name]
-            _pools[name] = HelperPool(name, size, nice, idle)
+            size, idle, one_at_a_time = POOLS[name]
+            _pools[name] = HelperPool(name, size, idle, turn_file(name) if one_at_a_time else None)
         return _pools[name]
+
+
+def turn_file(pool: str) -> str:
+    import tempfile
+
+    return os.path.join(os.fspath(_turns_dir or tempfile.gettempdir()), f".{pool}-turn")
 
 
 def _resolve(target: str):
@@ -116,9 +132,9 @@ def _read_exactly(stream, size: int) -> bytes | None:
 
 
 class Helper:
-    def __init__(self, pool: str, nice: int, idle_exit: int):
+    def __init__(self, pool: str, idle_exit: int, turn: str | None):
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "queue_server.offload", str(nice), str(idle_exit)],
+            [sys.executable, "-m", "queue_server.offload", str(idle_exit)] + ([turn] if turn else []),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True,
             env=dict(os.environ, GOVHALL_HELPER_POOL=pool))
 
@@ -147,8 +163,8 @@ class Helper:
 
 
 class HelperPool:
-    def __init__(self, name: str, size: int, nice: int, idle_exit: int):
-        self.name, self.size, self.nice, self.idle_exit = name, size, nice, idle_exit
+    def __init__(self, name: str, size: int, idle_exit: int, turn: str | None = None):
+        self.name, self.size, self.idle_exit, self.turn = name, size, idle_exit, turn
         self._idle: queue.LifoQueue = queue.LifoQueue()
         self._started = 0
         self._lock = threading.Lock()
@@ -157,7 +173,7 @@ class HelperPool:
         with self._lock:
             if self._idle.empty() and self._started < self.size:
                 self._started += 1
-                return Helper(self.name, self.nice, self.idle_exit)
+                return Helper(self.name, self.idle_exit, self.turn)
         return self._idle.get()
 
     def _give_back(self, helper: Helper | None):
@@ -172,7 +188,7 @@ class HelperPool:
         with self._lock:
             if self._started < self.size and self._idle.empty():
                 self._started += 1
-                self._idle.put(Helper(self.name, self.nice, self.idle_exit))
+                self._idle.put(Helper(self.name, self.idle_exit, self.turn))
 
     def close(self):
         while not self._idle.empty():
@@ -201,11 +217,22 @@ class HelperPool:
 
 # --- the helper process ----------------------------------------------------------------
 
-def _serve(nice: int, idle_exit: int):
-    os.nice(nice)
+def yield_cpu():
+    """This process takes the CPU only when the live path leaves it: SCHED_BATCH (a woken worker is
+    never kept waiting for it) at the lowest priority that still makes progress."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+    except (AttributeError, OSError):  # not Linux: the nice value alone
+        pass
+    os.nice(HELPER_NICE - os.nice(0))
+
+
+def _serve(idle_exit: int, turn: str | None):
+    yield_cpu()
     parent = os.getppid()
     source, sink = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # a print() in a job must not corrupt the answers
+    turn_fd = os.open(turn, os.O_RDWR | os.O_CREAT, 0o600) if turn else None
     while True:
         if idle_exit and not select.select([source], [], [], idle_exit)[0]:
             return  # idle long enough: give the memory back
@@ -213,10 +240,15 @@ def _serve(nice: int, idle_exit: int):
         if job is None or os.getppid() != parent:
             return  # the server closed the pipe or is gone: its job is nobody's any more
         target, args, kwargs = job
+        if turn_fd is not None:
+            fcntl.flock(turn_fd, fcntl.LOCK_EX)  # this pool's jobs one at a time, whichever worker asked
         try:
             answer = (True, _resolve(target)(*args, **kwargs))
         except Exception as error:  # sent back and raised in the server, where it is handled
             answer = (False, error)
+        finally:
+            if turn_fd is not None:
+                fcntl.flock(turn_fd, fcntl.LOCK_UN)
         try:
             _send(sink, answer)
         except (pickle.PicklingError, TypeError, AttributeError):
@@ -224,4 +256,4 @@ def _serve(nice: int, idle_exit: int):
 
 
 if __name__ == "__main__":
-    _serve(int(sys.argv[1]), int(sys.argv[2]))
+    _serve(int(sys.argv[1]), sys.argv[2] if len(sys.argv) > 2 else None)

@@ -189,8 +189,9 @@ class Queue:
             if booking:
                 appointments.attach_ticket(booking, ticket_id)
             issued = self._ticket_event("ticket_issued", ticket_id)
-            ticket = store.get_ticket(self.db, ticket_id)
-            ahead = store.count_ahead(self.db, ticket)
+        # the reply's figures are read after the commit: the write lock is held for the numbering only
+        ticket = store.get_ticket(self.db, ticket_id)
+        ahead = store.count_ahead(self.db, ticket) if ticket["status"] == "waiting" else 0
         return issued | {
             "token": ticket["token"], "ahead": ahead,
             "estimated_wait_min": self.estimated_wait_min(service_id, ahead),

@@ -11,7 +11,7 @@ import json
 import sqlite_utils
 
 import storage
-from storage import ConnectionPool, connect, immediate, row, rows, snapshot  # noqa: F401  (the store's API)
+from storage import ConnectionPool, checkpoint_aside, connect, immediate, row, rows, snapshot  # noqa: F401  (the store's API)
 
 MAX_INTEGER = 2**63 - 1  # SQLite's largest integer: anything bigger from a client is refused, not a 500
 

@@ -14,11 +14,12 @@ import sqlite_utils
 BUSY_TIMEOUT_MS = 10_000
 
 
-def connect(path: str | Path, foreign_keys: bool = True) -> sqlite_utils.Database:
+def connect(path: str | Path, foreign_keys: bool = True, autocheckpoint: bool = True) -> sqlite_utils.Database:
     """Open a database file with the settings every connection needs.
 
     isolation_level=None: transactions are ours (`immediate`), never Python's implicit ones.
-    WAL lets readers go on while one writer writes."""
+    WAL lets readers go on while one writer writes. `autocheckpoint=False`: this connection's
+    commits never copy the WAL back into the file themselves (`checkpoint_aside` does)."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
                            check_same_thread=False)
@@ -28,6 +29,8 @@ def connect(path: str | Path, foreign_keys: bool = True) -> sqlite_utils.Databas
         conn.execute("PRAGMA foreign_keys=ON")
     conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA synchronous=NORMAL")
+    if not autocheckpoint:
+        conn.execute("PRAGMA wal_autocheckpoint=0")
     db = sqlite_utils.Database(conn)
     db.govhall_path = str(Path(path).resolve())  # whose write turn it takes (see WriteTurns)
     return db
@@ -117,6 +120,46 @@ def _cooperative() -> bool:
     except ImportError:
         return False
     return monkey.is_module_patched("threading")
+
+
+CHECKPOINT_SECONDS = 0.5
+
+
+def checkpoint_aside(path: str | Path) -> bool:
+    """In a server worker, copy the WAL back into the database file on an OS thread of its own,
+    every CHECKPOINT_SECONDS; returns whether it does (the worker's connections then open with
+    `autocheckpoint=False`).
+
+    Otherwise the commit that crosses SQLite's 1000-page mark does the copy itself, with two
+    fsyncs, while it still holds the write lock and, under gevent, the whole worker: every few
+    dozen tickets one request (and every other writer waiting behind it) would pay tens of
+    milliseconds. A PASSIVE checkpoint never waits for a lock and never stops a writer; SQLite
+    releases the GIL while it copies and syncs."""
+    if not _cooperative():
+        return False
+    import gevent
+    from gevent import monkey
+
+    sleep = monkey.get_original("time", "sleep")  # this OS thread's own sleep, not a greenlet's
+
+    def copy_back_forever():
+        db = None
+        while True:
+            sleep(CHECKPOINT_SECONDS)
+            try:
+                if db is None:
+                    db = connect(path)
+                db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            except sqlite3.Error as error:  # a locked, replaced or damaged file: a fresh connection next time
+                import logging
+
+                logging.getLogger(__name__).warning("checkpoint of %s: %s", path, error)
+                if db is not None:
+                    db.conn.close()
+                db = None
+
+    gevent.get_hub().threadpool.spawn(copy_back_forever)
+    return True
 
 
 def begin_immediate(conn: sqlite3.Connection, timeout_ms: int | None = None):
@@ -209,15 +252,15 @@ class ConnectionPool:
     """Connections reused from request to request: a fresh one re-parses the schema and starts
     with a cold page cache, which cost more than a ticket's own queries."""
 
-    def __init__(self, path, keep: int = 16):
-        self.path, self.keep = path, keep
+    def __init__(self, path, keep: int = 16, autocheckpoint: bool = True):
+        self.path, self.keep, self.autocheckpoint = path, keep, autocheckpoint
         self._idle: list = []  # list.pop/append are atomic under the GIL and never yield under gevent
 
     def take(self) -> sqlite_utils.Database:
         try:
             return self._idle.pop()
         except IndexError:
-            return connect(self.path)
+            return connect(self.path, autocheckpoint=self.autocheckpoint)
 
     def give_back(self, db: sqlite_utils.Database):
         if db.conn.in_transaction:  # a request that failed half-way must not leak its transaction

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sqlite3
 
@@ -13,10 +14,10 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .. import clock, health, store
-from ..ops.backup import newest_backup_age_hours
 from ..accounts import id_hash_key
 from ..errors import BadRequest, Forbidden, NotFound, PayloadTooLarge, QueueError
 from ..events import EVERYONE, STAFF, Audience, evaluator_audience
+from ..ops.backup import newest_backup_age_hours
 from ..queue import WINDOW_ACTIONS
 from .auth import current_principal, require
 from .context import get_broker, get_db, get_queue
@@ -195,6 +196,8 @@ def stream():
         floor = (first_today - 1) if first_today is not None else broker.last_id
         last = max(last, floor)
 
+    parking_fd = _parkable_socket(request.environ)
+
     def generate(last_id):
         yield f"retry: {STREAM_RETRY_MS}\n: connected {last_id}\n\n".encode()
         while True:
@@ -204,8 +207,22 @@ def stream():
                 chunk = audience.chunk(fresh)
                 if chunk:
                     yield chunk
+                continue
+            if parking_fd is not None:
+                # caught up: the broker's writer serves this socket until it cannot
+                parked = broker.park(parking_fd, audience, last_id, http_chunk, STREAM_HEARTBEAT_SECONDS)
+                if parked is None:
+                    continue  # events came in meanwhile: send them first
+                if parked.closed:
+                    return
+                last_id = parked.last_id
+                if parked.unsent:
+                    request_socket.sendall(parked.unsent)  # the rest of the round it could not take at once
+                continue
             if not broker.wait(last_id, STREAM_HEARTBEAT_SECONDS):
                 yield b": keep-alive\n\n"
+
+    request_socket = request.environ.get("gunicorn.socket")
 
     # no stream_with_context: the generator needs nothing of the request once started, and each
     # subscriber's wake-up then costs no context push
@@ -213,6 +230,26 @@ def stream():
     response.headers["Cache-Control"] = "no-cache"
     response.headers["X-Accel-Buffering"] = "no"
     return response
+
+
+def _parkable_socket(environ) -> int | None:
+    """The connection's socket when the broker's writer may write to it directly: a gunicorn gevent
+    worker (a non-blocking socket, gevent's own) answering HTTP/1.1, whose streamed response is
+    sent in chunked encoding (`http_chunk`). Elsewhere (the development server, HTTP/1.0) each
+    subscriber writes for itself."""
+    sock = environ.get("gunicorn.socket")
+    if sock is None or environ.get("SERVER_PROTOCOL") != "HTTP/1.1" or "gevent" not in type(sock).__module__:
+        return None
+    try:
+        fd = sock.fileno()
+        return fd if not os.get_blocking(fd) else None
+    except OSError:
+        return None
+
+
+def http_chunk(body: bytes) -> bytes:
+    """`body` as one chunk of HTTP/1.1 chunked transfer encoding (what gunicorn does to each yield)."""
+    return b"%X\r\n%b\r\n" % (len(body), body)
 
 
 def _stream_audience() -> Audience:

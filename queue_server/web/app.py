@@ -70,10 +70,12 @@ def create_app(config: dict | None = None) -> Flask:
     # sees it and refuses to replace a database a running server is using.
     broker.last_id
     app.extensions["govhall_broker"] = broker
-    app.extensions["govhall_db_pool"] = store.ConnectionPool(database)
+    # in a server worker the WAL is copied back on a thread of its own, never by a request's commit
+    copied_aside = store.checkpoint_aside(database)
+    app.extensions["govhall_db_pool"] = store.ConnectionPool(database, autocheckpoint=not copied_aside)
 
     # charts, exports, photos and password hashing go to helper processes from now on (see offload)
-    offload.enable()
+    offload.enable(turns_dir=Path(database).resolve().parent)
     health.check_in_background(database)  # SQLite's quick check of the file, the server answering meanwhile
 
     secure = secure_cookies(config)

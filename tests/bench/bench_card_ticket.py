@@ -181,14 +181,14 @@ def main() -> None:
         times = [row["placed_to_paper_s"] for row in measured]
         held = [row["placed_to_held_s"] for row in measured if row["placed_to_held_s"] is not None]
         median, p95 = statistics.median(times), percentile(times, 0.95)
-        passed = p95 <= TARGET_S + MODULE_READ_S
+        passed = p95 <= TARGET_S  # the figure, the module's own read time included
         all_pass &= passed
         results["paths"][path] = {"median_s": median, "p95_s": p95, "max_s": max(times),
                                   "held_median_s": statistics.median(held) if held else None,
                                   "pass": passed, "tickets": measured}
         print(f"{path:<10} | {median * 1000:>5.0f} ms | {p95 * 1000:>5.0f} ms | {max(times) * 1000:>5.0f} ms |"
               f" {(str(round(statistics.median(held) * 1000)) + ' ms') if held else '-':>8} |"
-              f" {TARGET_S + MODULE_READ_S:.1f} s  | {'yes' if passed else 'NO'}")
+              f" {TARGET_S:.1f} s  | {'yes' if passed else 'NO'}")
     print(f"\nload average (1, 5, 15 min): before {load_before}, after {load_after}")
     results["pass"] = all_pass
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)

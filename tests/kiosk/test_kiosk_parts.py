@@ -215,3 +215,18 @@ def test_a_character_no_font_has_reaches_the_admin_page_through_the_heartbeat(li
     later = datetime(2099, 1, 1, 1, tzinfo=timezone.utc) + timedelta(days=1, minutes=1)
     alerts = {k["id"]: k for k in hall_admin.kiosk_health(hall_db, now=later)}[kiosk_id]["alerts"]
     assert not any("打印缺字" in alert for alert in alerts)
+
+
+def test_the_card_reader_and_the_green_channel_age_come_from_the_config(tmp_path):
+    from helpers import write_config
+    from kiosk.settings import KioskSettings
+    from queue_server.config import load_config
+
+    path = write_config(tmp_path)
+    text = path.read_text().replace("[kiosk]\n", '[kiosk]\nidcard = "usb://10c4:ea60"\ngreen_channel_age = 65\n', 1)
+    path.write_text(text)
+    settings = KioskSettings.from_config(load_config(path, environ={}))
+    assert settings.idcard == "usb://10c4:ea60" and settings.green_channel_age == 65
+    (tmp_path / "plain").mkdir()
+    plain = KioskSettings.from_config(load_config(write_config(tmp_path / "plain"), environ={}))
+    assert plain.idcard == "" and plain.green_channel_age == 70

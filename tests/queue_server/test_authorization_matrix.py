@@ -73,6 +73,7 @@ class Hall:
             self.document_id, _ = content.upsert_document({"title": "关于冬季办公时间的通知", "body": "正文",
                                                            "source_url": "https://county.example/1.html"})
             self.announcement_id = content.save_announcement({"title": "元旦放假安排"})
+            content.save_guide({"service": "最低生活保障申请", "conditions": "持本县户籍的困难家庭"})
 
     def api_as(self, role):
         client, headers = self.clients[role]
@@ -279,6 +280,12 @@ def matrix(hall: Hall) -> list[tuple]:
     return rows
 
 
+# GET rows that name nothing on purpose (what is asked there is whether the door opens): 404 for those let in
+NOTHING_THERE = {f"{API}/announcements/999999.wav", "/admin/stats/chart/no-such-chart.png",
+                 "/admin/stats/export.no-such-format", "/admin/photos/none.jpg", f"{API}/appointments/ZZZZZZ",
+                 "/book/ZZZZZZ"}
+
+
 def routes_of(app) -> set[tuple[str, str]]:
     return {(method, rule.rule) for rule in app.url_map.iter_rules()
             for method in rule.methods - {"HEAD", "OPTIONS"}}
@@ -336,6 +343,8 @@ def test_every_route_lets_through_exactly_the_roles_of_its_row(app, hall):
                     wrong.append(f"{method} {path} as {role}: {status}, expected one of {sorted(answers)}")
             elif role in allowed and turned_away(path, response):
                 wrong.append(f"{method} {path} as {role}: turned away ({status}) but its row lets it through")
+            elif role in allowed and method == "GET" and status != (404 if path in NOTHING_THERE else 200):
+                wrong.append(f"{method} {path} as {role}: {status}, but a page or answer it may read is 200")
             elif role not in allowed and not turned_away(path, response):
                 wrong.append(f"{method} {path} as {role}: let through ({status}) but its row turns it away")
     assert not wrong, "\n".join(wrong)

@@ -197,8 +197,6 @@ def test_a_later_day_booked_with_the_card_is_checked_in_by_it(card_at_home, hall
     app = card_at_home
     clock.set_clock(f"{MONDAY}T08:40:00+08:00")
     harness.wait_until(lambda: app.hall_day == MONDAY, what="the server's day")
-    card_reader.place(ELDER)
-    harness.wait_until(lambda: app.card.state == "held", what="the card held")
     harness.tap(harness.find(app, "Tile", "预约取号"))
     harness.tap(harness.find(app, "KioskButton", "预约其他日期"))
     screen = app.manager.get_screen("book")
@@ -207,6 +205,9 @@ def test_a_later_day_booked_with_the_card_is_checked_in_by_it(card_at_home, hall
                                    what="the days"))
     harness.tap(harness.wait_until(lambda: next(iter(harness.find_all(app, "ListRow", "14:00–15:00")), None),
                                    what="the slots"))
+    assert harness.find(app, "TextInput").hint_text.startswith("请输入姓名")
+    card_reader.place(ELDER)  # laid down on the form: the name comes from the card
+    harness.wait_until(lambda: screen.card_name == "乌****", what="the card's name on the form")
     assert harness.find(app, "WrapLabel", "乌****（已读取身份证）")  # no name to type
     for digit in "13600000011":
         harness.tap(next(key for key in harness.find_all(app, "CodeKey") if key.text == digit))
