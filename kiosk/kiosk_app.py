@@ -42,6 +42,7 @@ OFFLINE_RETRY_SECONDS = 2
 HELP_SHOWN_SECONDS = 90
 # after the first frame: the start-up work that would hold it back (see on_start)
 STARTUP_WORK_DELAY = 2
+STARTUP_SCREENS_DELAY = 0.3
 # untouched this long on the home screen, the kiosk rests (see _rest_if_home)
 REST_AFTER_SECONDS = 10
 REST_FPS = 10
@@ -157,6 +158,8 @@ class KioskApp(App):
         # titles spelled) and the printer's first status hold the interpreter's lock for
         # seconds: they start once the first screen is up, not before it.
         self._timers.append(Clock.schedule_once(lambda _dt: self._start_background_work(), STARTUP_WORK_DELAY))
+        # the screens not yet made (only home is, for the first frame), one a frame
+        self._timers.append(Clock.schedule_once(self.manager.make_the_rest, STARTUP_SCREENS_DELAY))
         self._start_card_reader()
 
     def _start_background_work(self):

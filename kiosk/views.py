@@ -13,7 +13,8 @@ from collections import OrderedDict
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.factory import Factory
-from kivy.graphics import StencilPop, StencilPush, StencilUnUse, StencilUse
+from kivy.graphics import ClearBuffers, ClearColor, Color, Fbo, Rectangle, RoundedRectangle, StencilPop, StencilPush, \
+    StencilUnUse, StencilUse, Translate
 from kivy.graphics.scissor_instructions import ScissorPop, ScissorPush
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, ObjectProperty, \
     StringProperty
@@ -228,22 +229,70 @@ class SearchBox(ButtonBehavior, Label):
     """Shows what is searched; a tap opens or closes the on-screen keyboard."""
 
 
+class KeyButton(FitButton):
+    """A key of the pinyin keyboard. Its whole look is its own kv rule (`<-KeyButton>`): it
+    does not change while pressed, so the keyboard's picture of its keys stays as it is at a
+    key press; the keyboard draws the pressed key's highlight over the picture."""
+
+
 class PinyinKeyboard(GridLayout):
     """The letters of pinyin, big enough for a finger, and a key to take one back; each
-    press goes to the screen's `type_letter` / `erase_letter`."""
+    press goes to the screen's `type_letter` / `erase_letter`.
+
+    The 27 keys are drawn once into a picture (an Fbo) that the keyboard shows at every frame:
+    as themselves they are a hundred drawing instructions, which a software renderer paid for
+    at every frame, and every key press draws a frame. The picture is drawn again only when a
+    key's look changes (language, type size, the keyboard's size)."""
 
     LETTERS = "abcdefghijklmnopqrstuvwxyz"
+    PRESSED = (0, 0, 0, 0.3)
 
     def on_kv_post(self, _base):
+        self._picture = Fbo(size=(max(1, self.width), max(1, self.height)))
+        with self._picture:
+            ClearColor(0, 0, 0, 0)
+            ClearBuffers()
+            self._shift = Translate(0, 0)
+        with self.canvas:
+            Color(1, 1, 1, 1)
+            self._shown = Rectangle(texture=self._picture.texture)
+        with self.canvas.after:
+            self._pressed_color = Color(0, 0, 0, 0)
+            self._pressed = RoundedRectangle(radius=[dp(12)], segments=6)
+        # drawn into at the start of a frame, outside the scroll list's scissor box (which is
+        # in window pixels and would cut the picture)
+        from kivy.core.window import Window
+
+        Window.canvas.before.add(self._picture)
         for letter in self.LETTERS:
             key = Factory.KeyButton(text=letter)
             key.bind(on_release=lambda key: self._screen().type_letter(key.text))
-            self.add_widget(key)
+            self._add_key(key)
         erase = Factory.KeyButton(text=app().tr("disclosure.erase"), background_color=(0.55, 0.3, 0.2, 1))
         erase.erase_key = True
         app().bind(lang=lambda *_: setattr(erase, "text", app().tr("disclosure.erase")))
         erase.bind(on_release=lambda _key: self._screen().erase_letter())
-        self.add_widget(erase)
+        self._add_key(erase)
+        self.bind(pos=self._place, size=self._place)
+        self._place()
+
+    def _add_key(self, key):
+        self.add_widget(key)
+        self.canvas.remove(key.canvas)  # drawn into the picture instead
+        self._picture.add(key.canvas)
+        key.bind(state=self._show_pressed)
+
+    def _place(self, *_args):
+        size = (max(1, int(self.width)), max(1, int(self.height)))
+        if tuple(self._picture.size) != size:
+            self._picture.size = size
+            self._shown.texture = self._picture.texture
+        self._shift.xy = (-self.x, -self.y)
+        self._shown.pos, self._shown.size = self.pos, size
+
+    def _show_pressed(self, key, state):
+        self._pressed.pos, self._pressed.size = key.pos, key.size
+        self._pressed_color.rgba = self.PRESSED if state == "down" else (0, 0, 0, 0)
 
     def _screen(self):
         node = self.parent
@@ -329,11 +378,43 @@ class AdminExit(ModalView):
             self.dismiss()
 
 
+class KioskScreens(ScreenManager):
+    """The screens, each made when it is first needed. Making all ten (their kv rules, their
+    widgets) took about half a second of the kiosk's start, before its first frame: now only
+    the home screen is made then, and the others one a frame once the kiosk is up
+    (`make_the_rest`), or at once when asked for before that (`get_screen`, `current`)."""
+
+    def __init__(self, **kwargs):
+        self._to_make: dict[str, type] = {}
+        super().__init__(**kwargs)
+
+    def register(self, screen_class):
+        self._to_make[screen_class.screen_name] = screen_class
+
+    def _make(self, name: str):
+        screen_class = self._to_make.pop(name, None)
+        if screen_class is not None:
+            self.add_widget(screen_class(name=name))
+
+    def get_screen(self, name):
+        self._make(name)
+        return super().get_screen(name)
+
+    def has_screen(self, name):
+        return name in self._to_make or super().has_screen(name)
+
+    def make_the_rest(self, *_args):
+        """One screen now, the next at the next frame, until all are made."""
+        if self._to_make:
+            self._make(next(iter(self._to_make)))
+            Clock.schedule_once(self.make_the_rest, 0)
+
+
 class KioskRoot(FloatLayout):
     """The status strip, the screens, the control bar, and the administrator's corner."""
 
     @property
-    def manager(self) -> ScreenManager:
+    def manager(self) -> "KioskScreens":
         return self.ids.manager
 
     def on_kv_post(self, _base):
@@ -348,8 +429,8 @@ class KioskRoot(FloatLayout):
 
         for screen_class in (HomeScreen, DepartmentsScreen, ServicesScreen, TicketScreen, DisclosureScreen,
                              ArticleScreen, GuidesScreen, GuideScreen, CheckInScreen, BookingScreen):
-            manager.add_widget(screen_class(name=screen_class.screen_name))
-        manager.current = "home"
+            manager.register(screen_class)
+        manager.current = "home"  # made now; the others when needed (KioskScreens)
 
 
 # --- screens -------------------------------------------------------------------------
