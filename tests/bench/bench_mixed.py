@@ -412,9 +412,12 @@ async def run_all(url, port, config, config_path, folder, kiosk, staff, issue_se
                 flat_rates.append(queue.get(timeout=5))
                 result["issue_flat_out_per_s"] = round(flat_rates[-1], 1)
             server_cpu = cpu_seconds(server_pids(server)) - cpu_before
-            result["server_cores"] = round(server_cpu / PHASE_SECONDS, 2)
-            result["other_load_cores"] = round(max(0.0, machine_busy_seconds() - machine_before - server_cpu)
-                                               / PHASE_SECONDS, 2)
+            if server_cpu < 0:  # (f): the killed worker's CPU left the sum; not measured
+                result["server_cores"] = result["other_load_cores"] = None
+            else:
+                result["server_cores"] = round(server_cpu / PHASE_SECONDS, 2)
+                result["other_load_cores"] = round(max(0.0, machine_busy_seconds() - machine_before - server_cpu)
+                                                   / PHASE_SECONDS, 2)
             results[name].append(result)
             print(f"run {run + 1} {name}: {result}", flush=True)
         # events: every subscriber saw every id once, in order, no gap
