@@ -253,6 +253,8 @@ def _serve(idle_exit: int, turn: str | None):
             _send(sink, answer)
         except (pickle.PicklingError, TypeError, AttributeError):
             _send(sink, (False, RuntimeError(repr(answer[1])[:500])))
+        except BrokenPipeError:
+            return  # the server went while this job ran: nobody to answer
 
 
 if __name__ == "__main__":
