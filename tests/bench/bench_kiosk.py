@@ -5,8 +5,10 @@ process of its own.
     .venv/bin/python tests/bench/bench_kiosk.py
 
 Prints a table and writes var/bench/kiosk.json. Targets: tap to bytes <= 300 ms, cold
-start <= 3 s, idle CPU <= 2 % of a core, search as you type (a key of the pinyin keyboard
-to the new list drawn) <= 50 ms with 5,000 documents in the kiosk's cache."""
+start <= 3 s, idle CPU <= 2 % of a core (on the home screen, where the kiosk rests after 10 s
+untouched; idle_cpu_awake_percent is the same on another screen, for information), search as
+you type (a key of the pinyin keyboard to the next frame drawn with the new list) <= 50 ms
+with 5,000 documents in the kiosk's cache."""
 
 from __future__ import annotations
 
@@ -190,12 +192,18 @@ def child_first_frame(url: str, token: str, cache_dir: str, started: float):
     app.run()
 
 
-def child_idle(url: str, token: str, cache_dir: str):
-    """The app on its home screen, Kivy's own main loop, until killed."""
+def child_idle(url: str, token: str, cache_dir: str, screen: str = "home"):
+    """The app on `screen`, Kivy's own main loop, until killed. On the home screen the kiosk
+    rests after 10 s untouched (fewer frames and polls); on another screen it stays awake."""
     from kiosk.launch import build_app, configure_kivy
 
     configure_kivy(kiosk_mode=False, size=(1280, 800))
-    build_app(settings_for(url, token, cache_dir)).run()
+    from kivy.clock import Clock
+
+    app = build_app(settings_for(url, token, cache_dir))
+    if screen != "home":
+        app.bind(on_start=lambda *_: Clock.schedule_once(lambda _dt: app.go(screen), 1))
+    app.run()
 
 
 # --- the parent -------------------------------------------------------------------------
@@ -221,8 +229,8 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def measure_idle(url: str, token: str, cache_dir: str) -> dict:
-    process = subprocess.Popen([sys.executable, __file__, "--child", "idle", url, token, cache_dir],
+def measure_idle(url: str, token: str, cache_dir: str, screen: str = "home") -> dict:
+    process = subprocess.Popen([sys.executable, __file__, "--child", "idle", url, token, cache_dir, screen],
                                env=child_environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         time.sleep(IDLE_WARMUP_S)
@@ -250,6 +258,7 @@ def main():
             cold = [run_child("first-frame", server.url, token, str(directory / f"cache-cold-{n}"),
                               repr(time.time()))["cold_start_s"] for n in range(COLD_STARTS)]
             idle = measure_idle(server.url, token, str(directory / "cache-idle"))
+            awake = measure_idle(server.url, token, str(directory / "cache-awake"), screen="guides")
         finally:
             server.stop()
         search = run_child("search", str(directory / "cache-search"), timeout=600)
@@ -261,6 +270,8 @@ def main():
         "idle_cpu_percent": {"median": idle["idle_cpu_percent"], "seconds": IDLE_SAMPLE_S,
                              "target": TARGETS["idle_cpu_percent"]},
         "idle_rss_mb": {"median": idle["idle_rss_mb"], "target": None},
+        # the same, left on a screen (办事指南) before its idle reset: awake, polling every 5 s
+        "idle_cpu_awake_percent": {"median": awake["idle_cpu_percent"], "seconds": IDLE_SAMPLE_S, "target": None},
         "search_keypress_ms": {"median": statistics.median(search["search_keypress_ms"]),
                                "max": max(search["search_keypress_ms"]), "runs": len(search["search_keypress_ms"]),
                                "documents": SEARCH_DOCUMENTS, "hits": search["hits"],
