@@ -137,6 +137,9 @@ def _unknown_account_hash() -> str:
 # delay is refused at once with 429 and Retry-After, without checking the password.
 
 FREE_FAILURES = 5
+# A refused try is answered only after this pause (a greenlet's sleep, no worker held): a loop of
+# guesses then costs the server a few requests a second instead of hundreds of cheap 429s.
+REFUSED_LOGIN_PAUSE_S = 1.0
 MAX_LOGIN_DELAY = timedelta(minutes=15)
 FORGET_FAILURES_AFTER = timedelta(days=1)
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
 import flask_login
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
-from .. import store
+from .. import accounts, store
 from ..accounts import check_login, end_sessions, login_retry_after, record_login, throttle_keys
 from .auth import SessionUser
 from .context import get_db
@@ -51,6 +52,7 @@ def login():
         keys = throttle_keys(login_name, request.remote_addr)
         wait = login_retry_after(db, keys)
         if wait:
+            time.sleep(accounts.REFUSED_LOGIN_PAUSE_S)  # cooperative under the gevent worker
             response = current_app.make_response((render_template(
                 "login.html", hall=hall, error=f"登录失败次数过多，请 {wait} 秒后再试"), 429))
             response.headers["Retry-After"] = str(wait)

@@ -4,6 +4,8 @@ asked; failed logins per account and per address lead to 429 with Retry-After.""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from queue_server import accounts, hall_admin, store
@@ -82,12 +84,16 @@ def test_a_password_reset_and_disabling_end_the_accounts_logins(app, hall_with_p
     assert not logged_in(browser)  # re-enabling does not bring an old cookie back to life
 
 
-def test_five_failures_then_a_growing_delay_with_429_and_retry_after(app, hall_with_passwords):
+def test_five_failures_then_a_growing_delay_with_429_and_retry_after(app, hall_with_passwords, monkeypatch):
     browser = app.test_client()
     for _ in range(accounts.FREE_FAILURES):
         assert log_in(browser, password="wrong-guess").status_code == 401
+    asked_at = time.monotonic()
     refused = log_in(browser)  # even the right password waits out the delay, unchecked
     assert refused.status_code == 429
+    # answered only after a pause, so a guessing loop cannot flood the server with cheap refusals
+    assert time.monotonic() - asked_at >= accounts.REFUSED_LOGIN_PAUSE_S
+    monkeypatch.setattr(accounts, "REFUSED_LOGIN_PAUSE_S", 0)  # the rest must fall within the 2 s delay
     first_wait = int(refused.headers["Retry-After"])
     assert first_wait >= 1 and "秒后再试" in refused.get_data(as_text=True)
     # the account is held from any address; the address is held for any account
