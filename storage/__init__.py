@@ -142,18 +142,25 @@ def checkpoint_aside(path: str | Path) -> bool:
 
     sleep = monkey.get_original("time", "sleep")  # this OS thread's own sleep, not a greenlet's
 
+    import logging
+
+    log = logging.getLogger(__name__)
+
     def copy_back_forever():
-        db = None
+        db, failing_with = None, None
         while True:
             sleep(CHECKPOINT_SECONDS)
             try:
                 if db is None:
                     db = connect(path)
                 db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                if failing_with is not None:
+                    log.info("checkpoint of %s works again", path)
+                    failing_with = None
             except sqlite3.Error as error:  # a locked, replaced or damaged file: a fresh connection next time
-                import logging
-
-                logging.getLogger(__name__).warning("checkpoint of %s: %s", path, error)
+                if str(error) != failing_with:  # said once, not twice a second while the file stays bad
+                    log.warning("checkpoint of %s: %s", path, error)
+                    failing_with = str(error)
                 if db is not None:
                     db.conn.close()
                 db = None
