@@ -12,7 +12,7 @@ from kivy.properties import BooleanProperty, DictProperty, ObjectProperty, Optio
 
 from .client import ServerRejected, ServerUnreachable
 from .qr import qr_texture
-from .views import KioskScreen, app
+from .views import KioskScreen, app, fill_key_pad
 
 STEPS = ("service", "day", "slot", "form", "done")
 PHONE_LENGTH = 11
@@ -35,13 +35,7 @@ class BookingScreen(KioskScreen):
     code_text = StringProperty("")  # the booking's code, spaced out to be read aloud or copied
 
     def on_kv_post(self, _base):
-        for digit in "1234567890":
-            key = Factory.CodeKey(text=digit)
-            key.bind(on_release=lambda key: self.press_digit(key.text))
-            self.ids.phone_keys.add_widget(key)
-        erase = Factory.CodeKey(text=app().tr("checkin.erase"), background_color=(0.55, 0.3, 0.2, 1))
-        erase.bind(on_release=lambda _key: self.erase_digit())
-        self.ids.phone_keys.add_widget(erase)
+        fill_key_pad(self.ids.phone_keys, "1234567890", self.press_digit, self.erase_digit)
         app().bind(lang=lambda *_: self.refresh())
         # one panel on screen at a time: a hidden one would still catch touches
         # (held strongly: `ids` are weak references, and a panel off screen has no other owner)

@@ -7,10 +7,9 @@ The scanner is heard on the home screen too, so a citizen can scan without a tap
 from __future__ import annotations
 
 from kivy.core.window import Window
-from kivy.factory import Factory
 from kivy.properties import BooleanProperty, StringProperty
 
-from .views import KioskScreen, app
+from .views import KioskScreen, app, fill_key_pad
 
 # The booking codes' characters (the server's `appointments.CODE_ALPHABET`): no 0/O, 1/I/L, 2/Z,
 # 5/S, 6/G, 8/B look-alikes, so the pad needs no more keys than these.
@@ -36,13 +35,7 @@ class CheckInScreen(KioskScreen):
     busy = BooleanProperty(False)
 
     def on_kv_post(self, _base):
-        for character in CODE_ALPHABET:
-            key = Factory.CodeKey(text=character)
-            key.bind(on_release=lambda key: self.press(key.text))
-            self.ids.code_keys.add_widget(key)
-        erase = Factory.CodeKey(text=app().tr("checkin.erase"), background_color=(0.55, 0.3, 0.2, 1))
-        erase.bind(on_release=lambda _key: self.erase())
-        self.ids.code_keys.add_widget(erase)
+        erase = fill_key_pad(self.ids.code_keys, CODE_ALPHABET, self.press, self.erase)
         app().bind(lang=lambda *_: setattr(erase, "text", app().tr("checkin.erase")))
 
     def show(self, **_context):

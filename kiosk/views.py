@@ -56,6 +56,19 @@ def app() -> "App":
 
 # --- shared widgets ----------------------------------------------------------------
 
+def fill_key_pad(grid, characters: str, press, erase):
+    """The keys of an on-screen pad (the booking code, a mobile number): one CodeKey per character,
+    then 删除. Returns the erase key, whose text follows the language."""
+    for character in characters:
+        key = Factory.CodeKey(text=character)
+        key.bind(on_release=lambda key: press(key.text))
+        grid.add_widget(key)
+    erase_key = Factory.CodeKey(text=app().tr("checkin.erase"), background_color=(0.55, 0.3, 0.2, 1))
+    erase_key.bind(on_release=lambda _key: erase())
+    grid.add_widget(erase_key)
+    return erase_key
+
+
 class WrapLabel(Label):
     """A label as wide as its parent and as tall as its text. Text from the website is shown
     as it is: markup stays off, so a "[b]" in a document is just characters."""

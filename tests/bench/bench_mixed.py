@@ -8,7 +8,8 @@ and a display reads `GET /api/v1/display` and `GET /api/v1/services` at the same
 first idle, then during each of:
 
   (a) a year of statistics: the statistics page, its six charts and the XLSX export, in a loop;
-  (b) 8 login loops (wrong passwords: scrypt for every attempt);
+  (b) 8 login loops with wrong passwords (the first tries hash, then the server's throttle
+      answers 429 after a pause);
   (c) `govhall backup` of the year's database, in a loop;
   (d) a content sync of a local copy of the county website (the admin's "sync now"), in a loop;
   (e) 50 more kiosks issuing flat out (their throughput is reported: the 500 streams must not
@@ -157,6 +158,8 @@ def serve_county_site(answer, stop):
 
 
 def admin_session(url: str) -> requests.Session:
+    """Signed in once, before any phase: the login loops of (b) get the bench's address refused
+    (429) for a while, so the statistics and sync loads reuse this session's cookies."""
     session = requests.Session()
     page = session.get(url + "/login", timeout=30).text
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
@@ -166,11 +169,17 @@ def admin_session(url: str) -> requests.Session:
     return session
 
 
-def load_statistics(url, stop):
-    session = admin_session(url)
+def signed_in(url: str, cookies: dict) -> requests.Session:
+    session = requests.Session()
+    session.cookies.update(cookies)
+    return session
+
+
+def load_statistics(url, cookies, stop):
+    session = signed_in(url, cookies)
     query = f"from={YEAR[0]}&to={YEAR[1]}"
     while not stop.is_set():
-        session.get(f"{url}/admin/stats?{query}", timeout=120)
+        session.get(f"{url}/admin/stats?{query}", timeout=120).raise_for_status()
         for name in CHARTS:
             session.get(f"{url}/admin/stats/chart/{name}.png?{query}", timeout=120)
         session.get(f"{url}/admin/stats/export.xlsx?{query}", timeout=120)
@@ -198,8 +207,8 @@ def load_backup(config_path, backups, stop):
                        env=env, cwd=REPO, capture_output=True)
 
 
-def load_sync(url, stop):
-    session = admin_session(url)
+def load_sync(url, cookies, stop):
+    session = signed_in(url, cookies)
     while not stop.is_set():
         page = session.get(url + "/admin/content/sync", timeout=30).text
         token = re.search(r'name="csrf_token" value="([^"]+)"', page)
@@ -363,12 +372,13 @@ async def run_all(url, port, config, config_path, folder, kiosk, staff, issue_se
         process.start()
         return stop, process
 
+    admin_cookies = admin_session(url).cookies.get_dict()
     phases = {
         "idle": None,
-        "a_statistics": lambda: background(load_statistics, url),
+        "a_statistics": lambda: background(load_statistics, url, admin_cookies),
         "b_logins": lambda: background(load_logins, url),
         "c_backup": lambda: background(load_backup, config_path, folder / "backups"),
-        "d_sync": lambda: background(load_sync, url),
+        "d_sync": lambda: background(load_sync, url, admin_cookies),
         "e_issuing_50": "flat_out",
         "f_kill_worker": "kill",
     }
@@ -407,6 +417,8 @@ async def run_all(url, port, config, config_path, folder, kiosk, staff, issue_se
             if stop:
                 stop.set()
                 load.join(120)
+                if load.exitcode != 0:  # a load that died measured nothing: say so, never a silent pass
+                    raise SystemExit(f"the load of phase {name} failed (exit {load.exitcode}); see above")
             if process:
                 process.join(60)
                 flat_rates.append(queue.get(timeout=5))
