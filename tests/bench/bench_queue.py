@@ -1,4 +1,5 @@
-"""Benchmark of the queue server as it runs in a hall: `govhall serve` (gunicorn, one gevent worker).
+"""Benchmark of the queue server as it runs in a hall: `govhall serve` (gunicorn with its
+`[server] workers` gevent workers, 2 by default).
 
 1. Ticket issuance: POST /api/v1/tickets with a kiosk token from 1, 10 and 50 concurrent
    keep-alive clients — throughput and latency.
@@ -369,7 +370,7 @@ def verdicts(issuance: list[dict], calls: list[dict]) -> list[dict]:
 
 def print_report(issuance, calls, checks, machine):
     print(f"\nqueue server benchmark — {machine}")
-    print("client (asyncio, raw sockets) and server (gunicorn + 1 gevent worker) share the same cores\n")
+    print("client (asyncio, raw sockets) and server (gunicorn + its gevent workers, 2 by default) share the same cores\n")
     print(f"{'clients':>7} {'offered/s':>9} {'tickets':>7} {'tickets/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
           f"{'srv cpu ms/t':>12} {'cli cpu ms/t':>12} {'other load':>10}")
     for r in issuance:
@@ -412,7 +413,7 @@ def main() -> int:
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)
     OUTPUT.write_text(json.dumps({
         "bench": "queue", "machine": machine,
-        "note": "client and server share the machine's cores; server = gunicorn master + one gevent worker; "
+        "note": "client and server share the machine's cores; server = gunicorn master + its gevent workers (2 by default); "
                 "other_load_cores = CPU used by other processes during a run (long tails when high)",
         "targets": TARGETS, "issuance": issuance, "calls": calls, "checks": checks,
         "all_pass": all(c["pass"] for c in checks),
