@@ -487,6 +487,15 @@ def _period() -> stats.Period:
     return stats.Period.parse(request.args.get("from"), request.args.get("to"), today=_today())
 
 
+def _period_for_page() -> stats.Period:
+    """A page shows the period asked for, or, when it is refused, the default one with the message."""
+    try:
+        return _period()
+    except QueueError as error:
+        flash(error.message, "error")
+        return stats.Period.parse(None, None, today=_today())
+
+
 def _downloads(view):
     """A download of a refused period goes back to the statistics page with the message."""
 
@@ -504,11 +513,7 @@ def _downloads(view):
 @admin.get("/stats")
 @require_role("admin")
 def statistics():
-    try:
-        period = _period()
-    except QueueError as error:
-        flash(error.message, "error")
-        period = stats.Period.parse(None, None, today=_today())
+    period = _period_for_page()
     figures = offload.run("queue_server.ops.render:statistics", _config(), period.first_day, period.last_day)
     return _render("stats.html", figures=figures, period=period, charts=CHART_NAMES,
                    minutes=_minutes, percent=report.percent)
@@ -609,11 +614,7 @@ EVALUATIONS_SHOWN = 500
 @require_role("admin")
 def evaluations():
     """The ratings of a period, newest first, each with a way to its page (and its 作废 form)."""
-    try:
-        period = _period()
-    except QueueError as error:
-        flash(error.message, "error")
-        period = stats.Period.parse(None, None, today=_today())
+    period = _period_for_page()
     first_at, end_at = period.utc_bounds(_config()["hall"]["timezone"])
     found = store.list_evaluations(get_db(), first_at, end_at, limit=EVALUATIONS_SHOWN)
     return _render("evaluations.html", evaluations=found, period=period, levels=EVALUATION_LEVELS,
