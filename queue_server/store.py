@@ -474,9 +474,10 @@ def count_ahead(db, ticket) -> int:
                 if service_id in in_scope and (target == 0 or target in windows) and priority >= ticket["priority"])
     s_marks, w_marks = ",".join("?" * len(services)), ",".join("?" * len(windows))
     reserved = f"target_window_id IN ({w_marks})" if windows else "0"
+    # `line_key >= ?` bounds the walk (an OR of the two cases would read every entry of the priority)
     behind = db.execute(
-        f"SELECT count(*) FROM ticket INDEXED BY ticket_waiting_today WHERE status = 'waiting' AND local_day = ? "
-        f"AND service_id IN ({s_marks}) AND priority = ? AND (line_key > ? OR (line_key = ? AND id > ?)) "
+        f"SELECT count(*) FROM ticket INDEXED BY ticket_call_order WHERE status = 'waiting' AND local_day = ? "
+        f"AND service_id IN ({s_marks}) AND priority = ? AND line_key >= ? AND (line_key > ? OR id > ?) "
         f"AND (target_window_id IS NULL OR {reserved})",
         [ticket["local_day"], *services, ticket["priority"], ticket["line_key"], ticket["line_key"], ticket["id"],
          *windows]).fetchone()[0]
@@ -867,7 +868,7 @@ HISTOGRAM_DIMENSIONS = ("service_id", "window_id", "staff_id")
 
 
 # The time indexes are ordered by service, so they are read whole (the hall's history); a
-# short period reads only its own days instead, through ticket_day_service, and sorts them.
+# short period reads only its own days instead, through ticket_stats (day first), and sorts them.
 SHORT_PERIOD_DAYS = 62
 
 
@@ -896,7 +897,7 @@ def time_histogram(db, first_day, last_day, measure: str, dimension: str) -> lis
         return [(group, max(0, second), count) for group, second, count in db.execute(sql, params)
                 if second is not None]
     # packed into one integer for a faster sort; spans over 11 days count as 999,999 s
-    index = "ticket_day_service" if _short(first_day, last_day) else "ticket_handle_by_service"
+    index = "ticket_stats" if _short(first_day, last_day) else "ticket_handle_by_service"
     sql = (f"SELECT coalesce({dimension}, 0) * 1000000 + max(0, min(999999, s)) AS k, count(*) FROM "
            f"(SELECT {dimension}, {seconds} AS s FROM ticket INDEXED BY {index} "
            f"WHERE local_day BETWEEN ? AND ?) WHERE s IS NOT NULL GROUP BY k")
@@ -906,7 +907,7 @@ def time_histogram(db, first_day, last_day, measure: str, dimension: str) -> lis
 
 def arrivals_by_utc_hour(db, first_day, last_day) -> list[tuple[int, int]]:
     """(hours since 1970-01-01 00:00 UTC, tickets issued): the caller turns them into local hours."""
-    index = "ticket_day_service" if _short(first_day, last_day) else "ticket_wait_by_service"
+    index = "ticket_stats" if _short(first_day, last_day) else "ticket_wait_by_service"
     return [tuple(r) for r in db.execute(
         "SELECT CAST(round((julianday(issued_at) - 2440587.5) * 86400) AS INTEGER) / 3600 AS h, count(*) "
         f"FROM ticket INDEXED BY {index} WHERE local_day BETWEEN ? AND ? GROUP BY h",
@@ -1390,3 +1391,17 @@ def clear_login_failures(db, key):
 
 def forget_login_failures_before(db, at):
     db.execute("DELETE FROM login_failure WHERE last_at < ?", [at])
+
+
+# Every index on `ticket` is written at each issue and again at each call and finish: the ones no
+# query needs go. (status, service_id, …) served only the retire check, which ticket_recent_done
+# answers; (local_day, service_id) is the start of ticket_stats; issued_at alone is never searched;
+# the people-ahead count walks the call order, which now carries the reserved window too.
+MIGRATIONS.append("""
+    DROP INDEX ticket_waiting;
+    DROP INDEX ticket_day_service;
+    DROP INDEX ticket_issued;
+    DROP INDEX ticket_waiting_today;
+    DROP INDEX ticket_call_order;
+    CREATE INDEX ticket_call_order ON ticket(status, local_day, service_id, priority DESC, line_key, target_window_id);
+""")
