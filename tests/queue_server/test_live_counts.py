@@ -58,8 +58,19 @@ def brute_next(db, window_id, day):
     return found[0] if found else None
 
 
+def brute_next_up(db, day, per_service=2):
+    found = {}
+    for r in db.execute("SELECT service_id, number FROM ticket WHERE status = 'waiting' AND local_day = ? "
+                        "ORDER BY service_id, priority DESC, line_key, id", [day]):
+        if len(found.setdefault(r[0], [])) < per_service:
+            found[r[0]].append(r[1])
+    return found
+
+
 def assert_counts_exact(db, day):
     assert store.count_waiting_by_service(db, day) == brute_waiting(db, day)
+    assert {service_id: [t["number"] for t in tickets]
+            for service_id, tickets in store.next_waiting_by_service(db, day).items()} == brute_next_up(db, day)
     assert store.count_issued_by_service(db, day) == brute_issued(db, day)
     assert store.count_competing_by_service(db, day) == brute_competing(db, day)
     for service_id, issued in brute_issued(db, day).items():
