@@ -41,7 +41,9 @@ log = logging.getLogger(__name__)
 BUFFER_SIZE = 2000
 TAIL_SECONDS = 0.05
 WAKE_BURST = 4          # wake-ups at once before pacing starts
-WAKE_INTERVAL = 0.05    # then one per this many seconds (and one more per interval of quiet, up to the burst)
+# then one per this many seconds (and one more per interval of quiet, up to the burst): a screen
+# costs a write per round, so under a flood of commits fewer, fuller rounds leave the CPU to them
+WAKE_INTERVAL = 0.10
 # the parked subscribers' writer rests this many times as long as its last round of writes took:
 # fan-out never takes more than a fifth of the worker, however many screens and tickets there are
 FANOUT_REST_FACTOR = 4.0

@@ -122,7 +122,9 @@ def _cooperative() -> bool:
     return monkey.is_module_patched("threading")
 
 
-CHECKPOINT_SECONDS = 0.5
+# a page changed by many commits in between (the day's index leaves) is copied back once: at 300
+# tickets/s every half second cost the workers about a tenth more CPU per ticket
+CHECKPOINT_SECONDS = 2.0
 
 
 def checkpoint_aside(path: str | Path) -> bool:
