@@ -65,13 +65,13 @@ class WriteTurns:
     Two worker processes writing at once: SQLite's busy handler makes the one refused sleep 1, 2, 5,
     10 … 100 ms before it asks again, so at a hall's busiest minute numbers wait for nothing. The
     server's workers first take an flock on `<database>.write-turn` (woken the moment it is free),
-    then BEGIN IMMEDIATE, which then finds the lock free. Within a worker a gevent lock queues its
-    own greenlets. Other processes (the CLI) skip this and meet the busy handler as before; SQLite's
-    lock stays the only thing that guarantees one writer."""
+    then BEGIN IMMEDIATE, which then finds the lock free. Within a worker the greenlets queue first
+    come, first served (`_FirstComeLock`). Other processes (the CLI) skip this and meet the busy
+    handler as before; SQLite's lock stays the only thing that guarantees one writer."""
 
     def __init__(self):
         self._files: dict[str, int] = {}
-        self._local: dict[str, object] = {}
+        self._local: dict[str, _FirstComeLock] = {}
         self._pid = None
 
     def take(self, path: str | None):
@@ -79,7 +79,6 @@ class WriteTurns:
             return None
         import fcntl
         import os
-        import threading
 
         import gevent
 
@@ -87,7 +86,7 @@ class WriteTurns:
             self._files, self._local, self._pid = {}, {}, os.getpid()
         if path not in self._files:
             self._files[path] = os.open(f"{path}.write-turn", os.O_RDWR | os.O_CREAT, 0o600)
-            self._local[path] = threading.Lock()  # gevent's, under the patch
+            self._local[path] = _FirstComeLock()
         fd, local = self._files[path], self._local[path]
         local.acquire()
         try:
@@ -108,6 +107,41 @@ class WriteTurns:
         fd, local = turn
         fcntl.flock(fd, fcntl.LOCK_UN)
         local.release()
+
+
+class _FirstComeLock:
+    """A worker's greenlets take the write turn in the order they asked for it. gevent's own lock
+    is taken by whichever greenlet asks while it is free, so under a flood of requests the one
+    woken to take it usually found it taken again, and some kiosks waited a second."""
+
+    def __init__(self):
+        import collections
+
+        self._held = False
+        self._waiting = collections.deque()
+
+    def acquire(self):
+        if not self._held and not self._waiting:
+            self._held = True
+            return
+        from gevent.event import Event
+
+        handed = Event()
+        self._waiting.append(handed)
+        try:
+            handed.wait()
+        except BaseException:  # killed or timed out while waiting: the turn may already be ours
+            if handed.is_set():
+                self.release()
+            else:
+                self._waiting.remove(handed)
+            raise
+
+    def release(self):
+        if self._waiting:
+            self._waiting.popleft().set()  # handed over: it stays held
+        else:
+            self._held = False
 
 
 WRITE_TURNS = WriteTurns()

@@ -73,7 +73,7 @@ def load_hall_command(ctx, hall_file):
 @click.option("--access-log", is_flag=True)
 @click.pass_context
 def serve(ctx, host, port, access_log):
-    """Run the production server (gunicorn, one gevent worker)."""
+    """Run the production server (gunicorn, `[server] workers` gevent workers)."""
     from .serve import serve as run_server
 
     config = config_of(ctx)
