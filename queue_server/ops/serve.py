@@ -45,9 +45,16 @@ class GovhallServer(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
+        import gc
+
         from ..web.app import create_app
 
-        return create_app(self.govhall_config)
+        app = create_app(self.govhall_config)
+        # what the worker loaded to start (modules, the app, its templates) never becomes garbage:
+        # kept out of the collector's full passes, which otherwise walked it all now and then and
+        # held up every request of the worker meanwhile (the issue p99 at 300 tickets/s: ~31 → ~18 ms)
+        gc.freeze()
+        return app
 
 
 def _reap_helpers(_server, _worker):
