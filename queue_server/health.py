@@ -48,7 +48,7 @@ def note_damage(database: str):
 
 
 def check_integrity_of(database: str) -> list[str]:
-    """The quick check on its own connection (run in a helper process: it reads the whole file)."""
+    """The quick check on its own connection (on a low-priority thread: it reads the whole file)."""
     try:
         db = store.connect(database)
     except sqlite3.DatabaseError as error:
@@ -62,7 +62,7 @@ def check_integrity_of(database: str) -> list[str]:
 
 
 def run_integrity_check(database: str) -> list[str]:
-    problems = offload.run("queue_server.health:check_integrity_of", database)
+    problems = offload.run_on_low_thread(check_integrity_of, database)
     state = _of(database)
     state.update(problems=problems, checked_at=clock.to_iso(clock.utc_now()), damaged=bool(problems))
     return problems

@@ -38,9 +38,11 @@ log = logging.getLogger(__name__)
 
 # pool name → (helpers per worker at most, seconds idle before a helper exits (0 = never),
 #              one job at a time across the installation's workers)
+# Idle helpers exit soon: each is a Python process of 25-40 MB, and a statistics page or a login
+# costs a second more to start one, not a hall screen's delay.
 POOLS = {
-    "passwords": (1, 0, True),
-    "reports": (2, 120, False),
+    "passwords": (1, 120, True),
+    "reports": (2, 30, False),
 }
 HELPER_NICE = 19
 _HEADER = struct.Struct("!Q")
@@ -82,6 +84,30 @@ def run(target: str, *args, pool: str = "reports", **kwargs):
     if not _enabled:
         return _resolve(target)(*args, **kwargs)
     return _pool(pool).call(target, args, kwargs)
+
+
+def run_on_low_thread(function, *args):
+    """`function(*args)` on an OS thread of this process that runs at the helpers' low priority,
+    for work that spends its time in C with the GIL released (SQLite's integrity check reading the
+    whole file): no helper process and its memory, yet the live path keeps the cores it needs.
+    In a gevent worker the caller waits cooperatively; elsewhere (tests, the CLI) it just calls."""
+    try:
+        from gevent import monkey
+    except ImportError:
+        return function(*args)
+    if not (_enabled and monkey.is_module_patched("threading")):
+        return function(*args)
+    from gevent.threadpool import ThreadPool
+
+    global _low_thread
+    with _pools_lock:
+        if _low_thread is None or _low_thread[0] != os.getpid():
+            _low_thread = (os.getpid(), ThreadPool(1))
+            _low_thread[1].apply(yield_cpu)  # nice and SCHED_BATCH are per thread on Linux: only this one
+    return _low_thread[1].apply(function, args)
+
+
+_low_thread = None  # (owner pid, a gevent ThreadPool of one OS thread at low priority)
 
 
 def _pool(name: str) -> "HelperPool":

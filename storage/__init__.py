@@ -294,10 +294,11 @@ def rows(cursor) -> list[dict]:
 class ConnectionPool:
     """Connections reused from request to request: a fresh one re-parses the schema and starts
     with a cold page cache, which cost more than a ticket's own queries. A gevent worker may have
-    dozens of requests in flight (kiosks issuing flat out), so it keeps up to 64: with 16, one
-    request in a few opened a connection of its own and closed it again."""
+    dozens of requests in flight (kiosks issuing flat out), so it keeps up to 32: with 16, one
+    request in a few opened a connection of its own and closed it again. Each kept connection
+    holds its own page cache, so the number stays bounded."""
 
-    def __init__(self, path, keep: int = 64, autocheckpoint: bool = True):
+    def __init__(self, path, keep: int = 32, autocheckpoint: bool = True):
         self.path, self.keep, self.autocheckpoint = path, keep, autocheckpoint
         self._idle: list = []  # list.pop/append are atomic under the GIL and never yield under gevent
 

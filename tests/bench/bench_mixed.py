@@ -51,7 +51,7 @@ sys.path.insert(0, str(REPO))
 import requests  # noqa: E402
 
 from admin.synthetic import generate  # noqa: E402
-from bench_queue import HttpConnection, cpu_seconds, issue_tickets, machine_busy_seconds, percentile, rss_mb  # noqa: E402
+from bench_queue import HttpConnection, cpu_seconds, issue_tickets, machine_busy_seconds, percentile  # noqa: E402
 from helpers import free_port, make_hall  # noqa: E402
 
 from queue_server import store  # noqa: E402
@@ -301,6 +301,25 @@ async def live_phase(port, kiosk, staff, issue_service, streams, arrivals, secon
             "services_p50_ms": ms(services, 0.5), "services_p99_ms": ms(services, 0.99)}
 
 
+def memory_of(server) -> dict:
+    """RSS summed over the server's processes (shared pages counted in each), their PSS (each shared
+    page split among its sharers), and each process's RSS in MB."""
+    processes, rss_kb, pss_kb = [], 0, 0
+    for pid in server_pids(server):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_text().split("\0")
+            rss = int(next(line.split()[1] for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                           if line.startswith("VmRSS:")))
+            pss = int(next(line.split()[1] for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+                           if line.startswith("Pss:")))
+        except (OSError, StopIteration):  # gone meanwhile (an idle helper exiting)
+            continue
+        name = "helper" if "queue_server.offload" in command else ("master" if pid == server.pid else "worker")
+        processes.append((name, round(rss / 1024)))
+        rss_kb, pss_kb = rss_kb + rss, pss_kb + pss
+    return {"rss_mb": round(rss_kb / 1024, 1), "pss_mb": round(pss_kb / 1024, 1), "processes": processes}
+
+
 def server_pids(server_process) -> list[int]:
     """The gunicorn master, its workers and their helper processes."""
     pids, todo = [], [server_process.pid]
@@ -384,7 +403,7 @@ async def run_all(url, port, config, config_path, folder, kiosk, staff, issue_se
         if index % 50 == 49:
             await asyncio.sleep(0.05)
     await asyncio.wait_for(asyncio.gather(*(s.connected.wait() for s in streams)), timeout=60)
-    rss = rss_mb(server_pids(server))
+    memory = {"with_streams": memory_of(server)}
 
     def background(target, *args):
         spawn = multiprocessing.get_context("spawn")
@@ -456,6 +475,8 @@ async def run_all(url, port, config, config_path, folder, kiosk, staff, issue_se
         # events: every subscriber saw every id once, in order, no gap
     last_id = requests.get(url + "/api/v1/display", timeout=30).json()["last_event_id"]
     await asyncio.sleep(1)
+    # memory again after every phase has run (pools, caches and helpers as the load left them)
+    memory["after_the_phases"] = memory_of(server)
     gaps = sum(1 for s in streams if s.gaps or s.last_id < last_id - 50)
     for s in streams:
         s.close()
@@ -465,7 +486,7 @@ async def run_all(url, port, config, config_path, folder, kiosk, staff, issue_se
 
     # the counts the kiosk polls at 10,000 waiting: timed in process, on the same database
     counted = count_costs(config)
-    report(results, counted, rss, gaps, count)
+    report(results, counted, memory, gaps, count)
     return 0
 
 
@@ -497,7 +518,7 @@ def count_costs(config) -> dict:
     return {name: round(statistics.median(values) * 1000, 2) for name, values in timings.items()}
 
 
-def report(results, counted, rss, gaps, count):
+def report(results, counted, memory, gaps, count):
     def median(name, key):
         values = [r[key] for r in results[name] if r.get(key) is not None]
         return round(statistics.median(values), 1) if values else None
@@ -542,7 +563,13 @@ def report(results, counted, rss, gaps, count):
                    "ok": counted["services"] <= TARGETS["services_ms_at_10000_waiting"]})
     checks.append({"check": f"call-next at 10,000 waiting: {counted['call_next']} ms ≤ 10 ms",
                    "ok": counted["call_next"] <= TARGETS["call_next_ms_at_10000_waiting"]})
-    checks.append({"check": f"RSS with {SUBSCRIBERS} streams: {rss:.0f} MB ≤ 300 MB", "ok": rss <= TARGETS["rss_mb"]})
+    for moment, figures in memory.items():
+        print(f"memory {moment.replace('_', ' ')}: RSS summed over the server's processes {figures['rss_mb']} MB "
+              f"(PSS {figures['pss_mb']} MB: pages shared by processes counted once); "
+              + ", ".join(f"{name} {mb}" for name, mb in figures["processes"]))
+    rss = max(figures["rss_mb"] for figures in memory.values())
+    checks.append({"check": f"RSS with {SUBSCRIBERS} streams, the larger of the two moments: {rss:.0f} MB ≤ 300 MB",
+                   "ok": rss <= TARGETS["rss_mb"]})
     print()
     for check in checks:
         print(("PASS " if check["ok"] else "FAIL ") + check["check"])
@@ -551,7 +578,7 @@ def report(results, counted, rss, gaps, count):
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "load_average_before": LOAD_BEFORE, "load_average_after": os.getloadavg()[:3]},
         "history_tickets": count, "subscribers": SUBSCRIBERS, "runs": RUNS, "phase_seconds": PHASE_SECONDS,
-        "phases": rows, "runs_detail": results, "counts_at_10000_waiting_ms": counted, "rss_mb": round(rss, 1),
+        "phases": rows, "runs_detail": results, "counts_at_10000_waiting_ms": counted, "memory": memory,
         "subscribers_with_gaps": gaps, "targets": TARGETS, "checks": checks,
     }, ensure_ascii=False, indent=2), encoding="utf-8")
     print(f"\nwritten to {OUTPUT}")

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -498,3 +499,28 @@ def test_a_damaged_database_is_a_clear_503_and_a_restore_recovers_without_a_rest
     finally:
         server.stop()
     assert backup.returncode == 0
+
+
+def test_the_integrity_check_runs_on_a_low_priority_thread_not_a_helper(tmp_path):
+    """SQLite's check reads the whole file in C with the GIL released: a thread of the worker at the
+    helpers' priority does it, without a helper process (25-40 MB) per worker."""
+    port = free_port()
+    make_hall(tmp_path, port=port)
+    server = ServerProcess(tmp_path / "govhall.toml", port).start()
+    try:
+        report = requests.get(server.url + "/api/v1/healthz?check=integrity", timeout=30).json()
+        assert report["integrity"]["result"] == "ok"
+        workers = subprocess.run(["pgrep", "-P", str(server.process.pid)], capture_output=True,
+                                 text=True).stdout.split()
+        low_threads, helpers = 0, []
+        for worker in workers:
+            helpers += subprocess.run(["pgrep", "-P", worker], capture_output=True, text=True).stdout.split()
+            for task in Path(f"/proc/{worker}/task").iterdir():
+                fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+                nice, policy = int(fields[16]), int(fields[38])  # stat fields 19 and 41
+                if nice == offload.HELPER_NICE and policy == os.SCHED_BATCH:
+                    low_threads += 1
+        assert low_threads >= 1  # the worker that answered has one; the other ran its check at start
+        assert helpers == []
+    finally:
+        server.stop()
