@@ -38,11 +38,12 @@ log = logging.getLogger(__name__)
 
 # pool name → (helpers per worker at most, seconds idle before a helper exits (0 = never),
 #              one job at a time across the installation's workers)
-# Idle helpers exit soon: each is a Python process of 25-40 MB, and a statistics page or a login
-# costs a second more to start one, not a hall screen's delay.
+# Idle helpers exit soon: each is a Python process of 25-40 MB, a reports helper that drew charts
+# about 110 MB; a statistics page's charts come within a second of each other, and the next page
+# after a pause costs the admin a second more to start a helper, never a hall screen's delay.
 POOLS = {
     "passwords": (1, 120, True),
-    "reports": (2, 30, False),
+    "reports": (2, 10, False),
 }
 HELPER_NICE = 19
 _HEADER = struct.Struct("!Q")
