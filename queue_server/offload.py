@@ -33,6 +33,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +165,7 @@ class Helper:
             [sys.executable, "-m", "queue_server.offload", str(idle_exit)] + ([turn] if turn else []),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True,
             env=dict(os.environ, GOVHALL_HELPER_POOL=pool))
+        self.last_active = time.monotonic()
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -176,10 +178,15 @@ class Helper:
             raise HelperDied(str(error)) from None
         if answer is None:
             raise HelperDied(f"helper process {self.process.pid} ended")
+        self.last_active = time.monotonic()
         ok, value = answer
         if ok:
             return value
         raise value
+
+    def may_have_left_idle(self, idle_exit: int) -> bool:
+        """Whether it sat idle long enough to exit on its own (a second's slack for a slow start)."""
+        return bool(idle_exit) and time.monotonic() - self.last_active >= idle_exit - 1
 
     def close(self):
         try:
@@ -222,7 +229,10 @@ class HelperPool:
             self._idle.get_nowait().close()
 
     def call(self, target, args, kwargs):
-        for attempt in (1, 2):  # an idle helper may have just exited on its own: one retry with a fresh one
+        """Idle helpers may have exited on their own (or be exiting as the job is sent): those are
+        given back and another taken. A helper that dies while it had no reason to leave (the job
+        killed it) is a real failure."""
+        for _ in range(self.size + 3):
             helper = self._take()
             if not helper.alive():
                 self._give_back(helper)
@@ -231,7 +241,7 @@ class HelperPool:
                 result = helper.call(target, args, kwargs)
             except HelperDied:
                 self._give_back(helper)
-                if attempt == 2:
+                if not helper.may_have_left_idle(self.idle_exit):
                     raise
                 continue
             except BaseException:

@@ -524,3 +524,30 @@ def test_the_integrity_check_runs_on_a_low_priority_thread_not_a_helper(tmp_path
         assert helpers == []
     finally:
         server.stop()
+
+
+def test_helpers_that_left_while_idle_are_replaced_without_an_error(tmp_path):
+    """Idle helpers exit after their pool's idle time; a job sent just then (both helpers gone, or
+    going as the job is written) still gets an answer from a fresh one, at every moment around it."""
+    offload.enable(turns_dir=tmp_path)
+    pool = offload.HelperPool("reports", 2, 1)
+    try:
+        def two_at_once():
+            answers = []
+            threads = [threading.Thread(target=lambda: answers.append(pool.call("os:getpid", (), {})))
+                       for _ in range(2)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            return answers
+
+        before = two_at_once()
+        for pause in (0.9, 0.95, 1.0, 1.05, 1.1, 1.3):
+            time.sleep(pause)
+            answers = two_at_once()
+            assert len(answers) == 2, pause  # a job that raised leaves no answer
+        assert set(answers).isdisjoint(before)  # the first helpers did leave
+    finally:
+        pool.close()
+        offload.enable(False)
