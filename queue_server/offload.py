@@ -240,6 +240,7 @@ class HelperPool:
             try:
                 result = helper.call(target, args, kwargs)
             except HelperDied:
+                helper.close()  # reaped now: an exiting process may still look alive, and must not go back
                 self._give_back(helper)
                 if not helper.may_have_left_idle(self.idle_exit):
                     raise

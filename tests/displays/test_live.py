@@ -135,3 +135,34 @@ def test_an_event_of_a_type_the_pages_do_not_know_still_refreshes_them(server, h
         page.wait_for_function(f"window.govhallFeed.lastId === {unknown}", timeout=AT_ONCE)
         assert page.evaluate("window.govhallFeed.connects") == 1
         assert page.js_errors == []
+
+
+def test_a_snapshot_overtaken_by_the_stream_does_not_put_the_old_picture_back(server, hall, context, tokens):
+    """A snapshot read before a call, arriving after the call's event: the hall screen asks again
+    instead of showing window 1 without the ticket it has just called."""
+    Api(server.url, tokens["kiosk"]).issue(service_id(hall, "最低生活保障申请"))
+    staff = Api(server.url, tokens["staff1"])
+    staff.post("/windows/1/open")
+    display = open_page(context, server.url + "/display")
+    display.wait_for_function("window.govhallFeed && document.documentElement.dataset.live === 'online'")
+    before_the_call = display.evaluate("() => fetch('/api/v1/display').then((response) => response.json())")
+    number = staff.post("/windows/1/call-next")["number"]
+    window1 = display.locator('#windows li[data-window="1"]')
+    expect(window1).to_contain_text(number, timeout=AT_ONCE * 5)
+
+    # the next snapshot this page fetches is the one read before the call, as if it had been slow
+    asked = display.evaluate("""async (old) => {
+        const realFetch = window.fetch;
+        let asked = 0;
+        window.fetch = (url, options) => {
+          if (String(url).includes("/api/v1/display") && asked++ === 0) {
+            return Promise.resolve(new Response(JSON.stringify(old), { headers: { "Content-Type": "application/json" } }));
+          }
+          return realFetch(url, options);
+        };
+        try { await window.govhallFeed.refresh(); } finally { window.fetch = realFetch; }
+        return asked;
+    }""", before_the_call)
+    assert asked == 2  # the overtaken snapshot was not used: a fresh one was read
+    expect(window1).to_contain_text(number)
+    assert display.js_errors == []

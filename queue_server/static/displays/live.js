@@ -193,10 +193,19 @@ const GovhallLive = (() => {
       try {
         const url = typeof this.options.snapshotUrl === "function" ? this.options.snapshotUrl() : this.options.snapshotUrl;
         if (!url) return;
-        const response = await fetch(url,
-          Object.assign({ cache: "no-store", credentials: "same-origin" }, this.options.fetchOptions || {}));
-        if (!response.ok) throw new Error("HTTP " + response.status);
-        this._applySnapshot(await response.json());
+        let snapshot;
+        for (let attempt = 1; ; attempt++) {
+          const response = await fetch(url,
+            Object.assign({ cache: "no-store", credentials: "same-origin" }, this.options.fetchOptions || {}));
+          if (!response.ok) throw new Error("HTTP " + response.status);
+          snapshot = await response.json();
+          // Taken before events this screen has already applied (they overtook it on the way): its
+          // picture is older than the screen's, and would put a called window back to idle. Ask again.
+          const stale = typeof snapshot.last_event_id === "number" && this.lastId !== null
+            && snapshot.last_event_id < this.lastId;
+          if (!stale || attempt >= 3) break;
+        }
+        this._applySnapshot(snapshot);
         document.documentElement.dataset.snapshot = "ok";
       } catch (error) {
         document.documentElement.dataset.snapshot = "failed";
