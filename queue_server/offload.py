@@ -88,6 +88,9 @@ def run(target: str, *args, pool: str = "reports", **kwargs):
     return _pool(pool).call(target, args, kwargs)
 
 
+_low_thread = None  # (owner pid, a gevent ThreadPool of one OS thread at low priority)
+
+
 def run_on_low_thread(function, *args):
     """`function(*args)` on an OS thread of this process that runs at the helpers' low priority,
     for work that spends its time in C with the GIL released (SQLite's integrity check reading the
@@ -107,9 +110,6 @@ def run_on_low_thread(function, *args):
             _low_thread = (os.getpid(), ThreadPool(1))
             _low_thread[1].apply(yield_cpu)  # nice and SCHED_BATCH are per thread on Linux: only this one
     return _low_thread[1].apply(function, args)
-
-
-_low_thread = None  # (owner pid, a gevent ThreadPool of one OS thread at low priority)
 
 
 def _pool(name: str) -> "HelperPool":
