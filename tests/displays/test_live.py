@@ -150,19 +150,28 @@ def test_a_snapshot_overtaken_by_the_stream_does_not_put_the_old_picture_back(se
     window1 = display.locator('#windows li[data-window="1"]')
     expect(window1).to_contain_text(number, timeout=AT_ONCE * 5)
 
+    # the refresh the call's event scheduled has come and gone, so nothing else asks for a snapshot now
+    display.wait_for_function("window.govhallFeed.snapshotId >= window.govhallFeed.lastId")
+
     # the next snapshot this page fetches is the one read before the call, as if it had been slow
-    asked = display.evaluate("""async (old) => {
+    outcome = display.evaluate("""async (old) => {
+        const feed = window.govhallFeed;
         const realFetch = window.fetch;
+        const realApply = feed._applySnapshot;
         let asked = 0;
+        const applied = [];
         window.fetch = (url, options) => {
           if (String(url).includes("/api/v1/display") && asked++ === 0) {
             return Promise.resolve(new Response(JSON.stringify(old), { headers: { "Content-Type": "application/json" } }));
           }
           return realFetch(url, options);
         };
-        try { await window.govhallFeed.refresh(); } finally { window.fetch = realFetch; }
-        return asked;
+        feed._applySnapshot = (snapshot) => { applied.push(snapshot.last_event_id); realApply.call(feed, snapshot); };
+        try { await feed.refresh(); } finally { window.fetch = realFetch; delete feed._applySnapshot; }
+        return { asked, applied, lastId: feed.lastId };
     }""", before_the_call)
-    assert asked == 2  # the overtaken snapshot was not used: a fresh one was read
+    assert outcome["asked"] >= 2  # the overtaken snapshot was not the end of it: a fresh one was read
+    assert before_the_call["last_event_id"] < outcome["lastId"]
+    assert outcome["applied"] and min(outcome["applied"]) >= outcome["lastId"]  # the old picture never went up
     expect(window1).to_contain_text(number)
     assert display.js_errors == []
